@@ -1,0 +1,19 @@
+"""Test settings: PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set, SQLite otherwise."""
+
+from .base import *  # noqa: F403
+from .base import CACHES, DATABASES, REDIS_URL
+
+DEBUG = False
+DEMO_MODE = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; prod uses Argon2
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if "sqlite" in DATABASES["default"]["ENGINE"]:
+    DATABASES["default"]["TEST"] = {"NAME": ""}  # in memory
+if REDIS_URL:
+    # keep test keys apart from a running instance's
+    CACHES["default"]["KEY_PREFIX"] = "okpay-test"

@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from okpay.core import views as core_views
+from okpay.core.api import api
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/setlang/", core_views.set_language, name="set_language"),
+    path("api/v1/", api.urls),
+    path("", core_views.home, name="home"),
+    path("accounts/", include("okpay.accounts.urls")),
+    path("console/", include("okpay.console.urls")),
+    path("help/", include("okpay.helpcenter.urls")),
+    path("admin/", admin.site.urls),
+]
+if settings.DEMO_MODE:
+    urlpatterns.append(path("demo/", include("okpay.core.demo_urls")))

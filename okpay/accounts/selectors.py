@@ -1,0 +1,17 @@
+from django.db.models import QuerySet
+
+from okpay.core.models import AuditEvent
+
+from .models import ApiToken, User, UserSession
+
+
+def user_sessions_list(*, user: User) -> QuerySet[UserSession]:
+    return UserSession.objects.filter(user=user).order_by("-last_seen_at")
+
+
+def api_tokens_list(*, user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created_at")
+
+
+def security_events_list(*, user: User, limit: int = 20) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(subject_user=user).order_by("-created_at")[:limit]

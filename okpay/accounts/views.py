@@ -1,0 +1,301 @@
+"""Thin views: parse the form, call one action, render."""
+
+import base64
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.encoding import force_str
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.utils import translation
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from . import actions, selectors
+from .forms import (
+    ApiTokenForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetRequestForm,
+    PasswordResetSetForm,
+    ProfileForm,
+    SignupForm,
+    TotpCodeForm,
+    TotpDisableForm,
+)
+from okpay.core.audit import client_ip
+from okpay.core.ratelimit import rate_limit_exceeded
+
+from .models import User
+from .tokens import password_reset_tokens
+
+RESET_SESSION_KEY = "_okpay_reset_token"
+RESET_TOKEN_IN_URL = "set-password"
+
+
+def _safe_next(request, default="home"):
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return reverse(default)
+
+
+def _no_referrer(response: HttpResponse) -> HttpResponse:
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@sensitive_post_parameters("new_password1", "new_password2")
+@never_cache
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if rate_limit_exceeded(scope="signup-ip", key=client_ip(request) or "unknown",
+                               limit=settings.OKPAY_SIGNUP_LIMIT_PER_IP_HOUR, window_seconds=3600):
+            return render(request, "accounts/rate_limited.html", status=429)
+        language = get_language() if get_language() in ("zh-hans", "en") else "zh-hans"
+        actions.user_signup(request=request, email=form.cleaned_data["email"],
+                            password=form.cleaned_data["new_password1"],
+                            full_name=form.cleaned_data["full_name"], language=language)
+        return redirect("accounts:signup_done")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+def signup_done(request):
+    return render(request, "accounts/signup_done.html")
+
+
+@never_cache
+def verify_email(request, token):
+    user = actions.user_verify_email(request=request, token=token)
+    status = 200 if user is not None else 400
+    return render(request, "accounts/verify_email.html", {"verified_user": user}, status=status)
+
+
+@sensitive_post_parameters("password")
+@never_cache
+def login_view(request):
+    if request.user.is_authenticated:
+        return redirect(_safe_next(request))
+    form = LoginForm(request.POST or None)
+    error = None
+    locked_until = None
+    if request.method == "POST" and form.is_valid():
+        result = actions.login_attempt(request=request, email=form.cleaned_data["email"],
+                                       password=form.cleaned_data["password"])
+        if result.user is not None:
+            return redirect(_safe_next(request))
+        error, locked_until = result.error, result.locked_until
+    status = 200 if error is None else (429 if error == "locked" else 400)
+    if request.method == "POST" and not form.is_valid():
+        status = 400
+    return render(request, "accounts/login.html",
+                  {"form": form, "error": error, "locked_until": locked_until,
+                   "next": request.POST.get("next") or request.GET.get("next", "")}, status=status)
+
+
+@require_POST
+def logout_view(request):
+    actions.user_logout(request=request)
+    messages.success(request, _("You have signed out."))
+    return redirect("home")
+
+
+@never_cache
+def password_reset(request):
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not actions.password_reset_request(request=request, email=form.cleaned_data["email"]):
+            return render(request, "accounts/rate_limited.html", status=429)
+        return redirect("accounts:password_reset_sent")
+    return render(request, "accounts/password_reset.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def password_reset_sent(request):
+    return render(request, "accounts/password_reset_sent.html",
+                  {"minutes": settings.PASSWORD_RESET_TIMEOUT // 60})
+
+
+def _reset_user(uidb64):
+    try:
+        pk = force_str(urlsafe_base64_decode(uidb64))
+        return User.objects.filter(pk=int(pk), is_active=True).first()
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+@sensitive_post_parameters("new_password1", "new_password2")
+@never_cache
+def password_reset_confirm(request, uidb64, token):
+    """The link from the email. The token moves into the session and the browser is sent to a URL
+    without it, so it does not leak through history or the Referer header."""
+    user = _reset_user(uidb64)
+    if token != RESET_TOKEN_IN_URL:
+        if user is not None and password_reset_tokens.check_token(user, token):
+            request.session[RESET_SESSION_KEY] = token
+            return redirect("accounts:password_reset_confirm", uidb64=uidb64, token=RESET_TOKEN_IN_URL)
+        return _no_referrer(render(request, "accounts/password_reset_invalid.html", status=400))
+    session_token = request.session.get(RESET_SESSION_KEY)
+    if user is None or not session_token or not password_reset_tokens.check_token(user, session_token):
+        return _no_referrer(render(request, "accounts/password_reset_invalid.html", status=400))
+    form = PasswordResetSetForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        actions.password_reset_complete(request=request, user=user, password=form.cleaned_data["new_password1"])
+        return redirect("accounts:password_reset_done")
+    return _no_referrer(render(request, "accounts/password_reset_confirm.html", {"form": form},
+                               status=400 if form.errors else 200))
+
+
+def password_reset_done(request):
+    return _no_referrer(render(request, "accounts/password_reset_done.html"))
+
+
+@login_required
+def profile(request):
+    user = request.user
+    form = ProfileForm(request.POST or None, initial={"full_name": user.full_name, "phone": user.phone,
+                                                      "language": user.language, "time_zone": user.time_zone})
+    if request.method == "POST" and form.is_valid():
+        actions.profile_update(request=request, user=user, **form.cleaned_data)
+        response = redirect("accounts:profile")
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, max_age=365 * 24 * 3600,
+                            samesite="Lax", secure=settings.LANGUAGE_COOKIE_SECURE)
+        with translation.override(user.language):
+            messages.success(request, _("Your profile has been saved."))
+        return response
+    return render(request, "accounts/profile.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def security(request):
+    return render(request, "accounts/security.html", {
+        "sessions": selectors.user_sessions_list(user=request.user),
+        "events": selectors.security_events_list(user=request.user),
+        "has_totp": TOTPDevice.objects.filter(user=request.user, confirmed=True).exists(),
+        "totp_required": actions.staff_two_factor_required(request.user),
+    })
+
+
+@login_required
+@require_POST
+def sessions_end_others(request):
+    count = actions.sessions_end_others(request=request)
+    messages.success(request, _("Signed out %(count)d other session(s).") % {"count": count})
+    return redirect("accounts:security")
+
+
+@login_required
+@require_POST
+def session_end(request, session_id):
+    if actions.session_end_one(request=request, session_id=session_id):
+        messages.success(request, _("That session has been signed out."))
+    else:
+        messages.error(request, _("That session could not be found."))
+    return redirect("accounts:security")
+
+
+@sensitive_post_parameters("current_password", "new_password1", "new_password2")
+@login_required
+def password_change(request):
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        ended = actions.password_change(request=request, new_password=form.cleaned_data["new_password1"])
+        messages.success(request, _("Your password has been changed. %(count)d other session(s) were signed out.")
+                         % {"count": ended})
+        return redirect("accounts:security")
+    return render(request, "accounts/password_change.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _qr_data_uri(device: TOTPDevice, user: User) -> str:
+    svg = segno.make(device.config_url, error="m").svg_inline(scale=5)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+@login_required
+@never_cache
+def two_factor_setup(request):
+    device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
+    if device is None or request.method == "GET":
+        device = actions.totp_device_start(user=request.user)
+    form = TotpCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if actions.totp_device_confirm(request=request, device=device, code=form.cleaned_data["code"]):
+            messages.success(request, _("Two-factor authentication is on."))
+            return redirect("accounts:security")
+        form.add_error("code", _("That code is not valid. Check the time on your phone and try again."))
+    secret = base64.b32encode(device.bin_key).decode()
+    return render(request, "accounts/two_factor_setup.html",
+                  {"form": form, "qr": _qr_data_uri(device, request.user), "secret": secret},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@never_cache
+def two_factor_verify(request):
+    if request.user.is_verified():
+        return redirect(_safe_next(request))
+    form = TotpCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if actions.totp_verify(request=request, code=form.cleaned_data["code"]):
+            return redirect(_safe_next(request))
+        form.add_error("code", _("That code is not valid. Check the time on your phone and try again."))
+    return render(request, "accounts/two_factor_verify.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def two_factor_disable(request):
+    if actions.staff_two_factor_required(request.user):
+        messages.error(request, _("Two-factor authentication is required for staff accounts."))
+        return redirect("accounts:security")
+    form = TotpDisableForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        actions.totp_disable(request=request)
+        messages.success(request, _("Two-factor authentication is off."))
+        return redirect("accounts:security")
+    return render(request, "accounts/two_factor_disable.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def api_tokens(request):
+    form = ApiTokenForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        _token, new_token = actions.api_token_create(request=request, name=form.cleaned_data["name"],
+                                                     scope=form.cleaned_data["scope"])
+        form = ApiTokenForm()
+    response = render(request, "accounts/api_tokens.html",
+                      {"form": form, "tokens": selectors.api_tokens_list(user=request.user), "new_token": new_token},
+                      status=400 if form.errors else 200)
+    if new_token:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def api_token_revoke(request, token_id):
+    if actions.api_token_revoke(request=request, token_id=token_id):
+        messages.success(request, _("The token has been revoked."))
+    else:
+        messages.error(request, _("That token could not be found."))
+    return redirect("accounts:api_tokens")
+
+
+@login_required
+@require_POST
+def resend_verification(request):
+    if not request.user.is_email_verified:
+        actions.verification_send(user=request.user)
+        messages.success(request, _("We sent a new verification link to %(email)s.") % {"email": request.user.email})
+    return redirect("accounts:profile")

@@ -1,0 +1,46 @@
+"""Outgoing email. Mail is rendered in the recipient's language and sent by a background task
+after the transaction commits; the embedded default stores it in the demo outbox."""
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from .models import OutboxEmail
+
+
+class OutboxEmailBackend(BaseEmailBackend):
+    def send_messages(self, email_messages):
+        sent = 0
+        for message in email_messages:
+            html = ""
+            for content, mimetype in getattr(message, "alternatives", []):
+                if mimetype == "text/html":
+                    html = content
+            OutboxEmail.objects.create(
+                to=", ".join(message.to),
+                from_email=message.from_email or settings.DEFAULT_FROM_EMAIL,
+                subject=message.subject,
+                body_text=message.body,
+                body_html=html,
+            )
+            sent += 1
+        return sent
+
+
+def email_send(*, to: str, template: str, context: dict, language: str, time_zone: str | None = None) -> None:
+    """Render `<template>_subject.txt`, `.txt` and `.html` in the recipient's language and time zone,
+    and send after commit."""
+    zone = zoneinfo.ZoneInfo(time_zone) if time_zone else None
+    with translation.override(language), timezone.override(zone):
+        context = {"site_url": settings.SITE_URL, "support_email": settings.OKPAY_SUPPORT_EMAIL, **context}
+        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+        text = render_to_string(f"{template}.txt", context)
+        html = render_to_string(f"{template}.html", context)
+
+    from .tasks import send_email  # tasks import this module
+
+    transaction.on_commit(lambda: send_email.enqueue(to=to, subject=subject, text=text, html=html))

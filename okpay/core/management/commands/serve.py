@@ -1,0 +1,57 @@
+import argparse
+import os
+import signal
+import subprocess
+import sys
+
+import uvicorn
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "Serve the site with uvicorn (ASGI: HTTP + websockets). In the embedded default it also runs the task worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("OKPAY_WEB_WORKERS", "1")))
+        parser.add_argument(
+            "--embedded-worker", action=argparse.BooleanOptionalAction, default=None,
+            help="run the task worker beside the web server (default: on unless DATABASE_URL is set)",
+        )
+
+    def handle(self, *args, host, port, workers, embedded_worker, **options):
+        if workers < 1:
+            raise CommandError("--workers must be at least 1.")
+        if workers > 1 and not settings.REDIS_URL:
+            raise CommandError(
+                f"--workers {workers} needs REDIS_URL: with several processes the cache, rate limits and the "
+                "websocket channel layer must be shared through Redis (e.g. REDIS_URL=redis://127.0.0.1:6379/0). "
+                "Use --workers 1 for the embedded default."
+            )
+        call_command("check", deploy=not settings.DEBUG and not settings.DEMO_MODE, fail_level="ERROR")
+        if embedded_worker is None:
+            embedded_worker = not settings.DATABASE_URL
+        worker = None
+        if embedded_worker:
+            worker = subprocess.Popen([sys.executable, "-m", "okpay.cli", "worker"], env=os.environ.copy())  # noqa: S603
+            self.stdout.write(f"Task worker started (pid {worker.pid}).")
+        if settings.DEMO_MODE:
+            from okpay.core.demo import demo_accounts_text
+
+            self.stdout.write(self.style.SUCCESS(demo_accounts_text()))
+            self.stdout.write(f"Demo outbox: http://{host}:{port}/demo/outbox/")
+        self.stdout.write(self.style.SUCCESS(f"OKPay Service Center on http://{host}:{port}/"))
+        try:
+            uvicorn.run("config.asgi:application", host=host, port=port, workers=workers, lifespan="off",
+                        proxy_headers=True, forwarded_allow_ips=os.environ.get("OKPAY_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+                        log_level=os.environ.get("OKPAY_UVICORN_LOG_LEVEL", "info"))
+        finally:
+            if worker is not None and worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+                try:
+                    worker.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    worker.kill()

@@ -1,0 +1,40 @@
+"""Money is an integer amount in the currency's minor unit plus an ISO 4217 code (domain.md)."""
+
+from decimal import Decimal
+
+from babel.core import Locale
+from babel.numbers import format_currency
+
+# ISO 4217 exponents that are not 2.
+ZERO_DECIMAL = frozenset({"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
+                          "VND", "VUV", "XAF", "XOF", "XPF"})
+THREE_DECIMAL = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
+
+
+def currency_exponent(currency: str) -> int:
+    currency = currency.upper()
+    if currency in ZERO_DECIMAL:
+        return 0
+    if currency in THREE_DECIMAL:
+        return 3
+    return 2
+
+
+def to_major(amount_minor: int, currency: str) -> Decimal:
+    return Decimal(amount_minor).scaleb(-currency_exponent(currency))
+
+
+def babel_locale(language: str) -> str:
+    return "zh_Hans_CN" if language.lower().startswith("zh") else "en_US"
+
+
+def format_money(amount_minor: int, currency: str, language: str) -> str:
+    """`¥1,234.50`, `US$12.00`, `JP¥1,200`, `BHD 1.500` in the user's language."""
+    locale = Locale.parse(babel_locale(language))
+    exponent = currency_exponent(currency)
+    pattern = locale.currency_formats["standard"].pattern.split(";")[0]
+    fraction = "." + "0" * exponent if exponent else ""
+    pattern = pattern.replace("#,##0.00", "#,##0" + fraction)
+    return format_currency(
+        to_major(amount_minor, currency), currency.upper(), format=pattern, locale=locale, currency_digits=False
+    )

@@ -1,0 +1,11 @@
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.tasks import task
+
+
+@task()
+def send_email(*, to: str, subject: str, text: str, html: str) -> None:
+    message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
+    if html:
+        message.attach_alternative(html, "text/html")
+    message.send()
