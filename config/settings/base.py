@@ -26,7 +26,7 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
-DEFAULT_SECRET_KEY = "okpay-embedded-default-secret-key-not-for-production"  # noqa: S105
+DEFAULT_SECRET_KEY = "okpay-embedded-default-secret-key-not-for-production"
 SECRET_KEY = os.environ.get("OKPAY_SECRET_KEY", DEFAULT_SECRET_KEY)
 DEBUG = env_bool("OKPAY_DEBUG", False)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("OKPAY_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
@@ -201,13 +201,8 @@ STORAGES = {
 }
 
 # --- Email ----------------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get("OKPAY_EMAIL_BACKEND", "okpay.core.mail.OutboxEmailBackend")
+MAILERS = {"default": {"BACKEND": os.environ.get("OKPAY_EMAIL_BACKEND", "okpay.core.mail.OutboxEmailBackend")}}
 DEFAULT_FROM_EMAIL = os.environ.get("OKPAY_FROM_EMAIL", "OKPay <no-reply@okpay.example>")
-EMAIL_HOST = os.environ.get("OKPAY_EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("OKPAY_EMAIL_PORT", 25)
-EMAIL_HOST_USER = os.environ.get("OKPAY_EMAIL_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("OKPAY_EMAIL_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("OKPAY_EMAIL_TLS", False)
 OKPAY_SUPPORT_EMAIL = os.environ.get("OKPAY_SUPPORT_EMAIL", "support@okpay.example")
 
 # --- Security headers -----------------------------------------------------------------------

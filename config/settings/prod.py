@@ -15,7 +15,19 @@ if SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("Set OKPAY_SECRET_KEY to a random value of at least 50 characters.")
 
 OKPAY_REQUIRE_STAFF_2FA = True
-EMAIL_BACKEND = os.environ.get("OKPAY_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+MAILERS = {
+    "default": {
+        "BACKEND": os.environ.get("OKPAY_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"),
+        "OPTIONS": {
+            "host": os.environ.get("OKPAY_EMAIL_HOST", "localhost"),
+            "port": env_int("OKPAY_EMAIL_PORT", 587),
+            "username": os.environ.get("OKPAY_EMAIL_USER", ""),
+            "password": os.environ.get("OKPAY_EMAIL_PASSWORD", ""),
+            "use_tls": env_bool("OKPAY_EMAIL_TLS", True),
+            "timeout": 20,
+        },
+    }
+}
 
 SECURE_SSL_REDIRECT = env_bool("OKPAY_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

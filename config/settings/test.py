@@ -6,7 +6,7 @@ from .base import CACHES, DATABASES, REDIS_URL
 DEBUG = False
 DEMO_MODE = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; prod uses Argon2
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -17,3 +17,5 @@ if "sqlite" in DATABASES["default"]["ENGINE"]:
 if REDIS_URL:
     # keep test keys apart from a running instance's
     CACHES["default"]["KEY_PREFIX"] = "okpay-test"
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"},
+           "loggers": {"django.tasks": {"level": "WARNING"}, "django.request": {"level": "ERROR"}}}

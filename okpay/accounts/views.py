@@ -9,15 +9,18 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
-from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from okpay.core.audit import client_ip
+from okpay.core.ratelimit import rate_limit_exceeded
 
 from . import actions, selectors
 from .forms import (
@@ -31,9 +34,6 @@ from .forms import (
     TotpCodeForm,
     TotpDisableForm,
 )
-from okpay.core.audit import client_ip
-from okpay.core.ratelimit import rate_limit_exceeded
-
 from .models import User
 from .tokens import password_reset_tokens
 
@@ -69,7 +69,7 @@ def signup(request):
                             password=form.cleaned_data["new_password1"],
                             full_name=form.cleaned_data["full_name"], language=language)
         return redirect("accounts:signup_done")
-    return render(request, "accounts/signup.html", {"form": form})
+    return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
 
 
 def signup_done(request):

@@ -29,7 +29,7 @@ class TokenAuth(HttpBearer):
         from okpay.accounts.actions import api_token_hash
         from okpay.accounts.models import ApiToken
 
-        parts = token.split("_")
+        parts = token.split("_", 2)
         if len(parts) != 3 or parts[0] != "okp":
             return None
         api_token = ApiToken.objects.select_related("user").filter(prefix=parts[1], revoked_at=None).first()

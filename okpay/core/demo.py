@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 
-DEMO_PASSWORD = "okpay-demo-2026"  # noqa: S105 - public demo credential, refused outside demo mode
+DEMO_PASSWORD = "okpay-demo-2026"
 
 DEMO_USERS = [
     # email, role, name, language
@@ -47,6 +47,6 @@ def demo_load() -> list[str]:
 
 
 def demo_accounts_text() -> str:
-    lines = ["Demo accounts (password: %s):" % DEMO_PASSWORD]
+    lines = [f"Demo accounts (password: {DEMO_PASSWORD}):"]
     lines += [f"  {role:<10} {email}" for email, role, _name, _language in DEMO_USERS]
     return "\n".join(lines)

@@ -36,7 +36,7 @@ class Command(BaseCommand):
             embedded_worker = not settings.DATABASE_URL
         worker = None
         if embedded_worker:
-            worker = subprocess.Popen([sys.executable, "-m", "okpay.cli", "worker"], env=os.environ.copy())  # noqa: S603
+            worker = subprocess.Popen([sys.executable, "-m", "okpay.cli", "worker"], env=os.environ.copy())
             self.stdout.write(f"Task worker started (pid {worker.pid}).")
         if settings.DEMO_MODE:
             from okpay.core.demo import demo_accounts_text

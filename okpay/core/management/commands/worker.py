@@ -1,3 +1,4 @@
+import logging
 import os
 import socket
 import threading
@@ -8,6 +9,8 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+
+logger = logging.getLogger("okpay.worker")
 
 
 def _heartbeat_loop(worker_id: str, stop: threading.Event) -> None:
@@ -22,8 +25,8 @@ def _heartbeat_loop(worker_id: str, stop: threading.Event) -> None:
                 defaults={"hostname": socket.gethostname(), "pid": os.getpid(), "started_at": started,
                           "seen_at": timezone.now()},
             )
-        except Exception:  # noqa: BLE001 - a missed beat shows up in /healthz, which is the point
-            pass
+        except Exception:  # a missed beat shows up in /healthz, which is the point
+            logger.warning("worker heartbeat failed", exc_info=True)
         finally:
             connection.close()
         stop.wait(settings.WORKER_HEARTBEAT_SECONDS)

@@ -1,0 +1,115 @@
+"""Shared fixtures: users per role, signed-in clients, and a Playwright Chromium for browser tests."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def make_user(db):
+    from okpay.accounts.tests.factories import user_create
+
+    return user_create
+
+
+@pytest.fixture
+def customer(make_user):
+    return make_user(email="wang@example.com", full_name="王小明", language="zh-hans")
+
+
+@pytest.fixture
+def customer_en(make_user):
+    return make_user(email="emma@example.com", full_name="Emma", language="en", time_zone="Europe/London")
+
+
+@pytest.fixture
+def agent(make_user):
+    return make_user(email="agent1@example.com", role="agent")
+
+
+@pytest.fixture
+def supervisor(make_user):
+    return make_user(email="super1@example.com", role="supervisor")
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user(email="root@example.com", role="admin")
+
+
+@pytest.fixture
+def signed_in(client):
+    """signed_in(user) → the test client, signed in through the real login form."""
+    from okpay.accounts.tests.factories import PASSWORD
+
+    def sign_in(user, c=None):
+        c = c or client
+        response = c.post("/accounts/login/", {"email": user.email, "password": PASSWORD})
+        assert response.status_code == 302, response.content[:500]
+        return c
+
+    return sign_in
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is required under CI=true (apt-get install chromium)")
+        pytest.skip("Chromium not installed: browser tests skipped (run `make test` as root to install it)")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, request):
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(request):
+    """screenshot(page, "step-name") saves test-artifacts/<test>/<nn>-step-name.png."""
+    folder = ARTIFACTS / request.node.name
+    folder.mkdir(parents=True, exist_ok=True)
+    counter = {"n": 0}
+
+    def take(page, name):
+        counter["n"] += 1
+        page.screenshot(path=str(folder / f"{counter['n']:02d}-{name}.png"), full_page=True)
+
+    return take
+
+
+@pytest.fixture
+def committed(db, django_capture_on_commit_callbacks):
+    """`with committed(): client.post(...)` runs the on-commit work (tasks, emails) of that request,
+    as the real commit would."""
+
+    def ctx():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return ctx

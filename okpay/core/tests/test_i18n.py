@@ -1,0 +1,69 @@
+import pytest
+from django.test import Client
+from django.utils import translation
+
+from okpay.core.money import format_money
+
+pytestmark = pytest.mark.smoke
+
+
+def test_default_language_is_simplified_chinese(client):
+    page = client.get("/").content.decode()
+    assert '<html lang="zh-Hans">' in page
+    assert "帮助中心" in page
+
+
+def test_browser_language_english(client):
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="en">' in page and "Help center" in page
+
+
+def test_switcher_sets_cookie_for_visitors(client):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/help/"})
+    assert response.status_code == 302 and response["Location"] == "/help/"
+    assert '<html lang="en">' in client.get("/").content.decode()
+
+
+def test_switcher_persists_for_signed_in_users(client, customer, signed_in):
+    signed_in(customer)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    customer.refresh_from_db()
+    assert customer.language == "en"
+    fresh = signed_in(customer, Client())  # another browser, no cookie
+    assert '<html lang="en">' in fresh.get("/").content.decode()
+
+
+def test_saved_language_wins_over_browser_header(client, customer_en, signed_in):
+    signed_in(customer_en)
+    assert '<html lang="en">' in client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+
+
+def test_unknown_language_is_ignored(client, customer, signed_in):
+    signed_in(customer)
+    client.post("/i18n/setlang/", {"language": "xx", "next": "/"})
+    customer.refresh_from_db()
+    assert customer.language == "zh-hans"
+
+
+@pytest.mark.parametrize(("amount", "currency", "language", "expected"), [
+    (123450, "CNY", "zh-hans", "¥1,234.50"),
+    (1200, "USD", "zh-hans", "US$12.00"),
+    (1200, "USD", "en", "$12.00"),
+    (1200, "JPY", "en", "¥1,200"),
+    (1500, "BHD", "en", "BHD1.500"),
+    (-500, "EUR", "en", "-€5.00"),
+])
+def test_money_is_formatted_per_language(amount, currency, language, expected):
+    assert format_money(amount, currency, language).replace("\xa0", "") == expected
+
+
+def test_dates_are_formatted_per_language():
+    import datetime
+
+    from django.utils.formats import date_format
+
+    day = datetime.date(2026, 11, 26)
+    with translation.override("zh-hans"):
+        assert date_format(day, "DATE_FORMAT") == "2026年11月26日"
+    with translation.override("en"):
+        assert date_format(day, "DATE_FORMAT") == "Nov. 26, 2026"

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `make run`: the product with demo data on the embedded defaults (SQLite, in-memory channel layer,
+# task worker beside the web server) at http://127.0.0.1:${PORT:-8000}.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.dev}
+okpay=(.venv/bin/okpay)
+"${okpay[@]}" migrate --noinput -v 0
+"${okpay[@]}" demo --if-empty
+"${okpay[@]}" compilemessages -v 0 --ignore '.venv/*'
+"${okpay[@]}" collectstatic --noinput -v 0
+exec "${okpay[@]}" serve --port "${PORT:-8000}"
