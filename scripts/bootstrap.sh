@@ -33,7 +33,11 @@ fi
 
 apt_packages=()
 command -v msgfmt >/dev/null 2>&1 || apt_packages+=(gettext)
-if [ "$want_browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then apt_packages+=(chromium); fi
+if [ "$want_browser" = 1 ]; then
+  [ -x /usr/bin/chromium ] || apt_packages+=(chromium)
+  # CJK glyphs for Chinese pages in screenshots and the recorded video tutorials
+  [ -d /usr/share/fonts/opentype/noto ] || apt_packages+=(fonts-noto-cjk)
+fi
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "» installing Debian packages: ${apt_packages[*]}"

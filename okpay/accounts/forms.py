@@ -4,10 +4,12 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
+from okpay.core.forms import Form
+
 from .choices import Language, TokenScope
 
 
-class NewPasswordMixin(forms.Form):
+class NewPasswordMixin(Form):
     """New password twice, checked against the password policy."""
 
     new_password1 = forms.CharField(label=_("New password"), strip=False,
@@ -45,14 +47,14 @@ class SignupForm(NewPasswordMixin):
         return super().clean()
 
 
-class LoginForm(forms.Form):
+class LoginForm(Form):
     email = forms.EmailField(label=_("Email address"), max_length=254,
                              widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}))
     password = forms.CharField(label=_("Password"), strip=False, max_length=4096,
                                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
 
 
-class PasswordResetRequestForm(forms.Form):
+class PasswordResetRequestForm(Form):
     email = forms.EmailField(label=_("Email address"), max_length=254,
                              widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
 
@@ -86,7 +88,7 @@ def time_zone_choices():
     return [(tz, tz) for tz in common + rest]
 
 
-class ProfileForm(forms.Form):
+class ProfileForm(Form):
     full_name = forms.CharField(label=_("Name"), max_length=150, required=False,
                                 widget=forms.TextInput(attrs={"autocomplete": "name"}))
     phone = forms.RegexField(label=_("Phone"), max_length=32, required=False, regex=r"^\+?[0-9 ()-]{5,31}$",
@@ -96,7 +98,7 @@ class ProfileForm(forms.Form):
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
 
 
-class TotpCodeForm(forms.Form):
+class TotpCodeForm(Form):
     code = forms.RegexField(label=_("6-digit code"), regex=r"^\s*\d{6}\s*$", max_length=10,
                             error_messages={"invalid": _("Enter the 6 digits shown in your authenticator app.")},
                             widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
@@ -106,7 +108,7 @@ class TotpCodeForm(forms.Form):
         return self.cleaned_data["code"].strip()
 
 
-class TotpDisableForm(forms.Form):
+class TotpDisableForm(Form):
     password = forms.CharField(label=_("Current password"), strip=False,
                                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
 
@@ -121,6 +123,6 @@ class TotpDisableForm(forms.Form):
         return password
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(Form):
     name = forms.CharField(label=_("Token name"), max_length=80)
     scope = forms.ChoiceField(label=_("Scope"), choices=TokenScope.choices, initial=TokenScope.READ)

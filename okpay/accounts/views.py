@@ -139,12 +139,13 @@ def _reset_user(uidb64):
 @never_cache
 def password_reset_confirm(request, uidb64, token):
     """The link from the email. The token moves into the session and the browser is sent to a URL
-    without it, so it does not leak through history or the Referer header."""
+    without it, so it does not leak through history or the Referer header; every response whose
+    address holds the token says `Referrer-Policy: no-referrer`."""
     user = _reset_user(uidb64)
     if token != RESET_TOKEN_IN_URL:
         if user is not None and password_reset_tokens.check_token(user, token):
             request.session[RESET_SESSION_KEY] = token
-            return redirect("accounts:password_reset_confirm", uidb64=uidb64, token=RESET_TOKEN_IN_URL)
+            return _no_referrer(redirect("accounts:password_reset_confirm", uidb64=uidb64, token=RESET_TOKEN_IN_URL))
         return _no_referrer(render(request, "accounts/password_reset_invalid.html", status=400))
     session_token = request.session.get(RESET_SESSION_KEY)
     if user is None or not session_token or not password_reset_tokens.check_token(user, session_token):
@@ -153,8 +154,9 @@ def password_reset_confirm(request, uidb64, token):
     if request.method == "POST" and form.is_valid():
         actions.password_reset_complete(request=request, user=user, password=form.cleaned_data["new_password1"])
         return redirect("accounts:password_reset_done")
-    return _no_referrer(render(request, "accounts/password_reset_confirm.html", {"form": form},
-                               status=400 if form.errors else 200))
+    # This page's address holds no secret, so it keeps the site's same-origin policy: with
+    # no-referrer, browsers send `Origin: null` on the form post and CSRF protection refuses it.
+    return render(request, "accounts/password_reset_confirm.html", {"form": form}, status=400 if form.errors else 200)
 
 
 def password_reset_done(request):
