@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[3]
 def run(args, **env):
     full_env = {**os.environ, **env}
     full_env.pop("DJANGO_SETTINGS_MODULE", None)
+    full_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     full_env.update(env)
     return subprocess.run([sys.executable, "-m", "okpay.cli", *args], cwd=ROOT, env=full_env,
                           capture_output=True, text=True, timeout=120, check=False)
@@ -74,6 +75,7 @@ def test_deploy_check_is_clean_with_production_environment(tmp_path):
            "OKPAY_ALLOWED_HOSTS": "support.okpay.example", "OKPAY_SITE_URL": "https://support.okpay.example",
            "OKPAY_VAR_DIR": str(tmp_path), "OKPAY_DEMO_MODE": "0"}
     env.pop("DATABASE_URL", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests in this process
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
                             env=env, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
