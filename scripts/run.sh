@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.dev}
+export OKPAY_DEBUG=${OKPAY_DEBUG:-0}  # the product, not a debugger: custom error pages
 okpay=(.venv/bin/okpay)
 "${okpay[@]}" migrate --noinput -v 0
 "${okpay[@]}" demo --if-empty

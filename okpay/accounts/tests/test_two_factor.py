@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,8 @@ def test_staff_must_set_up_totp_before_reaching_anything(client, agent, signed_i
 
     setup = client.get("/accounts/2fa/setup/")
     assert setup.status_code == 200
+    qr = setup.context["qr"]
+    assert qr.startswith("data:image/svg+xml") and "xmlns" in urllib.parse.unquote(qr)
     device = TOTPDevice.objects.get(user=agent, confirmed=False)
     bad = client.post("/accounts/2fa/setup/", {"code": "000000" if current_code(device) != "000000" else "111111"})
     assert bad.status_code == 400

@@ -10,3 +10,10 @@ register = template.Library()
 def money(amount_minor: int, currency: str) -> str:
     """{% money amount_minor currency %} formatted for the active language."""
     return format_money(int(amount_minor), currency, get_language() or "zh-hans")
+
+
+@register.filter
+def audit_label(action: str) -> str:
+    from okpay.core.audit_labels import audit_label as label
+
+    return label(action)
