@@ -14,6 +14,10 @@ class ConsolePage:
     url_name: str
     roles: frozenset = field(default_factory=frozenset)
     order: int = 100
+    permission: str = ""  # also shown to other roles that hold this Django permission
+
+    def is_visible(self, user) -> bool:
+        return user.role in self.roles or bool(self.permission and user.has_perm(self.permission))
 
     @property
     def url(self) -> str:
@@ -28,4 +32,4 @@ def console_page_register(page: ConsolePage) -> None:
 
 
 def console_pages_for(user) -> list[ConsolePage]:
-    return sorted((p for p in _pages.values() if user.role in p.roles), key=lambda p: (p.order, p.key))
+    return sorted((p for p in _pages.values() if p.is_visible(user)), key=lambda p: (p.order, p.key))

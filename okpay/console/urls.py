@@ -1,9 +1,17 @@
 from django.urls import path
 
-from . import views
+from . import views, views_help
 
 app_name = "console"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("help/", views_help.help_list, name="help_list"),
+    path("help/new/", views_help.help_edit, name="help_new"),
+    path("help/<int:article_id>/", views_help.help_edit, name="help_edit"),
+    path("help/<int:article_id>/status/", views_help.help_status, name="help_status"),
+    path("help/<int:article_id>/upload/", views_help.help_upload, name="help_upload"),
+    path("help/preview/", views_help.help_preview, name="help_preview"),
+    path("help/categories/", views_help.help_categories, name="help_categories"),
+    path("help/report/", views_help.help_report, name="help_report"),
 ]

@@ -119,5 +119,7 @@ def _server_error(request, exc):
 
 
 from okpay.accounts.api import router as accounts_router  # noqa: E402
+from okpay.helpcenter.api import router as helpcenter_router  # noqa: E402
 
 api.add_router("", accounts_router)
+api.add_router("", helpcenter_router)

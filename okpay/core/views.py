@@ -24,8 +24,12 @@ def healthz(request):
 @require_POST
 def set_language(request):
     """Django's set_language (cookie + redirect), and for a signed-in user the saved preference."""
-    response = django_set_language(request)
     language = request.POST.get("language")
+    alternate = request.POST.get(f"next_{language}")
+    if alternate:  # pages with a per-language address (help articles) name one for each language
+        request.POST = request.POST.copy()
+        request.POST["next"] = alternate
+    response = django_set_language(request)
     if request.user.is_authenticated and language in dict(settings.LANGUAGES):
         user_language_set(user=request.user, language=language)
     return response

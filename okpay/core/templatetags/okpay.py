@@ -17,3 +17,11 @@ def audit_label(action: str) -> str:
     from okpay.core.audit_labels import audit_label as label
 
     return label(action)
+
+
+@register.simple_tag
+def tr(value: dict) -> str:
+    """{% tr model.json_field %}: the active language's text of a {"zh-hans": …, "en": …} field."""
+    from okpay.helpcenter.models import translated
+
+    return translated(value, get_language() or "zh-hans")

@@ -1,0 +1,146 @@
+"""Knowledge-base editing for staff with the right permission (supervisors, admins, and agents in a
+group with `helpcenter.change_article`)."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from okpay.helpcenter import actions as help_actions
+from okpay.helpcenter import selectors as help_selectors
+from okpay.helpcenter.choices import LANGUAGES, ArticleStatus
+from okpay.helpcenter.forms import LANGUAGE_NAMES, ArticleForm, VideoUploadForm
+from okpay.helpcenter.models import Article, Category, VideoAsset, VideoCaption
+from okpay.helpcenter.render import markdown_render
+
+
+def editor_required(view):
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not help_selectors.can_edit_help(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@editor_required
+def help_list(request):
+    articles = Article.objects.select_related("category").prefetch_related("translations").order_by("category__order", "key")
+    status = request.GET.get("status", "")
+    if status in ArticleStatus.values:
+        articles = articles.filter(status=status)
+    query = request.GET.get("q", "").strip()[:100]
+    if query:
+        articles = articles.filter(Q(key__icontains=query) | Q(translations__title__icontains=query)).distinct()
+    return render(request, "console/help_list.html", {"articles": articles, "status": status, "query": query,
+                                                      "statuses": ArticleStatus.choices})
+
+
+def _initial(article: Article) -> dict:
+    initial = {"key": article.key, "category": article.category_id, "kind": article.kind,
+               "tags": ", ".join(article.tags), "popular_rank": article.popular_rank,
+               "related": ", ".join(article.related.values_list("key", flat=True))}
+    for t in article.translations.all():
+        initial.update({f"title_{t.language}": t.title, f"slug_{t.language}": t.slug,
+                        f"summary_{t.language}": t.summary, f"body_{t.language}": t.body})
+    return initial
+
+
+@editor_required
+def help_edit(request, article_id=None):
+    article = get_object_or_404(Article, pk=article_id) if article_id else None
+    form = ArticleForm(request.POST or None, article=article, initial=_initial(article) if article else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        article = help_actions.article_save(
+            actor=request.user, article=article, key=data["key"], category=data["category"], kind=data["kind"],
+            tags=data["tags"], popular_rank=data["popular_rank"], related_keys=data["related"],
+            translations=form.translations())
+        messages.success(request, _("Saved."))
+        return redirect("console:help_edit", article.pk)
+    return render(request, "console/help_edit.html", {
+        "form": form, "article": article,
+        "language_fields": [(language, LANGUAGE_NAMES[language],
+                             [form[f"{name}_{language}"] for name in ("title", "slug", "summary", "body")])
+                            for language in LANGUAGES],
+        "revisions": article.revisions.select_related("actor")[:20] if article else [],
+        "upload_form": VideoUploadForm(),
+        "videos": VideoAsset.objects.filter(article=article) if article else [],
+        "captions": VideoCaption.objects.filter(article=article) if article else [],
+        "statuses": ArticleStatus,
+    }, status=400 if form.errors else 200)
+
+
+@editor_required
+@require_POST
+def help_status(request, article_id):
+    article = get_object_or_404(Article, pk=article_id)
+    try:
+        help_actions.article_status_set(actor=request.user, article=article, status=request.POST.get("status", ""))
+        messages.success(request, _("Status changed to %(status)s.") % {"status": ArticleStatus(request.POST["status"]).label})
+    except (ValidationError, ValueError) as error:
+        messages.error(request, error.messages[0] if isinstance(error, ValidationError) else _("Unknown status."))
+    return redirect("console:help_edit", article.pk)
+
+
+@editor_required
+@require_POST
+def help_preview(request):
+    body = next((value for key, value in request.POST.items() if key.startswith("body")), "")[:100_000]
+    return HttpResponse(markdown_render(body) or "<p class='muted'>—</p>")
+
+
+@editor_required
+@require_POST
+def help_upload(request, article_id):
+    article = get_object_or_404(Article, pk=article_id)
+    form = VideoUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["part"] == "captions":
+                help_actions.caption_upload(actor=request.user, article=article, language=data["language"],
+                                            upload=data["file"])
+            else:
+                help_actions.video_upload(actor=request.user, article=article, language=data["language"],
+                                          upload=data["file"], part=data["part"])
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        except UnicodeDecodeError:
+            messages.error(request, _("Captions must be UTF-8 text."))
+        else:
+            messages.success(request, _("File uploaded."))
+    else:
+        messages.error(request, next(iter(form.errors.values()))[0])
+    return redirect("console:help_edit", article.pk)
+
+
+@editor_required
+def help_categories(request):
+    categories = list(Category.objects.order_by("order", "slug"))
+    if request.method == "POST":
+        order = {}
+        for category in categories:
+            raw = request.POST.get(f"order_{category.pk}", "")
+            if not raw.isdigit() or int(raw) > 10_000:
+                messages.error(request, _("Each position must be a whole number from 0 to 10000."))
+                return render(request, "console/help_categories.html", {"categories": categories}, status=400)
+            order[category.pk] = int(raw)
+        help_actions.categories_reorder(actor=request.user, order=order)
+        messages.success(request, _("Category order saved."))
+        return redirect("console:help_categories")
+    return render(request, "console/help_categories.html", {"categories": categories})
+
+
+@editor_required
+def help_report(request):
+    return render(request, "console/help_report.html", help_selectors.help_report())

@@ -1,0 +1,384 @@
+"""In-process BM25 search over published articles, Chinese (jieba words + character bigrams) and
+English (Snowball stems, stop words), with field weights, synonym expansion, highlighted snippets and
+prefix suggestions. One index per language, rebuilt lazily when `SearchIndexState.version` moves, so
+every process picks up newly published content within a second."""
+
+import html
+import logging
+import re
+import threading
+import time
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+CJK_RUN = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+"
+TOKEN_RE = re.compile(rf"({CJK_RUN})|([a-z0-9]+(?:'[a-z]+)?)")
+BIGRAM = "\x01"  # namespace for character bigrams, apart from jieba words
+
+EN_STOP = frozenset(["a", "about", "after", "again", "all", "am", "an", "and", "any", "are", "as", "at", "be", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "get", "got", "can't", "cant", "dont", "don't", "im", "i'm", "want", "need", "please", "help", "hi", "hello", "okpay"])
+ZH_STOP = frozenset(["的", "了", "吗", "呢", "吧", "啊", "呀", "嘛", "么", "我", "你", "您", "他", "她", "它", "我们", "你们", "是", "在", "有", "和", "与", "及", "或", "就", "都", "也", "还", "要", "想", "会", "能", "可以", "怎么", "怎样", "如何", "什么", "哪里", "哪儿", "为什么", "为啥", "咋", "怎么办", "一下", "一个", "这个", "那个", "这", "那", "请问", "请", "帮", "帮忙", "如果", "但是", "可是", "因为", "所以", "然后", "现在", "已经", "没有", "不", "没", "多少", "几", "到", "给", "把", "被", "让", "对", "从", "向", "于", "个", "上", "下", "中", "里", "过", "着", "得", "地", "okpay"])
+
+# Words customers use for the same thing; expanded at query time with a lower weight.
+SYNONYMS = [
+    ["提现", "资金转出", "转出", "取钱", "提款", "withdraw", "withdrawal", "cash out", "payout"],
+    ["到账", "到帐", "入账", "arrive", "arrival"],
+    ["纠纷", "交易纠纷", "争议", "申诉", "dispute", "chargeback"],
+    ["退款", "退钱", "refund"],
+    ["汇率", "换汇", "兑换", "exchange rate", "conversion"],
+    ["国际", "跨境", "境外", "海外", "international", "abroad", "overseas", "cross-border"],
+    ["手续费", "费用", "收费", "扣费", "fee", "fees", "charge"],
+    ["密码", "登录密码", "password", "passcode", "pw"],
+    ["忘记", "忘了", "找回", "forgot", "forgotten"],
+    ["重置", "重设", "reset"],
+    ["锁定", "冻结", "被锁", "locked", "lockout", "frozen"],
+    ["验证", "认证", "实名", "verify", "verification", "kyc"],
+    ["客服", "人工", "联系", "contact", "support", "agent", "human"],
+    ["银行卡", "借记卡", "卡", "card", "debit card", "bank card"],
+    ["充值", "充钱", "top up", "topup", "top-up", "add money"],
+    ["转账", "汇款", "打钱", "transfer", "send money"],
+    ["扣了两次", "重复扣款", "扣两次", "charged twice", "double charge", "duplicate"],
+    ["双重验证", "两步验证", "二次验证", "2fa", "two-factor", "authenticator"],
+    ["商户", "商家", "卖家", "店家", "merchant", "seller", "shop", "store"],
+    ["多久", "多长时间", "几天", "几个工作日", "how long", "how many days", "business days", "processing time"],
+    ["取消", "撤销", "撤回", "cancel", "stop"],
+    ["证据", "截图", "聊天记录", "凭证", "evidence", "screenshot", "screenshots", "proof"],
+    ["冻结", "被冻结", "暂扣", "on hold", "held", "hold", "frozen"],
+    ["证件", "身份证", "护照", "身份", "id", "identity", "passport"],
+    ["钓鱼", "诈骗", "骗子", "假冒", "phishing", "scam", "fraud", "fake"],
+    ["登录设备", "登录记录", "登过", "设备", "sessions", "signed in", "devices", "logged in"],
+    ["验证器", "谷歌验证器", "身份验证器", "authenticator", "google authenticator", "totp"],
+    ["限额", "上限", "最多", "最高", "limit", "limits", "maximum", "max"],
+    ["收款", "收钱", "收到钱", "receive", "receiving", "get paid"],
+    ["货币", "币种", "外币", "currency", "currencies"],
+    ["取出", "转到银行", "to my bank", "to bank", "cash out"],
+    ["手机丢了", "手机被偷", "lost phone", "stolen phone"],
+    ["注销", "销户", "关闭账户", "close account", "delete account"],
+]
+CUSTOM_WORDS = ["资金转出", "交易纠纷", "国际交易", "跨境支付", "双重验证", "重置密码", "忘记密码", "登录密码", "手续费",
+                "到账", "提现", "汇率", "换汇", "退款", "验证码", "身份验证", "实名认证", "银行卡", "借记卡", "商户",
+                "付款链接", "登录设备", "限额", "审核", "证据", "申诉", "扣款", "重复扣款", "充值", "转账", "收款",
+                "报价", "加价", "制裁", "合规", "客服", "人工客服", "工单", "电子钱包", "余额", "冻结", "锁定"]
+
+# BM25F: each field's term frequency is normalised by that field's own average length, weighted,
+# summed, then saturated once — so a long body cannot drown a title match.
+FIELD_WEIGHTS = {"title": 3.0, "tags": 2.0, "summary": 1.5, "body": 1.0, "transcript": 0.8}
+FIELD_B = {"title": 0.5, "tags": 0.3, "summary": 0.6, "body": 0.75, "transcript": 0.75}
+K1 = 1.2
+GOOD_MATCH_RATIO = 0.34
+
+_jieba = None
+_jieba_lock = threading.Lock()
+
+
+def _segmenter():
+    global _jieba
+    if _jieba is None:
+        with _jieba_lock:
+            if _jieba is None:
+                import jieba
+
+                jieba.setLogLevel(logging.WARNING)
+                tokenizer = jieba.Tokenizer()
+                from django.conf import settings
+
+                tokenizer.cache_file = str(Path(settings.VAR_DIR) / "jieba.cache")
+                tokenizer.initialize()
+                for word in CUSTOM_WORDS:
+                    tokenizer.add_word(word, freq=200000)
+                _jieba = tokenizer
+    return _jieba
+
+
+_stemmer = None
+
+
+def _stem(word: str) -> str:
+    global _stemmer
+    if _stemmer is None:
+        import snowballstemmer
+
+        _stemmer = snowballstemmer.stemmer("english")
+    return _stemmer.stemWord(word)
+
+
+def normalize(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "").lower()
+
+
+def tokenize(text: str) -> list[str]:
+    """Index/query terms: jieba words (search mode) and character bigrams for Chinese, stems for
+    Latin words; stop words dropped."""
+    terms: list[str] = []
+    for match in TOKEN_RE.finditer(normalize(text)):
+        cjk, latin = match.groups()
+        if cjk:
+            if len(cjk) == 1:
+                if cjk not in ZH_STOP:
+                    terms.append(cjk)
+                continue
+            terms.extend(w for w in _segmenter().cut_for_search(cjk, HMM=False) if len(w) > 1 and w not in ZH_STOP)
+            terms.extend(BIGRAM + cjk[i:i + 2] for i in range(len(cjk) - 1))
+        elif (latin not in EN_STOP and len(latin) > 1) or (latin.isdigit()):
+            terms.append(_stem(latin.replace("'", "")))
+    return terms
+
+
+def _synonym_map() -> dict[str, list[str]]:
+    mapping: dict[str, list[str]] = {}
+    for group in SYNONYMS:
+        for phrase in group:
+            for other in group:
+                if other != phrase:
+                    mapping.setdefault(normalize(phrase), []).append(other)
+    return mapping
+
+
+_SYNONYMS: dict[str, list[str]] | None = None
+
+
+Alternative = tuple[float, tuple[str, ...]]
+
+
+def query_concepts(query: str) -> list[list[Alternative]]:
+    """The query as concepts; each concept is a list of alternative term sets (weight, terms). A
+    synonym phrase found in the query becomes one concept whose alternatives are the group's other
+    phrases at weight 0.7; a document scores the best alternative of each concept, so a long
+    article that mentions every synonym gains nothing over one that uses the customer's word."""
+    global _SYNONYMS
+    if _SYNONYMS is None:
+        _SYNONYMS = _synonym_map()
+    text = normalize(query)
+    concepts: list[list[Alternative]] = []
+    covered: set[str] = set()
+    for phrase in sorted(_SYNONYMS, key=len, reverse=True):
+        if phrase in text and not any(phrase in longer for longer in covered):
+            own = tuple(tokenize(phrase))
+            if not own:
+                continue
+            covered.add(phrase)
+            alternatives: list[Alternative] = [(1.0, own)]
+            alternatives += [(0.7, terms) for other in _SYNONYMS[phrase] if (terms := tuple(tokenize(other)))]
+            concepts.append(alternatives)
+    phrase_terms = {t for c in concepts for t in c[0][1]}
+    concepts += [[(1.0, (term,))] for term in dict.fromkeys(tokenize(query)) if term not in phrase_terms]
+    return concepts
+
+
+def query_terms(query: str) -> dict[str, float]:
+    """Flat view of the concepts: every term with its best weight (for prefix merging and tests)."""
+    weights: dict[str, float] = {}
+    for concept in query_concepts(query):
+        for weight, terms in concept:
+            for term in terms:
+                weights[term] = max(weights.get(term, 0.0), weight)
+    return weights
+
+
+@dataclass
+class Document:
+    article_id: int
+    key: str
+    language: str  # language of the text indexed (may differ from the index language: fallback)
+    title: str
+    summary: str
+    url: str
+    kind: str
+    body_text: str
+    fields: dict = field(default_factory=dict)
+
+
+@dataclass
+class Hit:
+    document: Document
+    score: float
+    match_ratio: float
+
+    @property
+    def is_good(self) -> bool:
+        return self.match_ratio >= GOOD_MATCH_RATIO
+
+
+class Index:
+    def __init__(self, documents: list[Document]):
+        self.documents = documents
+        n = len(documents)
+        field_counts: list[dict[str, Counter]] = []
+        field_lengths = {name: np.zeros(n, dtype=np.float32) for name in FIELD_WEIGHTS}
+        surface_words: set[str] = set()
+        for i, doc in enumerate(documents):
+            counts = {}
+            for name in FIELD_WEIGHTS:
+                text = doc.fields.get(name, "")
+                if not text:
+                    continue
+                terms = tokenize(text)
+                counts[name] = Counter(terms)
+                field_lengths[name][i] = len(terms)
+                surface_words.update(re.findall(r"[a-z][a-z0-9]{2,}", normalize(text)))
+            field_counts.append(counts)
+        averages = {name: max(float(lengths.mean()), 1.0) if n else 1.0 for name, lengths in field_lengths.items()}
+        postings: dict[str, tuple[list[int], list[float]]] = {}
+        for i, counts in enumerate(field_counts):
+            pseudo: Counter = Counter()
+            for name, counter in counts.items():
+                norm = 1 - FIELD_B[name] + FIELD_B[name] * field_lengths[name][i] / averages[name]
+                weight = FIELD_WEIGHTS[name] / norm
+                for term, tf in counter.items():
+                    pseudo[term] += weight * tf
+            for term, tf in pseudo.items():
+                ids, tfs = postings.setdefault(term, ([], []))
+                ids.append(i)
+                tfs.append(tf)
+        self.terms: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for term, (ids, tfs) in postings.items():
+            tf_a = np.asarray(tfs, dtype=np.float32)
+            df = len(ids)
+            idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+            self.terms[term] = (np.asarray(ids, dtype=np.int32), (idf * tf_a * (K1 + 1) / (tf_a + K1)).astype(np.float32))
+        self.prefix_words = sorted(surface_words)
+
+    def _expand_prefix(self, query: str) -> dict[str, float]:
+        """Search-as-you-type: the last, unfinished Latin word matches words it starts."""
+        match = re.search(r"([a-z]{2,})$", normalize(query))
+        if not match:
+            return {}
+        import bisect
+
+        prefix = match.group(1)
+        start = bisect.bisect_left(self.prefix_words, prefix)
+        expanded: dict[str, float] = {}
+        for word in self.prefix_words[start:start + 12]:
+            if not word.startswith(prefix):
+                break
+            expanded[_stem(word)] = 0.6
+        return expanded
+
+    def _term_scores(self, terms: tuple[str, ...]) -> np.ndarray | None:
+        total = None
+        for term in terms:
+            posting = self.terms.get(term)
+            if posting is None:
+                continue
+            if total is None:
+                total = np.zeros(len(self.documents), dtype=np.float32)
+            total[posting[0]] += posting[1]
+        return total
+
+    def search(self, query: str, *, limit: int = 10, prefix: bool = False) -> list[Hit]:
+        concepts = query_concepts(query[:500])
+        real_concepts = len(concepts)
+        if prefix:
+            concepts += [[(weight, (term,))] for term, weight in self._expand_prefix(query).items()]
+        if not concepts or not self.documents:
+            return []
+        scores = np.zeros(len(self.documents), dtype=np.float32)
+        matched = np.zeros(len(self.documents), dtype=np.int16)
+        for position, concept in enumerate(concepts):
+            best = None
+            for weight, terms in concept:
+                partial = self._term_scores(terms)
+                if partial is None:
+                    continue
+                partial *= weight
+                best = partial if best is None else np.maximum(best, partial)
+            if best is not None:
+                scores += best
+                if position < real_concepts:  # prefix expansions do not count as matches
+                    matched += best > 0
+        candidates = np.flatnonzero(scores)
+        if candidates.size == 0:
+            return []
+        top = candidates[np.argsort(-scores[candidates], kind="stable")[:limit]]
+        return [Hit(self.documents[int(i)], float(scores[i]), int(matched[i]) / max(real_concepts, 1)) for i in top]
+
+
+def snippet(text: str, query: str, *, width: int = 90) -> str:
+    """An HTML-escaped excerpt around the best cluster of query words, matches wrapped in <mark>."""
+    text = " ".join((text or "").split())
+    if not text:
+        return ""
+    needles = _needles(query)
+    if not needles:
+        return html.escape(text[:width * 2]) + ("…" if len(text) > width * 2 else "")
+    pattern = re.compile("|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True)), re.IGNORECASE)
+    positions = [m.start() for m in pattern.finditer(text)]
+    if not positions:
+        return html.escape(text[:width * 2]) + ("…" if len(text) > width * 2 else "")
+    best = max(positions, key=lambda p: sum(1 for q in positions if p <= q < p + width * 2))
+    start = max(0, best - width // 3)
+    end = min(len(text), start + width * 2)
+    excerpt = text[start:end]
+    parts, last = [], 0
+    for m in pattern.finditer(excerpt):
+        parts.append(html.escape(excerpt[last:m.start()]))
+        parts.append(f"<mark>{html.escape(m.group(0))}</mark>")
+        last = m.end()
+    parts.append(html.escape(excerpt[last:]))
+    return ("…" if start else "") + "".join(parts) + ("…" if end < len(text) else "")
+
+
+def _needles(query: str) -> set[str]:
+    needles: set[str] = set()
+    for match in TOKEN_RE.finditer(normalize(query[:500])):
+        cjk, latin = match.groups()
+        if cjk:
+            words = [w for w in _segmenter().cut_for_search(cjk, HMM=False) if len(w) > 1 and w not in ZH_STOP]
+            needles.update(words or ([cjk] if cjk not in ZH_STOP else []))
+        elif latin not in EN_STOP and len(latin) > 2:
+            needles.add(_stem(latin) if len(_stem(latin)) >= 3 else latin)
+    return needles
+
+
+# --- per-process index cache -----------------------------------------------------------------
+
+_cache: dict[str, Index] = {}
+_cache_version: int | None = None
+_checked_at = 0.0
+_build_lock = threading.Lock()
+CHECK_EVERY_SECONDS = 1.0
+
+
+def current_version() -> int:
+    from .models import SearchIndexState
+
+    state = SearchIndexState.objects.order_by("pk").first()
+    return state.version if state else 0
+
+
+def index_for(language: str) -> Index:
+    global _cache_version, _checked_at
+    now = time.monotonic()
+    if now - _checked_at > CHECK_EVERY_SECONDS or _cache_version is None:
+        version = current_version()
+        _checked_at = now
+        if version != _cache_version:
+            with _build_lock:
+                _cache.clear()
+                _cache_version = version
+    index = _cache.get(language)
+    if index is None:
+        with _build_lock:
+            index = _cache.get(language)
+            if index is None:
+                from .selectors import search_documents
+
+                started = time.perf_counter()
+                index = Index(search_documents(language=language))
+                _cache[language] = index
+                logger.info("help search index %s built: %d documents in %.2fs", language, len(index.documents),
+                            time.perf_counter() - started)
+    return index
+
+
+def index_forget() -> None:
+    """Drop this process's indexes (tests; other processes notice the version change)."""
+    global _cache_version
+    with _build_lock:
+        _cache.clear()
+        _cache_version = None
