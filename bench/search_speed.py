@@ -30,9 +30,11 @@ def main() -> None:
     args = parser.parse_args()
     _django.setup(load_content=False)
     from okpay.helpcenter.actions import CONTENT_DIR, _read_markdown
-    from okpay.helpcenter.search import Document, Index, tokenize
+    from okpay.helpcenter.search import Document, Index, embed, tokenize
 
-    tokenize("预热 warm up")  # load jieba before measuring
+    tokenize("预热 warm up")  # load jieba and the encoders before measuring
+    embed(["warm up"])
+    embed(["warm up"], batch=True)
     random.seed(7)
     with open(Path(__file__).parent / "data" / "search_queries.csv", encoding="utf-8") as handle:
         queries = list(csv.DictReader(handle))

