@@ -236,3 +236,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("OKPAY_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Wallet policies (docs/policies.md) ------------------------------------------------------
+from decimal import Decimal  # noqa: E402
+
+OKPAY_WALLET_CURRENCIES = ("CNY", "USD", "EUR", "HKD")
+OKPAY_MERCHANT_FEE_RATE = Decimal("0.006")

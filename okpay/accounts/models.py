@@ -50,6 +50,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai",
                                  validators=[validate_time_zone])
     email_verified_at = models.DateTimeField(_("email verified"), null=True, blank=True)
+    verification_level = models.PositiveSmallIntegerField(
+        _("verification level"), default=0, choices=[(0, "L0"), (1, "L1"), (2, "L2")],
+        help_text=_("L0 email + phone, L1 ID document, L2 ID + address + source of funds"))
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
 

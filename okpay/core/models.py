@@ -60,3 +60,25 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.worker_id
+
+
+class IdempotencyRecord(models.Model):
+    """One money-moving request per (user, key): the same request gets the stored response again,
+    a different one with the same key is refused (domain.md § Idempotency)."""
+
+    IN_FLIGHT, DONE = "in_flight", "done"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    scope = models.CharField(max_length=64)
+    request_hash = models.CharField(max_length=64)
+    state = models.CharField(max_length=10, default=IN_FLIGHT)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="core_idempotency_user_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

@@ -1,0 +1,220 @@
+"""The ledger primitives: accounts, two-phase entries, locks in key order, verification.
+Every money movement in every app goes through `entry_create` / `entry_post` / `entry_void`."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import BigIntegerField, Case, Count, F, Sum, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .choices import AccountKind, EntryStatus, Side
+from .errors import WalletError, insufficient_funds
+from .models import JournalEntry, LedgerAccount, Posting
+
+SYSTEM_ACCOUNTS = {
+    # role: (kind, normal balance, allow negative)
+    "external": (AccountKind.ASSET, Side.DEBIT, True),
+    "fee_revenue": (AccountKind.REVENUE, Side.CREDIT, True),
+    "withdrawals_in_flight": (AccountKind.LIABILITY, Side.CREDIT, False),
+    "dispute_holds": (AccountKind.LIABILITY, Side.CREDIT, False),
+    "fx_clearing": (AccountKind.EQUITY, Side.CREDIT, True),
+}
+
+
+@dataclass(frozen=True)
+class Line:
+    account: LedgerAccount
+    side: str
+    amount: int
+
+
+def system_account(role: str, currency: str) -> LedgerAccount:
+    kind, normal, allow_negative = SYSTEM_ACCOUNTS[role]
+    account, _created = LedgerAccount.objects.get_or_create(
+        code=f"system:{role}:{currency}",
+        defaults={"kind": kind, "normal_balance": normal, "currency": currency, "allow_negative": allow_negative})
+    return account
+
+
+def wallet_account(user, currency: str) -> LedgerAccount:
+    """The user's balance in `currency` (a liability of OKPay to the user; never negative)."""
+    account, _created = LedgerAccount.objects.get_or_create(
+        code=f"user:{user.pk}:wallet:{currency}",
+        defaults={"owner": user, "kind": AccountKind.LIABILITY, "normal_balance": Side.CREDIT, "currency": currency,
+                  "allow_negative": False})
+    return account
+
+
+def _lock_accounts(ids) -> dict[int, LedgerAccount]:
+    """select_for_update in primary-key order, so concurrent entries never deadlock."""
+    return {a.pk: a for a in LedgerAccount.objects.select_for_update().filter(pk__in=sorted(set(ids))).order_by("pk")}
+
+
+def _validate(lines: list[Line]) -> None:
+    if len(lines) < 2:
+        raise ValueError("an entry needs at least two postings")
+    totals: dict[str, int] = defaultdict(int)
+    for line in lines:
+        if not isinstance(line.amount, int) or isinstance(line.amount, bool) or line.amount <= 0:
+            raise ValueError(f"posting amounts must be positive integers, got {line.amount!r}")
+        if line.side not in (Side.DEBIT, Side.CREDIT):
+            raise ValueError(line.side)
+        totals[line.account.currency] += line.amount if line.side == Side.DEBIT else -line.amount
+    unbalanced = {c: t for c, t in totals.items() if t}
+    if unbalanced:
+        raise ValueError(f"entry does not balance: {unbalanced}")
+
+
+def _apply(account: LedgerAccount, side: str, amount: int, *, bucket: str, sign: int = 1) -> None:
+    field = f"{bucket}_{'debits' if side == Side.DEBIT else 'credits'}"
+    setattr(account, field, getattr(account, field) + sign * amount)
+
+
+def _check_available(accounts) -> None:
+    for account in accounts:
+        if not account.allow_negative and account.available_balance < 0:
+            if account.owner_id is not None:
+                raise insufficient_funds()
+            raise WalletError("system_balance", _("This operation cannot be completed right now."))
+
+
+def _save(accounts) -> None:
+    for account in accounts:
+        account.version += 1
+        account.save(update_fields=["posted_debits", "posted_credits", "pending_debits", "pending_credits", "version"])
+
+
+@transaction.atomic
+def entry_create(*, key: str, kind: str, lines: list[Line], pending: bool = False, reference: str = "",
+                 description: str = "", created_by=None, expires_at: datetime | None = None,
+                 reverses: JournalEntry | None = None) -> JournalEntry:
+    """Write a balanced entry. Pending entries reserve funds (count against available balance)."""
+    _validate(lines)
+    accounts = _lock_accounts(line.account.pk for line in lines)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            entry = JournalEntry.objects.create(
+                idempotency_key=key, kind=kind, status=EntryStatus.PENDING if pending else EntryStatus.POSTED,
+                reference=reference, description=description[:300], created_by=created_by, expires_at=expires_at,
+                posted_at=None if pending else now, reverses=reverses)
+    except IntegrityError:
+        raise WalletError("duplicate_entry", _("This operation was already recorded.")) from None
+    postings = []
+    for line in lines:
+        account = accounts[line.account.pk]
+        _apply(account, line.side, line.amount, bucket="pending" if pending else "posted")
+        postings.append(Posting(entry=entry, account=account, side=line.side, amount=line.amount,
+                                currency=account.currency))
+    _check_available(accounts.values())
+    Posting.objects.bulk_create(postings)
+    try:
+        with transaction.atomic():
+            _save(accounts.values())
+    except IntegrityError:  # the database's own check (invariant 3) as the last line
+        raise insufficient_funds() from None
+    return entry
+
+
+def _locked_entry(entry: JournalEntry) -> tuple[JournalEntry, list[Posting], dict[int, LedgerAccount]]:
+    entry = JournalEntry.objects.select_for_update().get(pk=entry.pk)
+    postings = list(entry.postings.all())
+    accounts = _lock_accounts(p.account_id for p in postings)
+    return entry, postings, accounts
+
+
+@transaction.atomic
+def entry_post(entry: JournalEntry, *, amount: int | None = None) -> JournalEntry:
+    """Pending → posted, exactly once. `amount` posts a two-posting entry for less, releasing the rest."""
+    entry, postings, accounts = _locked_entry(entry)
+    if entry.status != EntryStatus.PENDING:
+        raise WalletError("entry_not_pending", _("This transaction has already been completed or cancelled."))
+    if amount is not None and (len(postings) != 2 or not isinstance(amount, int)
+                               or not 0 < amount <= postings[0].amount):
+        raise ValueError("partial posting needs a two-posting entry and 0 < amount <= the pending amount")
+    for posting in postings:
+        account = accounts[posting.account_id]
+        _apply(account, posting.side, posting.amount, bucket="pending", sign=-1)
+        if amount is not None and amount != posting.amount:
+            posting.amount = amount
+            posting.save(update_fields=["amount"])  # still pending here: posted postings are never changed
+        _apply(account, posting.side, posting.amount, bucket="posted")
+    _check_available(accounts.values())
+    _save(accounts.values())
+    entry.status, entry.posted_at, entry.closed_at = EntryStatus.POSTED, timezone.now(), timezone.now()
+    entry.save(update_fields=["status", "posted_at", "closed_at"])
+    return entry
+
+
+@transaction.atomic
+def entry_void(entry: JournalEntry, *, status: str = EntryStatus.VOIDED) -> JournalEntry:
+    """Pending → voided (or expired), exactly once: the reservation is released in full."""
+    entry, postings, accounts = _locked_entry(entry)
+    if entry.status != EntryStatus.PENDING:
+        raise WalletError("entry_not_pending", _("This transaction has already been completed or cancelled."))
+    for posting in postings:
+        _apply(accounts[posting.account_id], posting.side, posting.amount, bucket="pending", sign=-1)
+    _save(accounts.values())
+    entry.status, entry.closed_at = status, timezone.now()
+    entry.save(update_fields=["status", "closed_at"])
+    return entry
+
+
+def entry_reverse(entry: JournalEntry, *, key: str, created_by=None, description: str = "") -> JournalEntry:
+    """Correct a posted entry with a new entry that swaps every side (posted entries never change)."""
+    if entry.status != EntryStatus.POSTED:
+        raise WalletError("entry_not_posted", _("Only completed transactions can be reversed."))
+    lines = [Line(p.account, Side.CREDIT if p.side == Side.DEBIT else Side.DEBIT, p.amount)
+             for p in entry.postings.select_related("account")]
+    return entry_create(key=key, kind="reversal", lines=lines, reference=entry.reference, reverses=entry,
+                        description=description or f"reversal of entry {entry.pk}", created_by=created_by)
+
+
+def entries_expire(*, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    expired = 0
+    for entry in JournalEntry.objects.filter(status=EntryStatus.PENDING, expires_at__lt=now).only("pk"):
+        try:
+            entry_void(entry, status=EntryStatus.EXPIRED)
+            expired += 1
+        except WalletError:
+            continue  # closed by someone else meanwhile
+    return expired
+
+
+def ledger_verify() -> list[str]:
+    """Recompute every balance from postings and check the invariants of domain.md. Returns breaches."""
+    problems: list[str] = []
+    sums: dict[tuple[int, str, str], int] = defaultdict(int)
+    rows = (Posting.objects.values("account_id", "side", "entry__status").annotate(total=Sum("amount")))
+    for row in rows:
+        bucket = {"posted": "posted", "pending": "pending"}.get(row["entry__status"])
+        if bucket:
+            sums[(row["account_id"], bucket, row["side"])] += row["total"]
+    trial: dict[str, int] = defaultdict(int)
+    for account in LedgerAccount.objects.all().iterator():
+        for bucket in ("posted", "pending"):
+            for side in (Side.DEBIT, Side.CREDIT):
+                cached = getattr(account, f"{bucket}_{side}s")
+                actual = sums.get((account.pk, bucket, side), 0)
+                if cached != actual:
+                    problems.append(f"{account.code}: cached {bucket} {side}s {cached} != postings {actual}")
+        if not account.allow_negative and account.available_balance < 0:
+            problems.append(f"{account.code}: available balance {account.available_balance} < 0")
+        trial[account.currency] += account.posted_debits - account.posted_credits
+    problems += [f"trial balance {currency} off by {total}" for currency, total in trial.items() if total]
+    signed = Case(When(side=Side.DEBIT, then="amount"), When(side=Side.CREDIT, then=-F("amount")),
+                  output_field=BigIntegerField())
+    for row in Posting.objects.values("entry_id", "currency").annotate(net=Sum(signed)).exclude(net=0):
+        problems.append(f"entry {row['entry_id']} does not balance in {row['currency']} ({row['net']})")
+    for entry in JournalEntry.objects.annotate(n=Count("postings")).filter(n__lt=2):
+        problems.append(f"entry {entry.pk} has {entry.n} posting(s)")
+    mismatched = Posting.objects.exclude(currency=F("account__currency")).count()
+    if mismatched:
+        problems.append(f"{mismatched} posting(s) in a currency other than their account's")
+    if Posting.objects.filter(amount__lte=0).exists():
+        problems.append("non-positive posting amounts")
+    return problems

@@ -1,0 +1,53 @@
+"""Parsing customer-typed amounts and computing fees, always in integer minor units."""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from okpay.core.money import currency_exponent
+
+from .errors import WalletError
+
+MAX_AMOUNT_MINOR = 10**13  # 100 billion in a 2-decimal currency: beyond any wallet limit
+
+
+def supported_currency(currency: str) -> str:
+    currency = (currency or "").strip().upper()
+    if currency not in settings.OKPAY_WALLET_CURRENCIES:
+        raise WalletError("unsupported_currency", _("This currency is not supported: %(currency)s."),
+                          currency=currency[:10] or "—")
+    return currency
+
+
+def parse_amount(text, currency: str) -> int:
+    """'1,234.50' → 123450 (for CNY). Refuses non-numbers, ≤ 0, too many decimals, absurd sizes."""
+    raw = str(text if text is not None else "").strip().replace(",", "").replace("，", "")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise WalletError("invalid_amount", _("Enter the amount as a number, e.g. 100.50.")) from None
+    if not value.is_finite():
+        raise WalletError("invalid_amount", _("Enter the amount as a number, e.g. 100.50."))
+    if value <= 0:
+        raise WalletError("amount_not_positive", _("The amount must be greater than zero."))
+    exponent = currency_exponent(currency)
+    if value.as_tuple().exponent < -exponent:
+        raise WalletError("too_many_decimals", _("%(currency)s amounts have at most %(places)s decimal places."),
+                          currency=currency, places=exponent)
+    minor = int(value.scaleb(exponent))
+    if minor > MAX_AMOUNT_MINOR:
+        raise WalletError("amount_too_large", _("The amount is too large."))
+    return minor
+
+
+def percent_fee(amount_minor: int, rate: Decimal, *, minimum: int = 0, maximum: int | None = None) -> int:
+    """rate × amount, rounded half-up once at the end, clamped to [minimum, maximum]."""
+    fee = int((Decimal(amount_minor) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    fee = max(fee, minimum)
+    return min(fee, maximum) if maximum is not None else fee
+
+
+def merchant_fee(amount_minor: int) -> int:
+    """Merchant fee (policy, docs/policies.md): 0.6% of each payment, at least one minor unit."""
+    return min(percent_fee(amount_minor, settings.OKPAY_MERCHANT_FEE_RATE, minimum=1), amount_minor)

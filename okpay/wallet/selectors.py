@@ -1,0 +1,56 @@
+"""Permission-scoped reads of the wallet. Another user's object answers "not found"."""
+
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+from .ledger import wallet_account
+from .models import LedgerAccount, Payment, Transaction
+
+
+def balances_for(*, user) -> list[LedgerAccount]:
+    return list(LedgerAccount.objects.filter(owner=user, code__startswith=f"user:{user.pk}:wallet:").order_by("currency"))
+
+
+def transaction_for_user(*, user, transaction_id: int) -> Transaction | None:
+    return Transaction.objects.filter(user=user, pk=transaction_id).select_related("entry").first()
+
+
+def transactions_for_user(*, user, kind: str = "", status: str = "", currency: str = "", date_from=None, date_to=None,
+                          before: tuple[datetime, int] | None = None, limit: int = 25) -> list[Transaction]:
+    """Newest first; keyset pagination: `before` = (created_at, id) of the last row already shown."""
+    rows = Transaction.objects.filter(user=user)
+    if kind:
+        rows = rows.filter(kind=kind)
+    if status:
+        rows = rows.filter(status=status)
+    if currency:
+        rows = rows.filter(currency=currency)
+    if date_from:
+        rows = rows.filter(created_at__date__gte=date_from)
+    if date_to:
+        rows = rows.filter(created_at__date__lte=date_to)
+    if before:
+        created_at, pk = before
+        rows = rows.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
+    return list(rows.order_by("-created_at", "-id")[:limit])
+
+
+def payment_for_merchant(*, merchant, payment_id: int) -> Payment | None:
+    return Payment.objects.filter(merchant=merchant, pk=payment_id).select_related("customer").first()
+
+
+def payment_for_transaction(*, row: Transaction) -> Payment | None:
+    if row.reference.startswith("payment:"):
+        return Payment.objects.filter(pk=int(row.reference.split(":")[1])).select_related("merchant", "customer").first()
+    return None
+
+
+def merchants() -> QuerySet:
+    from okpay.accounts.models import User
+
+    return User.objects.filter(role="merchant", is_active=True).order_by("full_name", "email")
+
+
+def available_balance(*, user, currency: str) -> int:
+    return wallet_account(user, currency).available_balance
