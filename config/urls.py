@@ -13,6 +13,9 @@ urlpatterns = [
     path("accounts/", include("okpay.accounts.urls")),
     path("console/", include("okpay.console.urls")),
     path("help/", include("okpay.helpcenter.urls")),
+    path("account/", include("okpay.wallet.urls")),
+    path("merchant/", include("okpay.wallet.merchant_urls")),
+    path("pay/<str:token>/", include("okpay.wallet.link_urls")),
     path("admin/", admin.site.urls),
 ]
 if settings.DEMO_MODE:

@@ -61,9 +61,9 @@ def test_parallel_replays_of_one_idempotency_key_make_one_entry(make_user):
 
     def request(i):
         try:
-            status, body = idempotent(user=customer, key="same-key", scope="topup",
-                                      payload={"amount": 500, "currency": "CNY"},
-                                      action=lambda: (201, {"transaction": topup_demo(
+            _status, body = idempotent(user=customer, key="same-key", scope="topup",
+                                       payload={"amount": 500, "currency": "CNY"},
+                                       action=lambda: (201, {"transaction": topup_demo(
                                           user=customer, amount_minor=500, currency="CNY", key="same-key").pk}))
             return ("done", body["transaction"])
         except IdempotencyError as error:
