@@ -204,3 +204,108 @@ class TransactionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transaction_id}:{self.status}"
+
+
+class FxRateSet(models.Model):
+    """One publication of reference rates (ECB: 1 EUR = x units, working days ~16:00 CET)."""
+
+    source = models.CharField(max_length=40)
+    as_of = models.DateField()
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "as_of"], name="wallet_rateset_source_date")]
+        ordering = ["-as_of", "-fetched_at"]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.as_of}"
+
+
+class FxRate(models.Model):
+    rate_set = models.ForeignKey(FxRateSet, on_delete=models.CASCADE, related_name="rates")
+    currency = models.CharField(max_length=3)
+    per_eur = models.DecimalField(max_digits=20, decimal_places=8)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rate_set", "currency"], name="wallet_rate_one_per_currency"),
+            models.CheckConstraint(condition=Q(per_eur__gt=0), name="wallet_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency}={self.per_eur}"
+
+
+class Quote(models.Model):
+    """A locked price for an international transfer: single use, expires (policy: 30 minutes)."""
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="fx_quotes")
+    from_currency = models.CharField(max_length=3)
+    to_currency = models.CharField(max_length=3)
+    source_amount_minor = models.BigIntegerField()
+    target_amount_minor = models.BigIntegerField()
+    mid_rate = models.DecimalField(max_digits=24, decimal_places=10)
+    applied_rate = models.DecimalField(max_digits=24, decimal_places=10)
+    markup_percent = models.DecimalField(max_digits=6, decimal_places=3)
+    fee_fixed_minor = models.BigIntegerField()
+    fee_percent_minor = models.BigIntegerField()
+    fee_total_minor = models.BigIntegerField()
+    rate_set = models.ForeignKey(FxRateSet, on_delete=models.PROTECT, related_name="+")
+    recipient_country = models.CharField(max_length=2)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(source_amount_minor__gt=0, target_amount_minor__gt=0),
+                                   name="wallet_quote_amounts_positive"),
+            models.CheckConstraint(condition=Q(fee_total_minor=F("fee_fixed_minor") + F("fee_percent_minor")),
+                                   name="wallet_quote_fee_total"),
+            models.CheckConstraint(condition=~Q(from_currency=F("to_currency")), name="wallet_quote_two_currencies"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+    @property
+    def total_debit_minor(self) -> int:
+        return self.source_amount_minor + self.fee_total_minor
+
+
+class InternationalTransfer(models.Model):
+    STATUS_PIPELINE = {
+        "under_review": {"pending", "rejected", "canceled"},
+        "pending": {"paid", "canceled"},
+        "paid": set(), "canceled": set(), "rejected": set(), "blocked": set(),
+    }
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="international_transfers")
+    quote = models.OneToOneField(Quote, on_delete=models.PROTECT, related_name="transfer")
+    recipient_name = models.CharField(max_length=140)
+    recipient_country = models.CharField(max_length=2)
+    recipient_account = models.CharField(max_length=64)
+    recipient_address = models.CharField(max_length=200, blank=True)
+    sender_address = models.CharField(max_length=200, blank=True)
+    purpose = models.CharField(max_length=140, blank=True)
+    status = models.CharField(max_length=16)
+    decision = models.CharField(max_length=8)  # allow | review | block
+    reason_codes = models.JSONField(default=list, blank=True)
+    entry = models.OneToOneField(JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="international")
+    transaction = models.OneToOneField(Transaction, null=True, blank=True, on_delete=models.PROTECT, related_name="international")
+    eur_equivalent_minor = models.BigIntegerField(default=0)
+    cancel_until = models.DateTimeField()
+    review_deadline = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    review_note = models.CharField(max_length=1000, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "review_deadline"], name="wallet_intl_status_deadline"),
+                   models.Index(fields=["user", "recipient_account"], name="wallet_intl_user_beneficiary")]
+
+    def __str__(self) -> str:
+        return f"international#{self.pk}"

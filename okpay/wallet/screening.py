@@ -1,0 +1,100 @@
+"""Compliance screening of international transfers → allow | review | block, with reason codes.
+The rules are data (`data/screening.json`), not code; limits by verification level use rolling
+windows over the customer's transfers."""
+
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+RULES_FILE = Path(__file__).resolve().parent / "data" / "screening.json"
+
+ALLOW, REVIEW, BLOCK = "allow", "review", "block"
+
+REASON_TEXT = {
+    "blocked_country": _("Transfers to this country are not allowed (sanctions)."),
+    "high_risk_country": _("Transfers to this country are reviewed by our compliance team."),
+    "large_transfer": _("Transfers of 1,000 EUR or more are reviewed."),
+    "daily_volume": _("Your transfers in the last 24 hours reach 2,000 EUR or more, so this one is reviewed."),
+    "new_beneficiary_large": _("A first transfer of 500 EUR or more to a new recipient is reviewed."),
+    "level_no_international": _("Your verification level does not allow international transfers. Verify your identity (L1) first."),
+    "level_per_transfer": _("This is more than your verification level allows per transfer."),
+    "level_international_max": _("This is more than your verification level allows per international transfer."),
+    "level_24h": _("This would go over your 24-hour limit."),
+    "level_30d": _("This would go over your 30-day limit."),
+    "missing_details": _("Transfers of 1,000 EUR or more need the full addresses of the sender and the recipient."),
+}
+LIMIT_REASONS = {"level_no_international", "level_per_transfer", "level_international_max", "level_24h", "level_30d",
+                 "missing_details"}
+
+
+@cache
+def rules() -> dict:
+    return json.loads(RULES_FILE.read_text(encoding="utf-8"))
+
+
+def country_currency(country: str) -> str | None:
+    return rules()["countries"].get(country)
+
+
+@dataclass
+class Screening:
+    decision: str
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def messages(self) -> list[str]:
+        return [str(REASON_TEXT[r]) for r in self.reasons]
+
+    @property
+    def is_limit(self) -> bool:
+        return any(r in LIMIT_REASONS for r in self.reasons)
+
+
+def _volume_eur(user, since) -> int:
+    from .models import InternationalTransfer
+
+    return InternationalTransfer.objects.filter(
+        user=user, created_at__gte=since, status__in=["pending", "under_review", "paid"]).aggregate(
+        total=Sum("eur_equivalent_minor"))["total"] or 0
+
+
+def screen(*, user, eur_minor: int, country: str, recipient_account: str, has_full_details: bool) -> Screening:
+    data = rules()
+    reasons: list[str] = []
+    if country in data["blocked_countries"]:
+        return Screening(BLOCK, ["blocked_country"])
+    level = data["levels"][str(user.verification_level)]
+    now = timezone.now()
+    day, month = _volume_eur(user, now - timedelta(hours=24)), _volume_eur(user, now - timedelta(days=30))
+    if not level["international"]:
+        reasons.append("level_no_international")
+    if eur_minor > level["per_transfer"]:
+        reasons.append("level_per_transfer")
+    if level["international_max"] is not None and eur_minor > level["international_max"]:
+        reasons.append("level_international_max")
+    if level["day"] is not None and day + eur_minor > level["day"]:
+        reasons.append("level_24h")
+    if level["month"] is not None and month + eur_minor > level["month"]:
+        reasons.append("level_30d")
+    if eur_minor >= data["full_details_from_eur"] and not has_full_details:
+        reasons.append("missing_details")
+    if reasons:
+        return Screening(BLOCK, reasons)
+    if country in data["high_risk_countries"]:
+        reasons.append("high_risk_country")
+    if eur_minor >= data["review_single_transfer_eur"]:
+        reasons.append("large_transfer")
+    if day + eur_minor >= data["review_24h_volume_eur"]:
+        reasons.append("daily_volume")
+    from .models import InternationalTransfer
+
+    known = InternationalTransfer.objects.filter(user=user, recipient_account=recipient_account, status="paid").exists()
+    if not known and eur_minor >= data["review_new_beneficiary_eur"]:
+        reasons.append("new_beneficiary_large")
+    return Screening(REVIEW if reasons else ALLOW, reasons)
