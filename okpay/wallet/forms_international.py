@@ -1,0 +1,61 @@
+import re
+
+from babel import Locale
+from django import forms
+from django.conf import settings
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from okpay.core.forms import Form
+from okpay.core.money import babel_locale
+
+from .screening import rules
+
+ACCOUNT_RE = re.compile(r"^[A-Z0-9 -]{5,40}$")
+
+
+def country_choices():
+    names = Locale.parse(babel_locale(get_language() or "zh-hans")).territories
+    codes = sorted(rules()["countries"], key=lambda c: names.get(c, c))
+    return [(code, f"{names.get(code, code)} ({code})") for code in codes]
+
+
+def target_currency_choices():
+    from .fx import latest_rate_set
+
+    rate_set = latest_rate_set()
+    codes = set(rate_set.rates.values_list("currency", flat=True)) if rate_set else set()
+    codes.add("EUR")
+    return [(c, c) for c in sorted(codes)]
+
+
+class QuoteForm(Form):
+    from_currency = forms.ChoiceField(label=_("You send in"))
+    amount = forms.CharField(label=_("Amount you send"), max_length=30,
+                             widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+    recipient_country = forms.ChoiceField(label=_("Recipient's country"))
+    to_currency = forms.ChoiceField(label=_("Recipient gets"))
+    recipient_name = forms.CharField(label=_("Recipient's full name"), max_length=140)
+    recipient_account = forms.CharField(label=_("Recipient's IBAN or account number"), max_length=40)
+    recipient_address = forms.CharField(label=_("Recipient's address (needed from 1,000 EUR)"), max_length=200,
+                                        required=False)
+    sender_address = forms.CharField(label=_("Your address (needed from 1,000 EUR)"), max_length=200, required=False)
+    purpose = forms.CharField(label=_("Purpose (optional)"), max_length=140, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["from_currency"].choices = [(c, c) for c in settings.OKPAY_WALLET_CURRENCIES]
+        self.fields["recipient_country"].choices = country_choices()
+        self.fields["to_currency"].choices = target_currency_choices()
+
+    def clean_recipient_account(self):
+        value = self.cleaned_data["recipient_account"].strip().upper()
+        if not ACCOUNT_RE.match(value):
+            raise forms.ValidationError(_("Enter the account number or IBAN with letters and digits only."))
+        return value.replace(" ", "")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("from_currency") and cleaned.get("from_currency") == cleaned.get("to_currency"):
+            self.add_error("to_currency", _("Choose a different currency for the recipient: this is not an international transfer."))
+        return cleaned
