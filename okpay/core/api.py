@@ -122,4 +122,7 @@ from okpay.accounts.api import router as accounts_router  # noqa: E402
 from okpay.helpcenter.api import router as helpcenter_router  # noqa: E402
 
 api.add_router("", accounts_router)
+from okpay.wallet.api import router as wallet_router  # noqa: E402
+
 api.add_router("", helpcenter_router)
+api.add_router("", wallet_router)

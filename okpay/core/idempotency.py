@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +51,8 @@ def idempotent(*, user, key: str, scope: str, payload: dict, action: Callable[[]
     try:
         with transaction.atomic():
             status, body = action()
+            # stored and returned in the same JSON form, so the first answer equals every replay
+            body = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
             IdempotencyRecord.objects.filter(pk=record.pk).update(state=IdempotencyRecord.DONE, response_status=status,
                                                                   response_body=body)
     except Exception as error:
