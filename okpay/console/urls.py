@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_help
+from . import views, views_help, views_wallet
 
 app_name = "console"
 
@@ -14,4 +14,9 @@ urlpatterns = [
     path("help/preview/", views_help.help_preview, name="help_preview"),
     path("help/categories/", views_help.help_categories, name="help_categories"),
     path("help/report/", views_help.help_report, name="help_report"),
+    path("customers/", views_wallet.customers, name="customers"),
+    path("customers/<int:customer_id>/", views_wallet.customer_360, name="customer"),
+    path("reviews/", views_wallet.reviews, name="reviews"),
+    path("reviews/<int:transfer_id>/", views_wallet.review_detail, name="review_detail"),
+    path("reviews/<int:transfer_id>/decide/", views_wallet.review_decide, name="review_decide"),
 ]

@@ -11,7 +11,8 @@ DEMO_USERS = [
     # email, role, name, language
     ("customer@example.com", "customer", "王小明", "zh-hans"),
     ("customer.en@example.com", "customer", "Emma Clarke", "en"),
-    ("merchant@example.com", "merchant", "星巴克示例店 Demo Coffee", "zh-hans"),
+    ("merchant@example.com", "merchant", "晨光咖啡 Morning Coffee", "zh-hans"),
+    ("bookstore@example.com", "merchant", "青藤书店 Ivy Books", "zh-hans"),
     ("agent@example.com", "agent", "客服 李娜 (Agent Li Na)", "zh-hans"),
     ("supervisor@example.com", "supervisor", "主管 陈刚 (Supervisor Chen)", "zh-hans"),
     ("admin@example.com", "admin", "Admin", "en"),

@@ -1,0 +1,76 @@
+"""Customer 360 (read-only, every look audited) and the compliance review queue (supervisors)."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from okpay.accounts.choices import Role
+from okpay.accounts.permissions import role_required
+from okpay.accounts.selectors import security_events_list
+from okpay.core.audit import audit_event_record
+from okpay.wallet import selectors as wallet_selectors
+from okpay.wallet import selectors_staff
+from okpay.wallet.errors import WalletError
+from okpay.wallet.international import international_review_decide
+from okpay.wallet.screening import REASON_TEXT, rules
+
+STAFF = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
+
+
+@role_required(*STAFF)
+def customers(request):
+    query = request.GET.get("q", "")
+    return render(request, "console/customers.html", {"query": query,
+                                                      "customers": selectors_staff.customers_search(query=query)})
+
+
+@role_required(*STAFF)
+def customer_360(request, customer_id):
+    customer = selectors_staff.customer_for_staff(customer_id=customer_id)
+    if customer is None:
+        raise Http404
+    audit_event_record(action="console.customer_viewed", actor=request.user, subject_user=customer, request=request)
+    level = rules()["levels"][str(customer.verification_level)]
+    return render(request, "console/customer_360.html", {
+        "customer": customer, "level": level,
+        "balances": wallet_selectors.balances_for(user=customer),
+        "transactions": selectors_staff.recent_transactions(user=customer),
+        "transfers": selectors_staff.international_for_user(user=customer),
+        "events": security_events_list(user=customer, limit=15),
+    })
+
+
+@role_required(Role.SUPERVISOR, Role.ADMIN)
+def reviews(request):
+    return render(request, "console/reviews.html", {"transfers": selectors_staff.review_queue()})
+
+
+@role_required(Role.SUPERVISOR, Role.ADMIN)
+def review_detail(request, transfer_id):
+    transfer = selectors_staff.review_item(transfer_id=transfer_id)
+    if transfer is None:
+        raise Http404
+    return render(request, "console/review_detail.html", {
+        "transfer": transfer, "quote": transfer.quote,
+        "reasons": [str(REASON_TEXT.get(code, code)) for code in transfer.reason_codes]})
+
+
+@role_required(Role.SUPERVISOR, Role.ADMIN)
+@require_POST
+def review_decide(request, transfer_id):
+    if selectors_staff.review_item(transfer_id=transfer_id) is None:
+        raise Http404
+    decision = request.POST.get("decision")
+    if decision not in ("approve", "reject"):
+        messages.error(request, _("Choose approve or reject."))
+        return redirect("console:review_detail", transfer_id=transfer_id)
+    try:
+        international_review_decide(reviewer=request.user, transfer_id=transfer_id, approve=decision == "approve",
+                                    note=request.POST.get("note", ""))
+    except WalletError as error:
+        messages.error(request, error.message)
+        return redirect("console:review_detail", transfer_id=transfer_id)
+    messages.success(request, _("Decision recorded."))
+    return redirect("console:reviews")
