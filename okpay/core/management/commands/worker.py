@@ -44,6 +44,10 @@ class Command(BaseCommand):
         stop = threading.Event()
         beat = threading.Thread(target=_heartbeat_loop, args=(worker_id, stop), daemon=True)
         beat.start()
+        from okpay.wallet.tasks import fx_refresh_schedule
+
+        if fx_refresh_schedule():
+            self.stdout.write("Scheduled the next exchange-rate refresh.")
         try:
             call_command("db_worker", queue_name=queue_name, interval=interval, worker_id=worker_id,
                          startup_delay=False, reload=False)
