@@ -6,4 +6,6 @@ app_name = "merchant"
 
 urlpatterns = [
     path("", views_merchant.merchant_home, name="home"),
+    path("payments/<int:payment_id>/", views_merchant.payment_detail, name="payment"),
+    path("links/", views_merchant.payment_links, name="links"),
 ]

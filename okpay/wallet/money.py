@@ -35,6 +35,8 @@ def parse_amount(text, currency: str) -> int:
     if value.as_tuple().exponent < -exponent:
         raise WalletError("too_many_decimals", _("%(currency)s amounts have at most %(places)s decimal places."),
                           currency=currency, places=exponent)
+    if value.adjusted() > 20:  # far beyond any limit; also keeps scaleb from overflowing
+        raise WalletError("amount_too_large", _("The amount is too large."))
     minor = int(value.scaleb(exponent))
     if minor > MAX_AMOUNT_MINOR:
         raise WalletError("amount_too_large", _("The amount is too large."))

@@ -54,3 +54,45 @@ def merchants() -> QuerySet:
 
 def available_balance(*, user, currency: str) -> int:
     return wallet_account(user, currency).available_balance
+
+
+# --- My Account and merchant pages ---------------------------------------------------------------
+
+def payment_transaction_for_customer(*, payment: Payment) -> Transaction:
+    """The customer's history row of a payment (the receipt page)."""
+    from .choices import TransactionKind
+
+    return Transaction.objects.get(user_id=payment.customer_id, kind=TransactionKind.PAYMENT, entry_id=payment.entry_id)
+
+
+def payments_for_merchant(*, merchant, limit: int = 50) -> list[Payment]:
+    return list(Payment.objects.filter(merchant=merchant).select_related("customer")
+                .order_by("-created_at", "-id")[:limit])
+
+
+def merchant_fee_totals(*, merchant) -> list[dict]:
+    """Per currency: number of payments, amount received, fees, amount refunded."""
+    from django.db.models import Count, Sum
+
+    return list(Payment.objects.filter(merchant=merchant).values("currency")
+                .annotate(payments=Count("id"), amount_minor=Sum("amount_minor"), fee_minor=Sum("fee_minor"),
+                          refunded_minor=Sum("refunded_minor"))
+                .order_by("currency"))
+
+
+def refunds_for_payment(*, payment: Payment) -> list:
+    return list(payment.refunds.select_related("created_by").order_by("created_at", "id"))
+
+
+def payment_links_for_merchant(*, merchant) -> list:
+    from .models import PaymentLink
+
+    return list(PaymentLink.objects.filter(merchant=merchant).order_by("-created_at", "-id"))
+
+
+def payment_link_active(*, token: str):
+    """An active payment link by its token, or None (unknown and inactive links look the same)."""
+    from .models import PaymentLink
+
+    return PaymentLink.objects.filter(token=token, is_active=True, merchant__is_active=True).select_related(
+        "merchant").first()
