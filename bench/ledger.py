@@ -2,7 +2,8 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/okpay_bench .venv/bin/python bench/ledger.py [--seconds 10]
 
-1. Posted two-posting transfers per second with 8 concurrent clients (each client moves money
+1. Posted two-posting transfers per second with 8 concurrent clients (8 processes, each its own
+   database connection; each client moves money
    between its own pair of wallets; a second run has every client pay out of ONE hot wallet).
 2. Full payments to a merchant per second (3 postings, history rows, audit) with 8 clients.
 3. The transaction history page (HTML, signed in) of a customer with 100,000 transactions: p50/p95
@@ -13,7 +14,6 @@ Targets: ≥ 500 posted transfers/s; history p95 ≤ 50 ms.
 import argparse
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -44,6 +44,7 @@ def main() -> None:
     ensure_database(url)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     os.environ["OKPAY_DEBUG"] = "0"
+    os.environ["OKPAY_ALLOWED_HOSTS"] = "testserver"
     os.environ.setdefault("OKPAY_LOG_LEVEL", "WARNING")
     import django
 
@@ -52,6 +53,7 @@ def main() -> None:
     from django.db import connections
 
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
     from okpay.accounts.models import User
     from okpay.wallet.actions import payment_create, topup_demo
     from okpay.wallet.choices import Side
@@ -62,13 +64,19 @@ def main() -> None:
         topup_demo(user=user, amount_minor=10**11, currency="CNY", key="seed")
     shop = User.objects.create_user(email="shop@example.com", password="x", role="merchant")
 
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+
     def run(work) -> float:
-        stop = time.perf_counter() + args.seconds
-        counts = [0] * args.clients
-        barrier = threading.Barrier(args.clients)
+        """`clients` separate processes (each its own connection, as separate app servers would be)."""
+        connections.close_all()
+        barrier = context.Barrier(args.clients + 1)
+        counts = context.Array("i", args.clients)
 
         def client(i):
             barrier.wait()
+            stop = time.perf_counter() + args.seconds
             n = 0
             while time.perf_counter() < stop:
                 work(i, n)
@@ -76,12 +84,13 @@ def main() -> None:
             counts[i] = n
             connections.close_all()
 
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+        processes = [context.Process(target=client, args=(i,)) for i in range(args.clients)]
+        for p in processes:
+            p.start()
+        barrier.wait()
         started = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        for p in processes:
+            p.join()
         return sum(counts) / (time.perf_counter() - started)
 
     accounts = [(wallet_account(users[2 * i], "CNY"), wallet_account(users[2 * i + 1], "CNY")) for i in range(args.clients)]

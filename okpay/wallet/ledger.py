@@ -87,35 +87,37 @@ def _save(accounts) -> None:
         account.save(update_fields=["posted_debits", "posted_credits", "pending_debits", "pending_credits", "version"])
 
 
-@transaction.atomic
 def entry_create(*, key: str, kind: str, lines: list[Line], pending: bool = False, reference: str = "",
                  description: str = "", created_by=None, expires_at: datetime | None = None,
                  reverses: JournalEntry | None = None) -> JournalEntry:
-    """Write a balanced entry. Pending entries reserve funds (count against available balance)."""
+    """Write a balanced entry. Pending entries reserve funds (count against available balance).
+    One transaction (or savepoint) per entry; a repeated key or a balance the database's own CHECK
+    refuses surfaces as a WalletError, with nothing written."""
     _validate(lines)
+    try:
+        with transaction.atomic():
+            return _entry_write(key=key, kind=kind, lines=lines, pending=pending, reference=reference,
+                                description=description, created_by=created_by, expires_at=expires_at,
+                                reverses=reverses)
+    except IntegrityError as error:
+        if "idempotency_key" in str(error) or "wallet_journalentry" in str(error):
+            raise WalletError("duplicate_entry", _("This operation was already recorded.")) from None
+        raise insufficient_funds() from None  # invariant 3, enforced by the database as the last line
+
+
+def _entry_write(*, key, kind, lines, pending, reference, description, created_by, expires_at, reverses):
     accounts = _lock_accounts(line.account.pk for line in lines)
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            entry = JournalEntry.objects.create(
-                idempotency_key=key, kind=kind, status=EntryStatus.PENDING if pending else EntryStatus.POSTED,
-                reference=reference, description=description[:300], created_by=created_by, expires_at=expires_at,
-                posted_at=None if pending else now, reverses=reverses)
-    except IntegrityError:
-        raise WalletError("duplicate_entry", _("This operation was already recorded.")) from None
-    postings = []
     for line in lines:
-        account = accounts[line.account.pk]
-        _apply(account, line.side, line.amount, bucket="pending" if pending else "posted")
-        postings.append(Posting(entry=entry, account=account, side=line.side, amount=line.amount,
-                                currency=account.currency))
+        _apply(accounts[line.account.pk], line.side, line.amount, bucket="pending" if pending else "posted")
     _check_available(accounts.values())
-    Posting.objects.bulk_create(postings)
-    try:
-        with transaction.atomic():
-            _save(accounts.values())
-    except IntegrityError:  # the database's own check (invariant 3) as the last line
-        raise insufficient_funds() from None
+    entry = JournalEntry.objects.create(
+        idempotency_key=key, kind=kind, status=EntryStatus.PENDING if pending else EntryStatus.POSTED,
+        reference=reference, description=description[:300], created_by=created_by, expires_at=expires_at,
+        posted_at=None if pending else timezone.now(), reverses=reverses)
+    Posting.objects.bulk_create([Posting(entry=entry, account=accounts[line.account.pk], side=line.side,
+                                         amount=line.amount, currency=accounts[line.account.pk].currency)
+                                 for line in lines])
+    _save(accounts.values())
     return entry
 
 

@@ -135,7 +135,7 @@ def test_merchant_refunds_part_of_a_payment_and_shares_a_payment_link(page, live
     path = share_url.removeprefix("http://127.0.0.1:8000")
     page.context.clear_cookies()
     page.goto(live_server.url + path)
-    expect(page.get_by_role("link", name="登录后付款").or_(page.get_by_role("link", name="Sign in to pay"))).to_be_visible()
+    expect(page.get_by_role("link", name="登录并付款").or_(page.get_by_role("link", name="Sign in to pay"))).to_be_visible()
     screenshot(page, "paylink-anonymous")
     page.locator("main a.button").click()
     page.locator("input[name=email]").fill(customer.email)

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from okpay.wallet.actions import topup_demo
 from okpay.wallet.errors import WalletError
@@ -184,7 +185,7 @@ def test_verification_level_limits_over_rolling_windows(rates, make_user, time_m
     time_machine.move_to("2026-11-01 10:00:00+08:00", tick=False)
     level0 = make_user(email="l0@example.com", verification_level=0)
     topup_demo(user=level0, amount_minor=1_000_000, currency="CNY", key="s")
-    with pytest.raises(WalletError, match="limit") as refused:
+    with translation.override("en"), pytest.raises(WalletError, match="limit") as refused:
         submit(level0, quote(level0, 10_000))
     assert "Verify your identity" in refused.value.message
     level1 = make_user(email="l1@example.com", verification_level=1)
@@ -200,7 +201,7 @@ def test_verification_level_limits_over_rolling_windows(rates, make_user, time_m
 
 
 def test_large_transfers_need_full_details(rates, sender):
-    with pytest.raises(WalletError, match="limit") as refused:
+    with translation.override("en"), pytest.raises(WalletError, match="limit") as refused:
         submit(sender, quote(sender, 900_000), recipient_address="", sender_address="")
     assert "full addresses" in refused.value.message
 
