@@ -93,7 +93,8 @@ def international_submit(*, user, quote_id, recipient_name: str, recipient_count
 
 
 def _locked(transfer_id: int) -> InternationalTransfer:
-    return InternationalTransfer.objects.select_for_update().select_related("quote", "transaction", "entry").get(pk=transfer_id)
+    return InternationalTransfer.objects.select_for_update(of=("self",)).select_related(
+        "quote", "transaction", "entry").get(pk=transfer_id)
 
 
 @transaction.atomic

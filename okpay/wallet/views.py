@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -48,7 +48,7 @@ def verification_levels() -> dict[int, dict]:
             international = gettext_lazy("up to %(amount)s per transfer") % {
                 "amount": format_money(rule["international_max"], "EUR", get_language() or "zh-hans")}
         else:
-            international = gettext_lazy("available")
+            international = pgettext_lazy("international transfers", "available")
         levels[int(number)] = {"checked": LEVEL_CHECKS[int(number)], "per_transfer": rule["per_transfer"],
                                "day": rule["day"], "month": rule["month"], "international": international}
     return levels
