@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("okpay.accounts.urls")),
     path("console/", include("okpay.console.urls")),
     path("help/", include("okpay.helpcenter.urls")),
+    path("bot/", include("okpay.bot.urls")),
     path("account/international/", include("okpay.wallet.international_urls")),
     path("account/", include("okpay.wallet.urls")),
     path("merchant/", include("okpay.wallet.merchant_urls")),

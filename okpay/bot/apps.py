@@ -1,6 +1,29 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BotConfig(AppConfig):
     name = "okpay.bot"
     label = "bot"
+    verbose_name = _("Answer bot")
+
+    def ready(self):
+        from okpay.console.registry import ConsolePage, console_page_register
+        from okpay.core.demo import demo_step_register
+
+        console_page_register(ConsolePage(key="bot", title=_("Answer bot: conversations"), url_name="console:bot_turns",
+                                          roles=frozenset({"agent", "supervisor", "admin"}), order=30))
+        console_page_register(ConsolePage(key="bot_models", title=_("Answer bot: corrections and versions"),
+                                          url_name="console:bot_models", roles=frozenset({"supervisor", "admin"}),
+                                          order=31))
+
+        def train_if_missing():
+            from .actions import model_train
+            from .models import BotModelVersion
+
+            if BotModelVersion.objects.filter(is_active=True).exists():
+                return None
+            version = model_train()
+            return f"answer bot: model {version.version} trained ({version.metrics['train_seconds']} s)"
+
+        demo_step_register(30, "bot", train_if_missing)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_help, views_wallet
+from . import views, views_bot, views_help, views_wallet
 
 app_name = "console"
 
@@ -14,6 +14,13 @@ urlpatterns = [
     path("help/preview/", views_help.help_preview, name="help_preview"),
     path("help/categories/", views_help.help_categories, name="help_categories"),
     path("help/report/", views_help.help_report, name="help_report"),
+    path("bot/", views_bot.turns, name="bot_turns"),
+    path("bot/turns/<int:turn_id>/correct/", views_bot.turn_correct, name="bot_turn_correct"),
+    path("bot/corrections/", views_bot.corrections, name="bot_corrections"),
+    path("bot/corrections/<int:turn_id>/", views_bot.correction_review, name="bot_correction_review"),
+    path("bot/models/", views_bot.model_versions, name="bot_models"),
+    path("bot/models/<int:version_id>/activate/", views_bot.model_activate, name="bot_model_activate"),
+    path("bot/models/retrain/", views_bot.model_retrain, name="bot_model_retrain"),
     path("customers/", views_wallet.customers, name="customers"),
     path("customers/<int:customer_id>/", views_wallet.customer_360, name="customer"),
     path("reviews/", views_wallet.reviews, name="reviews"),

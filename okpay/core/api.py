@@ -125,4 +125,7 @@ api.add_router("", accounts_router)
 from okpay.wallet.api import router as wallet_router  # noqa: E402
 
 api.add_router("", helpcenter_router)
+from okpay.bot.api import router as bot_router  # noqa: E402
+
 api.add_router("", wallet_router)
+api.add_router("", bot_router)

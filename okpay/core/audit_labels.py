@@ -47,6 +47,8 @@ AUDIT_LABELS = {
     "wallet.international_reviewed": _("International transfer reviewed"),
     "wallet.international_review_expired": _("International transfer cancelled after the review deadline"),
     "console.customer_viewed": _("Customer profile viewed by staff"),
+    "bot.model_activated": _("Answer bot model activated"),
+    "bot.correction_reviewed": _("Answer bot correction reviewed"),
 }
 
 

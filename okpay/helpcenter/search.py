@@ -9,12 +9,12 @@ import logging
 import re
 import threading
 import time
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
+
+from okpay.core.text import jieba_tokenizer, normalize
 
 logger = logging.getLogger(__name__)
 
@@ -61,13 +61,6 @@ SYNONYMS = [
     ["手机丢了", "手机被偷", "lost phone", "stolen phone"],
     ["注销", "销户", "关闭账户", "close account", "delete account"],
 ]
-CUSTOM_WORDS = ["资金转出", "交易纠纷", "国际交易", "跨境支付", "双重验证", "重置密码", "忘记密码", "登录密码", "手续费",
-                "到账", "提现", "汇率", "换汇", "退款", "验证码", "身份验证", "实名认证", "银行卡", "借记卡", "商户",
-                "付款链接", "登录设备", "限额", "审核", "证据", "申诉", "扣款", "重复扣款", "充值", "转账", "收款",
-                "报价", "加价", "制裁", "合规", "客服", "人工客服", "工单", "电子钱包", "余额", "冻结", "锁定"]
-
-# BM25F: each field's term frequency is normalised by that field's own average length, weighted,
-# summed, then saturated once — so a long body cannot drown a title match.
 FIELD_WEIGHTS = {"title": 3.0, "tags": 2.0, "summary": 1.5, "body": 1.0, "transcript": 0.8}
 FIELD_B = {"title": 0.5, "tags": 0.3, "summary": 0.6, "body": 0.75, "transcript": 0.75}
 K1 = 1.2
@@ -105,27 +98,8 @@ def embed(texts: list[str], *, batch: bool = False) -> np.ndarray | None:
         return None
     return np.asarray(model.encode(texts), dtype=np.float32)
 
-_jieba = None
-_jieba_lock = threading.Lock()
-
-
 def _segmenter():
-    global _jieba
-    if _jieba is None:
-        with _jieba_lock:
-            if _jieba is None:
-                import jieba
-
-                jieba.setLogLevel(logging.WARNING)
-                tokenizer = jieba.Tokenizer()
-                from django.conf import settings
-
-                tokenizer.cache_file = str(Path(settings.VAR_DIR) / "jieba.cache")
-                tokenizer.initialize()
-                for word in CUSTOM_WORDS:
-                    tokenizer.add_word(word, freq=200000)
-                _jieba = tokenizer
-    return _jieba
+    return jieba_tokenizer()
 
 
 _stemmer = None
@@ -145,10 +119,6 @@ def _stem(word: str) -> str:
 def _segment(run: str) -> tuple[str, ...]:
     """jieba words of one run of Chinese characters (search mode), cached: runs repeat a lot."""
     return tuple(w for w in _segmenter().cut_for_search(run, HMM=False) if len(w) > 1 and w not in ZH_STOP)
-
-
-def normalize(text: str) -> str:
-    return unicodedata.normalize("NFKC", text or "").lower()
 
 
 def tokenize(text: str) -> list[str]:

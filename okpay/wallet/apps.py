@@ -22,3 +22,10 @@ class WalletConfig(AppConfig):
             return wallet_demo_load()
 
         demo_step_register(20, "wallet", demo_wallet)
+
+        from okpay.bot.registry import bot_action_register
+
+        from . import bot_actions
+
+        for key in ("charged_twice", "recent_payments", "balances", "exchange_rate"):
+            bot_action_register(key, getattr(bot_actions, key))

@@ -54,7 +54,12 @@ def wallet_demo_load() -> str | None:
         Payment.objects.filter(pk=payment.pk).update(created_at=when)
         _backdate(list(payment.entry.transactions.all()), when)
         payments.append(payment)
-    # a duplicate-looking pair (the "charged twice" question), a full and a partial refund
+    # a duplicate pair (the "charged twice" question: the bot finds it), a refunded double payment
+    # and a partial refund
+    for n, minutes in enumerate((6, 4)):
+        double = payment_create(customer=customer, merchant=books, amount_minor=5600, currency="CNY",
+                                description="《小王子》精装", key=f"demo-double-{n}")
+        _backdate(list(double.entry.transactions.all()), now - timedelta(hours=3, minutes=minutes))
     twin = payment_create(customer=customer, merchant=coffee, amount_minor=3200, currency="CNY", description="拿铁 大杯",
                           key="demo-twin")
     _backdate(list(twin.entry.transactions.all()), now - timedelta(days=1, minutes=3))

@@ -19,3 +19,9 @@ document.addEventListener("keydown", (event) => {
     menu.querySelector("summary").focus();
   }
 });
+
+// Forms marked data-reset-after are cleared once htmx has sent them (the bot box).
+document.body.addEventListener("htmx:afterRequest", (event) => {
+  const form = event.target.closest && event.target.closest("form[data-reset-after]");
+  if (form && event.detail.successful) form.reset();
+});

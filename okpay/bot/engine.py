@@ -1,0 +1,178 @@
+"""`answer(text, language, user, conversation)`: the bot's one entry point, in-process (chat, help
+center box) and behind POST /api/v1/bot/answer."""
+
+import logging
+import re
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from okpay.core.text import normalize
+
+from .catalog import catalog
+from .model import CJK, Embedder, clean
+from .models import BotConversation, BotModelVersion, BotTurn
+from .registry import ActionLink, ActionResult, bot_action
+
+logger = logging.getLogger(__name__)
+
+HUMAN_REQUEST = re.compile(r"转人工|人工客服|人工服务|找人工|要人工|真人|客服人员|接人工|^人工$|real person|human|\bagent\b|"
+                           r"representative|operator|talk to (a|some)one|speak to (a|some)one|customer service rep")
+ANGER = re.compile(r"投诉|举报|垃圾|骗子|太差|气死|差评|无语|坑人|报警|起诉|律师|scam|fraud|terrible|worst|ridiculous|"
+                   r"useless|angry|furious|lawyer|sue you|!!!|！！！")
+HAND_OFF_TEXT = {
+    "requested": gettext_lazy("OK — I'm getting a person for you."),
+    "complaint": gettext_lazy("I'm sorry about this. A person will take over so it is handled properly."),
+    "repeated_failure": gettext_lazy("I still can't find the answer, so I'm getting a person for you."),
+    "model_unavailable": gettext_lazy("I can't answer right now, so I'm getting a person for you."),
+}
+
+
+@dataclass
+class Answer:
+    reply: str
+    intent: str | None
+    confidence: float
+    hand_off: bool
+    hand_off_reason: str = ""
+    article_url: str | None = None
+    article_title: str | None = None
+    alternatives: list[dict] = field(default_factory=list)
+    actions: list[dict] = field(default_factory=list)
+    conversation_id: int | None = None
+    turn_id: int | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# --- the active model, per process ----------------------------------------------------------
+
+_loaded: dict = {"pk": None, "model": None, "checked": 0.0}
+_lock = threading.Lock()
+_embedder = Embedder(cache_dir=None)
+
+
+def active_model():
+    """The active model version, reloaded when another process activates a new one (checked at
+    most once a second)."""
+    now = time.monotonic()
+    if now - _loaded["checked"] > 1.0:
+        _loaded["checked"] = now
+        active = BotModelVersion.objects.filter(is_active=True).first()
+        if active is None:
+            _loaded.update(pk=None, model=None, version="")
+        elif active.pk != _loaded["pk"]:
+            with _lock:
+                from .training import load
+
+                started = time.perf_counter()
+                _loaded.update(pk=active.pk, model=load(Path(active.path)), version=active.version)
+                logger.info("bot model %s loaded in %.2fs", active.version, time.perf_counter() - started)
+    return _loaded["model"], _loaded.get("version", "")
+
+
+def forget_model() -> None:
+    _loaded.update(pk=None, model=None, checked=0.0, version="")
+
+
+def detect_language(text: str) -> str:
+    return "zh-hans" if CJK.search(text or "") else "en"
+
+
+def _article(intent) -> tuple[str | None, str | None]:
+    if not intent or not intent.article:
+        return None, None
+    from okpay.helpcenter.selectors import article_by_key_for_language
+
+    view = article_by_key_for_language(key=intent.article, language=translation.get_language())
+    return (view.url, view.translation.title) if view else (None, None)
+
+
+def _action(intent, user, language) -> ActionResult | None:
+    handler = bot_action(intent.action if intent else None)
+    if handler is None:
+        return None
+    if user is None or not user.is_authenticated:
+        login = reverse("accounts:login")
+        return ActionResult(text=_("Sign in and ask again to see this for your own account."),
+                            links=[ActionLink(_("Sign in"), login)])
+    try:
+        return handler(user, language)
+    except Exception:  # an action must never break the answer itself
+        logger.exception("bot action %s failed", intent.action)
+        return None
+
+
+@transaction.atomic
+def answer(text: str, language: str | None = None, user=None, conversation: BotConversation | None = None) -> Answer:
+    text = (text or "").strip()[:1000]
+    language = language if language in ("zh-hans", "en") else detect_language(text)
+    if user is not None and not user.is_authenticated:
+        user = None
+    if conversation is None:
+        conversation = BotConversation.objects.create(user=user)
+    with translation.override(language):
+        result = _compose(text, language, user, conversation)
+        turn = BotTurn.objects.create(
+            conversation=conversation, text=text, language=language, intent=result.intent or "",
+            confidence=result.confidence, abstained=result.intent is None, hand_off=result.hand_off,
+            hand_off_reason=result.hand_off_reason, model_version=_loaded.get("version") or "")
+        if result.hand_off and not conversation.handed_off:
+            conversation.handed_off = True
+            conversation.summary = _summary(conversation)
+            conversation.save(update_fields=["handed_off", "summary"])
+    result.conversation_id, result.turn_id = conversation.pk, turn.pk
+    return result
+
+
+def _compose(text: str, language: str, user, conversation) -> Answer:
+    cleaned = normalize(text)
+    if not clean(text):
+        return Answer(_("Please type your question, for example “how do I reset my password?”"), None, 0.0, False)
+    if HUMAN_REQUEST.search(cleaned):
+        return Answer(str(HAND_OFF_TEXT["requested"]), "talk_to_human", 1.0, True, "requested")
+    model, _version = active_model()
+    if model is None:
+        return Answer(str(HAND_OFF_TEXT["model_unavailable"]), None, 0.0, True, "model_unavailable")
+    prediction = model.predict(text, embedder=_embedder)
+    intents = catalog()
+    intent = intents.get(prediction.intent)
+    if ANGER.search(cleaned) or prediction.intent == "complaint":
+        return Answer(str(HAND_OFF_TEXT["complaint"]), "complaint", prediction.confidence, True, "complaint")
+    if model.abstains(prediction):
+        previous = conversation.turns.order_by("-created_at", "-id").first()
+        alternatives = []
+        for name in prediction.labels[:2]:
+            alt = intents.get(name)
+            url, title = _article(alt)
+            if alt is not None:
+                alternatives.append({"intent": name, "answer": alt.answer_in(language), "article_url": url,
+                                     "article_title": title})
+        if previous is not None and previous.abstained:
+            return Answer(str(HAND_OFF_TEXT["repeated_failure"]), None, prediction.confidence, True, "repeated_failure",
+                          alternatives=alternatives)
+        return Answer(_("I'm not sure I understood. Is it one of these? If not, I can get a person for you."),
+                      None, prediction.confidence, False, alternatives=alternatives)
+    url, title = _article(intent)
+    action = _action(intent, user, language) if intent else None
+    reply = intent.answer_in(language) if intent else ""
+    hand_off = bool(intent and intent.hand_off) or bool(action and action.hand_off)
+    actions = [] if action is None else [{"text": action.text, "items": action.items,
+                                          "links": [asdict(link) for link in action.links]}]
+    return Answer(reply, prediction.intent, prediction.confidence, hand_off, "sensitive" if hand_off else "",
+                  article_url=url, article_title=title, actions=actions)
+
+
+def _summary(conversation: BotConversation) -> str:
+    turns = list(conversation.turns.order_by("created_at", "id"))
+    lines = [f"{t.created_at:%H:%M} [{t.language}] {t.text} → {t.intent or '?'} ({t.confidence:.2f})" for t in turns]
+    who = conversation.user.email if conversation.user else "visitor (not signed in)"
+    return f"Customer: {who}\n" + "\n".join(lines)

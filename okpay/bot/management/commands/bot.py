@@ -1,0 +1,53 @@
+import json
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "Answer bot: `okpay bot train [--data CSV ...] [--out DIR]`, `okpay bot eval --test CSV [--train CSV]`."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        train = sub.add_parser("train", help="train the production model (default: the shipped catalog) and activate it")
+        train.add_argument("--data", nargs="+", type=Path, help="CSV files with the header text,category")
+        train.add_argument("--out", type=Path, help="folder for the model files")
+        evaluate = sub.add_parser("eval", help="evaluate on a labelled CSV; last line is one JSON object")
+        evaluate.add_argument("--test", type=Path, required=True)
+        evaluate.add_argument("--train", type=Path, help="train a fresh model on this CSV alone first")
+
+    def handle(self, *args, action, **options):
+        for path in (options.get("data") or []) + [p for p in (options.get("test"), options.get("train")) if p]:
+            if not path.is_file():
+                raise CommandError(f"no such file: {path}")
+        if action == "train":
+            from okpay.bot.actions import model_train
+
+            self.stderr.write("training the answer bot (about a minute on 2 cores)…")
+            try:
+                version = model_train(data=options.get("data"), out=options.get("out"))
+            except ValueError as error:
+                raise CommandError(str(error)) from error
+            self.stdout.write(f"model {version.version} trained on {version.training_rows} rows and activated: "
+                              f"{json.dumps(version.metrics)}")
+            return
+        from okpay.bot import training
+
+        try:
+            if options.get("train"):
+                started = time.perf_counter()
+                model = training.train([options["train"]])
+                train_seconds = round(time.perf_counter() - started, 1)
+            else:
+                from okpay.bot.engine import active_model
+
+                model, _version = active_model()
+                if model is None:
+                    raise CommandError("no active model: run `okpay bot train` first")
+                train_seconds = model.metadata.get("train_seconds")
+            report, summary = training.evaluate(model, options["test"], train_seconds=train_seconds)
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(report)
+        self.stdout.write(json.dumps(summary))

@@ -1,0 +1,89 @@
+import csv
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from okpay.bot import training
+from okpay.bot.catalog import catalog
+from okpay.bot.model import CJK
+from okpay.bot.tests.conftest import FIXTURES
+
+pytestmark = pytest.mark.smoke
+ARTICLES = Path(__file__).resolve().parents[2] / "helpcenter" / "content" / "articles"
+
+
+def test_catalog_has_every_intent_with_both_languages_and_real_articles():
+    intents = catalog()
+    assert len(intents) == 90
+    banking = json.loads((training.DATA / "banking77" / "categories.json").read_text())
+    assert set(banking) <= set(intents)
+    for intent in intents.values():
+        assert intent.answer["zh-hans"].strip() and intent.answer["en"].strip(), intent.name
+        assert intent.article is None or (ARTICLES / intent.article).is_dir(), intent.name
+    assert {"lost_or_stolen_card", "talk_to_human", "complaint", "compromised_card"} <= {
+        i.name for i in intents.values() if i.hand_off}
+
+
+def test_every_intent_has_training_examples_in_both_languages():
+    languages: dict[str, set] = defaultdict(set)
+    counts: dict[tuple, int] = defaultdict(int)
+    for path in training.SHIPPED_TRAIN:
+        with open(path, encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                language = "zh" if CJK.search(row["text"]) else "en"
+                languages[row["category"]].add(language)
+                counts[(row["category"], language)] += 1
+    for name in catalog():
+        assert languages[name] == {"zh", "en"}, name
+        assert counts[(name, "zh")] >= 25, name
+
+
+def test_training_is_reproducible(tiny_model_dir, db):
+    first = training.load(tiny_model_dir / "model.joblib")
+    second = training.train([FIXTURES / "tiny_train.csv"])
+    texts, _labels = training.read_rows([FIXTURES / "tiny_test.csv"])
+    a = first.probabilities(texts, embedder=training.embedder())
+    b = second.probabilities(texts, embedder=training.embedder())
+    assert [p.intent for p in first.rank(a)] == [p.intent for p in second.rank(b)]
+    assert abs(a - b).max() < 1e-6
+
+
+def test_confidence_means_something(tiny_model_dir, db):
+    model = training.load(tiny_model_dir / "model.joblib")
+    texts, labels = training.read_rows([FIXTURES / "tiny_test.csv"])
+    predictions = model.rank(model.probabilities(texts, embedder=training.embedder()))
+    right = [p.confidence for p, label in zip(predictions, labels, strict=True) if p.intent == label]
+    wrong = [p.confidence for p, label in zip(predictions, labels, strict=True) if p.intent != label and label != "out_of_scope"]
+    assert len(right) > len(wrong)
+    assert sum(right) / len(right) > (sum(wrong) / len(wrong) if wrong else 0)
+    threshold = model.choose_threshold(model.probabilities(texts, embedder=training.embedder()), labels)
+    assert 0.05 <= threshold <= 0.8
+
+
+def test_eval_prints_a_report_then_one_json_line(db, capsys):
+    call_command("bot", "eval", test=FIXTURES / "tiny_test.csv", train=FIXTURES / "tiny_train.csv")
+    lines = capsys.readouterr().out.strip().splitlines()
+    summary = json.loads(lines[-1])
+    assert set(summary) == {"n", "accuracy", "top3", "answered_accuracy", "in_scope_abstain_rate", "oos_n", "oos_recall",
+                            "p50_ms", "p99_ms", "train_s", "rss_mb"}
+    assert summary["n"] == 16 and summary["oos_n"] == 2
+    assert summary["accuracy"] >= 0.7
+    assert any(line.startswith("reset_password") for line in lines[:-1])
+
+
+def test_eval_refuses_a_missing_file(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("bot", "eval", test=Path("/nonexistent.csv"))
+
+
+def test_train_command_with_data_activates_a_new_version(db, tmp_path):
+    from okpay.bot.models import BotModelVersion
+
+    call_command("bot", "train", data=[FIXTURES / "tiny_train.csv"], out=tmp_path / "m")
+    active = BotModelVersion.objects.get(is_active=True)
+    assert Path(active.path).exists() and active.training_rows == 64

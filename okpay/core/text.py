@@ -1,0 +1,38 @@
+"""Text helpers shared by search and the answer bot: one jieba tokenizer per process (with the
+product's own words), NFKC normalisation."""
+
+import logging
+import threading
+import unicodedata
+from pathlib import Path
+
+CUSTOM_WORDS = ["资金转出", "交易纠纷", "国际交易", "跨境支付", "双重验证", "重置密码", "忘记密码", "登录密码", "手续费",
+                "到账", "提现", "汇率", "换汇", "退款", "验证码", "身份验证", "实名认证", "银行卡", "借记卡", "商户",
+                "付款链接", "登录设备", "限额", "审核", "证据", "申诉", "扣款", "重复扣款", "充值", "转账", "收款",
+                "报价", "加价", "制裁", "合规", "客服", "人工客服", "工单", "电子钱包", "余额", "冻结", "锁定", "转人工",
+                "虚拟卡", "实体卡", "一次性", "密码锁", "取款机", "非接触"]
+
+_tokenizer = None
+_lock = threading.Lock()
+
+
+def jieba_tokenizer():
+    global _tokenizer
+    if _tokenizer is None:
+        with _lock:
+            if _tokenizer is None:
+                import jieba
+                from django.conf import settings
+
+                jieba.setLogLevel(logging.WARNING)
+                tokenizer = jieba.Tokenizer()
+                tokenizer.cache_file = str(Path(settings.VAR_DIR) / "jieba.cache")
+                tokenizer.initialize()
+                for word in CUSTOM_WORDS:
+                    tokenizer.add_word(word, freq=200000)
+                _tokenizer = tokenizer
+    return _tokenizer
+
+
+def normalize(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "").lower()
