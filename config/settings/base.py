@@ -171,6 +171,7 @@ OKPAY_LOCKOUT_MAX = timedelta(hours=24)
 OKPAY_SIGNUP_LIMIT_PER_IP_HOUR = 20
 OKPAY_EMAIL_VERIFICATION_MAX_AGE = timedelta(days=3)
 OKPAY_HELP_SEMANTIC = env_bool("OKPAY_HELP_SEMANTIC", True)
+OKPAY_BOT_TRAIN_ON_DEMO = env_bool("OKPAY_BOT_TRAIN_ON_DEMO", True)  # `okpay demo` trains the bot if none is active
 # Staff roles must pass TOTP when this is on (always on in production settings).
 OKPAY_REQUIRE_STAFF_2FA = env_bool("OKPAY_REQUIRE_STAFF_2FA", False)
 OTP_TOTP_ISSUER = "OKPay"

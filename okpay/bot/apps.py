@@ -21,7 +21,9 @@ class BotConfig(AppConfig):
             from .actions import model_train
             from .models import BotModelVersion
 
-            if BotModelVersion.objects.filter(is_active=True).exists():
+            from django.conf import settings
+
+            if not settings.OKPAY_BOT_TRAIN_ON_DEMO or BotModelVersion.objects.filter(is_active=True).exists():
                 return None
             version = model_train()
             return f"answer bot: model {version.version} trained ({version.metrics['train_seconds']} s)"
