@@ -99,9 +99,19 @@ class IntentModel:
         self.semantic_model.fit(embeddings, labels)
         self.classes = list(self.lexical_model.classes_)
         assert self.classes == list(self.semantic_model.classes_)
+        self._compact()
         self.metadata["train_seconds"] = round(time.perf_counter() - started, 1)
         self.metadata["train_rows"] = len(texts)
         return self
+
+    def _compact(self) -> None:
+        """Serving memory: drop the vectorizers' list of pruned n-grams (only kept for inspection) and
+        keep the weights in float32."""
+        for vectorizer in (self.word_vectorizer, self.char_vectorizer):
+            vectorizer.stop_words_ = set()
+        for model in (self.lexical_model, self.semantic_model):
+            model.coef_ = model.coef_.astype(np.float32)
+            model.intercept_ = model.intercept_.astype(np.float32)
 
     def probabilities(self, texts: list[str], *, embedder: Embedder, embeddings: np.ndarray | None = None) -> np.ndarray:
         from scipy.sparse import hstack

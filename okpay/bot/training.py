@@ -15,7 +15,7 @@ from .model import OUT_OF_SCOPE, Embedder, IntentModel
 
 DATA = Path(__file__).resolve().parent / "data"
 SHIPPED_TRAIN = [DATA / "banking77" / "train.csv", DATA / "train_zh_a.csv", DATA / "train_zh_b.csv",
-                 DATA / "train_okpay.csv", DATA / "oos_train.csv"]
+                 DATA / "train_zh_a2.csv", DATA / "train_zh_b2.csv", DATA / "train_okpay.csv", DATA / "oos_train.csv"]
 SHIPPED_VALID = [DATA / "valid_zh_a.csv", DATA / "valid_zh_b.csv", DATA / "valid_okpay.csv", DATA / "oos_valid.csv"]
 
 
