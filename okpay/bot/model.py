@@ -85,10 +85,11 @@ class IntentModel:
         from sklearn.linear_model import LogisticRegression
 
         started = time.perf_counter()
+        # float32 features to match the float32 weights kept for serving (no per-query upcast copy)
         self.word_vectorizer = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
-                                               token_pattern=r"(?u)\b\w+\b", min_df=1)
+                                               token_pattern=r"(?u)\b\w+\b", min_df=1, dtype=np.float32)
         self.char_vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
-                                               max_features=300_000)
+                                               max_features=300_000, dtype=np.float32)
         lexical = [lexical_form(t) for t in texts]
         features = hstack([self.word_vectorizer.fit_transform(lexical),
                            self.char_vectorizer.fit_transform([clean(t) for t in texts])]).tocsr()
