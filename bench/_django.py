@@ -1,6 +1,6 @@
 """Bootstraps Django for a benchmark script: a throwaway SQLite database under a temp folder."""
 
-import os  # noqa: F401 - re-exported for the scripts
+import os
 import sys
 import tempfile
 from pathlib import Path

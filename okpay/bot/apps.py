@@ -18,10 +18,10 @@ class BotConfig(AppConfig):
                                           order=31))
 
         def train_if_missing():
+            from django.conf import settings
+
             from .actions import model_train
             from .models import BotModelVersion
-
-            from django.conf import settings
 
             if not settings.OKPAY_BOT_TRAIN_ON_DEMO or BotModelVersion.objects.filter(is_active=True).exists():
                 return None
