@@ -11,6 +11,13 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from okpay.core.routing import websocket_urlpatterns  # noqa: E402
 
+if os.environ.get("OKPAY_WARM_BOT") == "1":  # set by `okpay serve`: load the bot before the first question
+    import threading
+
+    from okpay.bot.engine import warm_up
+
+    threading.Thread(target=warm_up, name="bot-warm-up", daemon=True).start()
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,

@@ -176,3 +176,19 @@ def _summary(conversation: BotConversation) -> str:
     lines = [f"{t.created_at:%H:%M} [{t.language}] {t.text} → {t.intent or '?'} ({t.confidence:.2f})" for t in turns]
     who = conversation.user.email if conversation.user else "visitor (not signed in)"
     return f"Customer: {who}\n" + "\n".join(lines)
+
+
+def warm_up() -> None:
+    """Load the active model, the encoder and jieba before the first customer asks (started in the
+    background by `okpay serve`)."""
+    from django.db import connection
+
+    try:
+        model, _version = active_model()
+        if model is not None:
+            model.predict("预热 warm up", embedder=_embedder)
+            logger.info("answer bot warmed up")
+    except Exception:  # a failed warm-up only means the first answer is slower
+        logger.exception("answer bot warm-up failed")
+    finally:
+        connection.close()

@@ -44,6 +44,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(demo_accounts_text()))
             self.stdout.write(f"Demo outbox: http://{host}:{port}/demo/outbox/")
         self.stdout.write(self.style.SUCCESS(f"OKPay Service Center on http://{host}:{port}/"))
+        os.environ["OKPAY_WARM_BOT"] = "1"
         try:
             uvicorn.run("config.asgi:application", host=host, port=port, workers=workers, lifespan="off",
                         proxy_headers=True, forwarded_allow_ips=os.environ.get("OKPAY_FORWARDED_ALLOW_IPS", "127.0.0.1"),
