@@ -36,11 +36,12 @@ def _use_language(request, language: str) -> None:
 
 
 def _help_links(language: str, article: Article | None = None) -> dict:
-    """Where "chat now" and "submit a question" lead. The chat and tickets apps take over these
-    addresses when they land; until then both go to the contact page with the context attached."""
+    """Where "chat now" and "submit a question" lead. Chat starts with the answer bot (the "Ask OKPay"
+    box); the live-chat and tickets apps take over these addresses when they land — until then a
+    question goes to the contact page (email, phone, hours) with the context attached."""
     suffix = f"?article={article.key}" if article else ""
     contact = reverse("helpcenter:contact") + suffix
-    return {"chat_url": contact + ("&" if suffix else "?") + "channel=chat",
+    return {"chat_url": reverse("helpcenter:index") + "#ask",
             "ticket_url": contact + ("&" if suffix else "?") + "channel=ticket", "contact_url": contact}
 
 
