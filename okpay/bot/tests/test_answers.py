@@ -121,3 +121,8 @@ def test_bad_correction_is_refused(tiny_bot, agent, signed_in):
     client = signed_in(agent, Client())
     client.post(f"/console/bot/turns/{result.turn_id}/correct/", {"intent": "not-an-intent"})
     assert BotTurn.objects.get(pk=result.turn_id).correction_status == ""
+
+
+def test_bot_does_not_depend_on_help_search_semantics(tiny_bot, settings):
+    settings.OKPAY_HELP_SEMANTIC = False  # turns embeddings off in help search only
+    assert answer("how do I reset my password", "en", None).intent == "reset_password"
