@@ -76,12 +76,13 @@ def run_idempotent(request, form, *, scope: str, payload: dict, run) -> dict | N
 @login_required
 def account_home(request):
     level = request.user.verification_level
+    levels = verification_levels()
     return render(request, "wallet/home.html", {
         "balances": selectors.balances_for(user=request.user),
         "recent": selectors.transactions_for_user(user=request.user, limit=RECENT_ON_HOME),
         "level": level,
-        "level_info": verification_levels()[level],
-        "levels": sorted(verification_levels().items()),
+        "level_info": levels[level],
+        "levels": sorted(levels.items()),
         "remaining": limits_remaining(user=request.user),
     })
 
