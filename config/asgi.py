@@ -11,12 +11,13 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from okpay.core.routing import websocket_urlpatterns  # noqa: E402
 
-if os.environ.get("OKPAY_WARM_BOT") == "1":  # set by `okpay serve`: load the bot before the first question
+if os.environ.get("OKPAY_WARM_BOT") == "1":  # set by `okpay serve`: load the bot and the help index up front
     import threading
 
-    from okpay.bot.engine import warm_up
+    from okpay.bot.engine import warm_up as bot_warm_up
+    from okpay.helpcenter.search import warm_up as help_warm_up
 
-    threading.Thread(target=warm_up, name="bot-warm-up", daemon=True).start()
+    threading.Thread(target=lambda: (help_warm_up(), bot_warm_up()), name="warm-up", daemon=True).start()
 
 application = ProtocolTypeRouter(
     {

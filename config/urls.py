@@ -14,6 +14,7 @@ urlpatterns = [
     path("console/", include("okpay.console.urls")),
     path("help/", include("okpay.helpcenter.urls")),
     path("bot/", include("okpay.bot.urls")),
+    path("support/", include("okpay.tickets.urls")),
     path("account/international/", include("okpay.wallet.international_urls")),
     path("account/", include("okpay.wallet.urls")),
     path("merchant/", include("okpay.wallet.merchant_urls")),

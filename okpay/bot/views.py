@@ -3,9 +3,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from .engine import answer
-from .models import BotConversation
-
-SESSION_KEY = "bot_box_conversation"
+from .selectors import BOX_SESSION_KEY, box_conversation
 
 
 @require_POST
@@ -13,7 +11,6 @@ def ask(request):
     """The "Ask OKPay" box of the help center (htmx): one question → the bot's answer."""
     text = (request.POST.get("q") or "").strip()[:1000]
     user = request.user if request.user.is_authenticated else None
-    conversation = BotConversation.objects.filter(pk=request.session.get(SESSION_KEY), user=user).first()
-    result = answer(text, get_language(), user, conversation)
-    request.session[SESSION_KEY] = result.conversation_id
+    result = answer(text, get_language(), user, box_conversation(request))
+    request.session[BOX_SESSION_KEY] = result.conversation_id
     return render(request, "bot/_reply.html", {"question": text, "answer": result})

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_bot, views_help, views_wallet
+from . import views, views_bot, views_help, views_tickets, views_wallet
 
 app_name = "console"
 
@@ -21,6 +21,11 @@ urlpatterns = [
     path("bot/models/", views_bot.model_versions, name="bot_models"),
     path("bot/models/<int:version_id>/activate/", views_bot.model_activate, name="bot_model_activate"),
     path("bot/models/retrain/", views_bot.model_retrain, name="bot_model_retrain"),
+    path("tickets/", views_tickets.tickets, name="tickets"),
+    path("tickets/<str:number>/", views_tickets.ticket_detail, name="ticket"),
+    path("tickets/<str:number>/reply/", views_tickets.ticket_reply, name="ticket_reply"),
+    path("tickets/<str:number>/status/", views_tickets.ticket_status, name="ticket_status"),
+    path("tickets/<str:number>/assign/", views_tickets.ticket_assign, name="ticket_assign"),
     path("customers/", views_wallet.customers, name="customers"),
     path("customers/<int:customer_id>/", views_wallet.customer_360, name="customer"),
     path("reviews/", views_wallet.reviews, name="reviews"),

@@ -49,6 +49,13 @@ AUDIT_LABELS = {
     "console.customer_viewed": _("Customer profile viewed by staff"),
     "bot.model_activated": _("Answer bot model activated"),
     "bot.correction_reviewed": _("Answer bot correction reviewed"),
+    "ticket.created": _("Question submitted"),
+    "ticket.customer_replied": _("Reply added to a question"),
+    "ticket.customer_solved": _("Question marked solved"),
+    "ticket.agent_replied": _("Support replied to a question"),
+    "ticket.note_added": _("Internal note added to a question"),
+    "ticket.status_changed": _("Question status changed"),
+    "ticket.assigned": _("Question assigned"),
 }
 
 

@@ -387,3 +387,16 @@ def index_forget() -> None:
     with _build_lock:
         _cache.clear()
         _cache_version = None
+
+
+def warm_up() -> None:
+    """Build both languages' indexes before the first visitor types (started by `okpay serve`)."""
+    from django.db import connection
+
+    try:
+        for language in ("zh-hans", "en"):
+            index_for(language).search("预热 warm up", limit=1)
+    except Exception:  # a failed warm-up only means the first search is slower
+        logger.exception("help search warm-up failed")
+    finally:
+        connection.close()

@@ -2,6 +2,7 @@
 (so each language has its own address for search engines); other pages follow the visitor."""
 
 import secrets
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import Http404, HttpResponse
@@ -36,13 +37,12 @@ def _use_language(request, language: str) -> None:
 
 
 def _help_links(language: str, article: Article | None = None) -> dict:
-    """Where "chat now" and "submit a question" lead. Chat starts with the answer bot (the "Ask OKPay"
-    box); the live-chat and tickets apps take over these addresses when they land — until then a
-    question goes to the contact page (email, phone, hours) with the context attached."""
+    """Where "chat now" and "submit a question" lead: chat starts with the answer bot (the "Ask
+    OKPay" box, which hands over to a person), a question becomes a ticket with the article
+    attached. The live-chat app takes over chat_url when it lands."""
     suffix = f"?article={article.key}" if article else ""
-    contact = reverse("helpcenter:contact") + suffix
-    return {"chat_url": reverse("helpcenter:index") + "#ask",
-            "ticket_url": contact + ("&" if suffix else "?") + "channel=ticket", "contact_url": contact}
+    return {"chat_url": reverse("helpcenter:index") + "#ask", "ticket_url": reverse("tickets:new") + suffix,
+            "contact_url": reverse("helpcenter:contact") + suffix}
 
 
 def index(request):
@@ -185,6 +185,8 @@ def search(request):
     return render(request, "helpcenter/search.html", {
         "search_form": form, "query": query, "results": results, "weak": bool(hits) and not good,
         "language": language, "channels": selectors.contact_channels(), **_help_links(language),
+        # the customer's own words become the question's subject
+        **({"ticket_url": reverse("tickets:new") + "?" + urlencode({"q": query[:200]})} if query else {}),
     }, status=200 if form.is_valid() or not request.GET else 400)
 
 
@@ -205,7 +207,7 @@ def contact(request):
         article_obj = view
     return render(request, "helpcenter/contact.html", {
         "channels": selectors.contact_channels(), "about": article_obj, "language": language,
-        "wanted": request.GET.get("channel", ""),
+        **_help_links(language, article_obj.article if article_obj else None),
     })
 
 

@@ -1,0 +1,90 @@
+"""The ticket queue and one ticket: thread, customer, context, reply or note, assignment, status."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from okpay.accounts.choices import Role
+from okpay.accounts.permissions import role_required
+from okpay.helpcenter.selectors import article_by_key_for_language
+from okpay.tickets import actions as ticket_actions
+from okpay.tickets import selectors as ticket_selectors
+from okpay.tickets.forms import AgentReplyForm, StatusForm
+
+STAFF = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
+
+
+@role_required(*STAFF)
+def tickets(request):
+    queue = request.GET.get("queue", "active")
+    queue = queue if queue in ticket_selectors.QUEUES else "active"
+    mine, unassigned = request.GET.get("mine") == "1", request.GET.get("unassigned") == "1"
+    query = request.GET.get("q", "")
+    return render(request, "console/tickets.html", {
+        "tickets": ticket_selectors.staff_queue(queue=queue, user=request.user, mine=mine, unassigned=unassigned,
+                                                query=query)[:200],
+        "queue": queue, "mine": mine, "unassigned": unassigned, "query": query,
+        "counts": ticket_selectors.queue_counts()})
+
+
+def _ticket(number):
+    ticket = ticket_selectors.ticket_for_staff(number=number)
+    if ticket is None:
+        raise Http404
+    return ticket
+
+
+def _render(request, ticket, form=None, status=200):
+    article = article_by_key_for_language(key=ticket.article_key, language=request.LANGUAGE_CODE) \
+        if ticket.article_key else None
+    others = ticket_selectors.tickets_for_customer(user=ticket.requester).exclude(pk=ticket.pk)[:10] \
+        if ticket.requester_id else []
+    return render(request, "console/ticket_detail.html", {
+        "ticket": ticket, "thread": ticket_selectors.all_messages(ticket), "article": article, "others": others,
+        "form": form or AgentReplyForm(), "status_form": StatusForm(initial={"status": ticket.status}),
+        "staff_view": True}, status=status)
+
+
+@role_required(*STAFF)
+def ticket_detail(request, number):
+    return _render(request, _ticket(number))
+
+
+@require_POST
+@role_required(*STAFF)
+def ticket_reply(request, number):
+    ticket = _ticket(number)
+    form = AgentReplyForm(request.POST)
+    if not form.is_valid():
+        return _render(request, ticket, form, status=400)
+    data = form.cleaned_data
+    ticket_actions.ticket_agent_reply(ticket=ticket, agent=request.user, body=data["body"], internal=data["internal"],
+                                      status=data["status"] or None, request=request)
+    messages.success(request, _("Note saved.") if data["internal"] else _("Reply sent to the customer by email."))
+    return redirect("console:ticket", number=ticket.number)
+
+
+@require_POST
+@role_required(*STAFF)
+def ticket_status(request, number):
+    ticket = _ticket(number)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        ticket_actions.ticket_status_set(ticket=ticket, actor=request.user, status=form.cleaned_data["status"],
+                                         request=request)
+        messages.success(request, _("Status changed."))
+    else:
+        messages.error(request, _("Choose a valid status."))
+    return redirect("console:ticket", number=ticket.number)
+
+
+@require_POST
+@role_required(*STAFF)
+def ticket_assign(request, number):
+    ticket = _ticket(number)
+    assignee = request.user if request.POST.get("to") == "me" else None
+    ticket_actions.ticket_assign(ticket=ticket, actor=request.user, assignee=assignee, request=request)
+    messages.success(request, _("Assigned to you.") if assignee else _("Back in the shared queue."))
+    return redirect("console:ticket", number=ticket.number)

@@ -1,0 +1,168 @@
+"""Ticket actions: every change is one transaction, audited, and the customer is told by email
+after it commits."""
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from okpay.core.audit import audit_event_record
+from okpay.core.mail import email_send
+
+from .choices import MessageKind, SystemEvent, TicketChannel, TicketStatus
+from .models import Ticket, TicketAttachment, TicketMessage
+
+ACCESS_SALT = "okpay.tickets.access"
+ACCESS_MAX_AGE = 90 * 24 * 3600
+
+
+class TicketError(Exception):
+    """A change the ticket's state does not allow; the message is translated and safe to show."""
+
+
+def access_token_make(ticket: Ticket) -> str:
+    return signing.dumps({"n": ticket.number}, salt=ACCESS_SALT, compress=True)
+
+
+def access_token_read(token: str) -> str | None:
+    try:
+        return signing.loads(token, salt=ACCESS_SALT, max_age=ACCESS_MAX_AGE)["n"]
+    except (signing.BadSignature, KeyError, TypeError):
+        return None
+
+
+def customer_url(ticket: Ticket) -> str:
+    """Signed-in customers open the ticket from My Account; a visitor's link carries a signed token."""
+    if ticket.requester_id:
+        return settings.SITE_URL + reverse("tickets:detail", args=[ticket.number])
+    return settings.SITE_URL + reverse("tickets:access", args=[access_token_make(ticket)])
+
+
+def _attachments_save(message: TicketMessage, files) -> None:
+    for upload in files or ():
+        TicketAttachment.objects.create(message=message, file=upload, original_name=upload.name[:200],
+                                        content_type=getattr(upload, "okpay_content_type", "application/octet-stream"),
+                                        size=upload.size)
+
+
+def _notify(ticket: Ticket, template: str, **context) -> None:
+    requester = ticket.requester
+    email_send(to=ticket.requester_email, template=f"tickets/email/{template}",
+               context={"ticket": ticket, "ticket_url": customer_url(ticket), **context},
+               language=requester.language if requester else ticket.language,
+               time_zone=requester.time_zone if requester else None)
+
+
+@transaction.atomic
+def ticket_create(*, request=None, requester=None, email: str, name: str = "", language: str, topic: str,
+                  subject: str, body: str, files=(), channel: str = TicketChannel.WEB, article_key: str = "",
+                  bot_conversation=None) -> Ticket:
+    if requester is not None and not requester.is_authenticated:
+        requester = None
+    ticket = Ticket.objects.create(
+        requester=requester, requester_email=requester.email if requester else email,
+        requester_name=(requester.display_name if requester else name)[:150], language=language, channel=channel,
+        topic=topic, subject=subject, article_key=article_key[:100], bot_conversation=bot_conversation)
+    message = TicketMessage.objects.create(ticket=ticket, kind=MessageKind.CUSTOMER, author=requester, body=body)
+    _attachments_save(message, files)
+    if bot_conversation is not None and bot_conversation.summary:
+        TicketMessage.objects.create(ticket=ticket, kind=MessageKind.NOTE,
+                                     body=bot_conversation.summary)
+    audit_event_record(action="ticket.created", actor=requester, subject_user=requester, request=request,
+                       data={"ticket": ticket.number, "channel": channel})
+    _notify(ticket, "received", message=message)
+    return ticket
+
+
+def _locked(ticket: Ticket) -> Ticket:
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
+@transaction.atomic
+def ticket_customer_reply(*, ticket: Ticket, user=None, body: str, files=(), request=None) -> TicketMessage:
+    """The customer adds to their question; a pending or solved ticket goes back to the team."""
+    ticket = _locked(ticket)
+    if ticket.status == TicketStatus.CLOSED:
+        raise TicketError(_("This question is closed. Please submit a new one."))
+    author = user if user is not None and user.is_authenticated else None
+    message = TicketMessage.objects.create(ticket=ticket, kind=MessageKind.CUSTOMER, author=author, body=body)
+    _attachments_save(message, files)
+    if ticket.status in (TicketStatus.PENDING, TicketStatus.SOLVED):
+        ticket.status, ticket.solved_at = TicketStatus.OPEN, None
+    ticket.save(update_fields=["status", "solved_at", "updated_at"])
+    audit_event_record(action="ticket.customer_replied", actor=author, subject_user=ticket.requester, request=request,
+                       data={"ticket": ticket.number})
+    return message
+
+
+@transaction.atomic
+def ticket_agent_reply(*, ticket: Ticket, agent, body: str, internal: bool = False, status: str | None = None,
+                       request=None) -> TicketMessage:
+    """A public reply (emailed to the customer; the ticket then waits for them unless another status
+    is chosen) or an internal note (never shown to the customer)."""
+    ticket = _locked(ticket)
+    kind = MessageKind.NOTE if internal else MessageKind.AGENT
+    message = TicketMessage.objects.create(ticket=ticket, kind=kind, author=agent, body=body)
+    fields = ["updated_at"]
+    if not internal:
+        if ticket.first_responded_at is None:
+            ticket.first_responded_at = timezone.now()
+            fields.append("first_responded_at")
+        status = status or TicketStatus.PENDING
+        if ticket.assignee_id is None:
+            ticket.assignee = agent
+            fields.append("assignee")
+    if status and status != ticket.status:
+        _status_apply(ticket, status)
+        fields += ["status", "solved_at"]
+    ticket.save(update_fields=fields)
+    audit_event_record(action="ticket.note_added" if internal else "ticket.agent_replied", actor=agent,
+                       subject_user=ticket.requester, request=request, data={"ticket": ticket.number})
+    if not internal:
+        _notify(ticket, "reply", message=message)
+    return message
+
+
+def _status_apply(ticket: Ticket, status: str) -> None:
+    ticket.status = status
+    ticket.solved_at = timezone.now() if status in (TicketStatus.SOLVED, TicketStatus.CLOSED) else None
+
+
+@transaction.atomic
+def ticket_status_set(*, ticket: Ticket, actor, status: str, request=None) -> Ticket:
+    ticket = _locked(ticket)
+    if status == ticket.status:
+        return ticket
+    previous = ticket.status
+    _status_apply(ticket, status)
+    ticket.save(update_fields=["status", "solved_at", "updated_at"])
+    audit_event_record(action="ticket.status_changed", actor=actor, subject_user=ticket.requester, request=request,
+                       data={"ticket": ticket.number, "from": previous, "to": status})
+    return ticket
+
+
+@transaction.atomic
+def ticket_customer_solve(*, ticket: Ticket, user=None, request=None) -> Ticket:
+    ticket = _locked(ticket)
+    if ticket.is_finished:
+        return ticket
+    _status_apply(ticket, TicketStatus.SOLVED)
+    ticket.save(update_fields=["status", "solved_at", "updated_at"])
+    TicketMessage.objects.create(ticket=ticket, kind=MessageKind.SYSTEM, body=SystemEvent.CUSTOMER_SOLVED)
+    audit_event_record(action="ticket.customer_solved", actor=user, subject_user=ticket.requester, request=request,
+                       data={"ticket": ticket.number})
+    return ticket
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, actor, assignee, request=None) -> Ticket:
+    ticket = _locked(ticket)
+    ticket.assignee = assignee
+    if ticket.status == TicketStatus.NEW:
+        ticket.status = TicketStatus.OPEN
+    ticket.save(update_fields=["assignee", "status", "updated_at"])
+    audit_event_record(action="ticket.assigned", actor=actor, subject_user=ticket.requester, request=request,
+                       data={"ticket": ticket.number, "assignee": assignee.email if assignee else ""})
+    return ticket

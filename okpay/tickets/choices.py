@@ -1,0 +1,61 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class TicketStatus(models.TextChoices):
+    NEW = "new", pgettext_lazy("ticket status", "New")
+    OPEN = "open", pgettext_lazy("ticket status", "Open")
+    PENDING = "pending", _("Waiting for customer")
+    SOLVED = "solved", pgettext_lazy("ticket status", "Solved")
+    CLOSED = "closed", pgettext_lazy("ticket status", "Closed")
+
+
+ACTIVE_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN)
+# what the customer sees: their side of the same states
+CUSTOMER_STATUS_TEXT = {
+    TicketStatus.NEW: _("Received — with our team"),
+    TicketStatus.OPEN: _("With our team"),
+    TicketStatus.PENDING: _("Waiting for your reply"),
+    TicketStatus.SOLVED: pgettext_lazy("ticket status", "Solved"),
+    TicketStatus.CLOSED: pgettext_lazy("ticket status", "Closed"),
+}
+
+
+class TicketChannel(models.TextChoices):
+    WEB = "web", _("Web form")
+    BOT = "bot", _("Answer bot hand-off")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+
+
+class TicketTopic(models.TextChoices):
+    ACCOUNT = "account", _("Account & security")
+    TOPUP = "topup", _("Top-up & transfers")
+    WITHDRAWAL = "withdrawal", _("Withdrawals")
+    DISPUTE = "dispute", _("Disputes")
+    INTERNATIONAL = "international", _("International")
+    FEES = "fees", _("Fees")
+    CARDS = "cards", _("Cards")
+    MERCHANT = "merchant", _("Merchants")
+    OTHER = "other", _("Something else")
+
+
+class TicketPriority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class MessageKind(models.TextChoices):
+    CUSTOMER = "customer", _("Customer")
+    AGENT = "agent", _("Agent")
+    NOTE = "note", _("Internal note")
+    SYSTEM = "system", _("System")
+
+
+class SystemEvent(models.TextChoices):
+    """System messages store one of these keys; the thread shows the label in the reader's language."""
+
+    CUSTOMER_SOLVED = "customer_solved", _("The customer marked the question solved.")

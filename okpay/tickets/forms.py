@@ -1,0 +1,85 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from okpay.core.forms import Form
+from okpay.core.uploads import KINDS, upload_check
+
+from .choices import TicketStatus, TicketTopic
+
+ATTACHMENT_KINDS = {"jpeg", "png", "pdf", "txt"}
+ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+ATTACHMENT_MAX_COUNT = 3
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Up to three screenshots or documents, each checked by extension and by content."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".jpg,.jpeg,.png,.pdf,.txt"}))
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        files = [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
+        if len(files) > ATTACHMENT_MAX_COUNT:
+            raise ValidationError(_("Attach at most %(count)d files.") % {"count": ATTACHMENT_MAX_COUNT}, code="too_many")
+        for upload in files:
+            super().clean(upload, initial)
+            kind = upload_check(upload, allowed=ATTACHMENT_KINDS, max_bytes=ATTACHMENT_MAX_BYTES)
+            upload.okpay_content_type = KINDS[kind].content_type
+        return files
+
+
+class BodyMixin(forms.Form):
+    body = forms.CharField(label=_("Your message"), min_length=10, max_length=5000,
+                           widget=forms.Textarea(attrs={"rows": 6}),
+                           error_messages={"min_length": _("Please tell us a little more (at least 10 characters).")})
+    attachments = AttachmentsField(label=_("Screenshots or documents (optional)"),
+                                   help_text=_("Up to 3 files: JPG, PNG, PDF or TXT, 5 MB each. "
+                                               "Never send your password, full card number or verification codes."))
+
+    def clean_body(self):
+        return self.cleaned_data["body"].strip()
+
+
+class TicketForm(BodyMixin, Form):
+    name = forms.CharField(label=_("Your name"), max_length=150, required=False)
+    email = forms.EmailField(label=_("Your email"), help_text=_("We reply to this address."))
+    topic = forms.ChoiceField(label=_("What is it about?"), choices=TicketTopic.choices)
+    subject = forms.CharField(label=_("Subject"), max_length=200, min_length=3)
+    field_order = ["name", "email", "topic", "subject", "body", "attachments"]
+
+    def __init__(self, *args, signed_in: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if signed_in:  # the account's own name and address are used
+            del self.fields["name"]
+            del self.fields["email"]
+
+    def clean_subject(self):
+        return " ".join(self.cleaned_data["subject"].split())
+
+
+class ReplyForm(BodyMixin, Form):
+    pass
+
+
+class AgentReplyForm(Form):
+    body = forms.CharField(label=_("Message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6}))
+    internal = forms.BooleanField(label=_("Internal note (not shown to the customer)"), required=False)
+    status = forms.ChoiceField(label=_("Then set the status to"), required=False,
+                               choices=[("", _("Waiting for customer (default for replies)")), *TicketStatus.choices])
+
+    def clean_body(self):
+        body = self.cleaned_data["body"].strip()
+        if not body:
+            raise ValidationError(_("Write a message."), code="required")
+        return body
+
+
+class StatusForm(Form):
+    status = forms.ChoiceField(choices=TicketStatus.choices)

@@ -1,0 +1,105 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .choices import (
+    CUSTOMER_STATUS_TEXT,
+    MessageKind,
+    SystemEvent,
+    TicketChannel,
+    TicketPriority,
+    TicketStatus,
+    TicketTopic,
+)
+
+# no 0/O/1/I/L: numbers are read out on the phone
+NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def ticket_number_new() -> str:
+    return "Q-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(7))
+
+
+class Ticket(models.Model):
+    """A customer's question, from the web form, a bot hand-off, email or phone. The number is
+    random (it reveals nothing about volume) and is what customers quote."""
+
+    number = models.CharField(max_length=12, unique=True, default=ticket_number_new, editable=False)
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="tickets")
+    requester_email = models.EmailField(_("email"))
+    requester_name = models.CharField(_("name"), max_length=150, blank=True)
+    language = models.CharField(max_length=8)
+    channel = models.CharField(max_length=10, choices=TicketChannel.choices, default=TicketChannel.WEB)
+    topic = models.CharField(_("topic"), max_length=20, choices=TicketTopic.choices, default=TicketTopic.OTHER)
+    subject = models.CharField(_("subject"), max_length=200)
+    status = models.CharField(max_length=10, choices=TicketStatus.choices, default=TicketStatus.NEW)
+    priority = models.CharField(max_length=10, choices=TicketPriority.choices, default=TicketPriority.NORMAL)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="assigned_tickets")
+    article_key = models.CharField(max_length=100, blank=True)
+    bot_conversation = models.ForeignKey("bot.BotConversation", null=True, blank=True, on_delete=models.SET_NULL,
+                                         related_name="tickets")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    first_responded_at = models.DateTimeField(null=True, blank=True)
+    solved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"], name="ticket_status_created"),
+                   models.Index(fields=["requester", "-created_at"], name="ticket_requester_created")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def customer_status_text(self):
+        return CUSTOMER_STATUS_TEXT[TicketStatus(self.status)]
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (TicketStatus.SOLVED, TicketStatus.CLOSED)
+
+
+class TicketMessage(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=10, choices=MessageKind.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.number} {self.kind}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind in (MessageKind.CUSTOMER, MessageKind.AGENT, MessageKind.SYSTEM)
+
+    @property
+    def system_text(self) -> str:
+        return str(SystemEvent(self.body).label) if self.body in SystemEvent.values else self.body
+
+
+def attachment_path(instance, filename: str) -> str:
+    return f"tickets/{secrets.token_hex(16)}{'.' + filename.rsplit('.', 1)[-1][:5] if '.' in filename else ''}"
+
+
+class TicketAttachment(models.Model):
+    """A file on a message (screenshots, statements). Served only to the ticket's customer and
+    staff, always as a download."""
+
+    message = models.ForeignKey(TicketMessage, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -1,0 +1,165 @@
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from okpay.core.models import AuditEvent
+from okpay.tickets.models import Ticket, TicketMessage
+
+pytestmark = pytest.mark.smoke
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+QUESTION = {"topic": "withdrawal", "subject": "提现三天还没到账", "body": "我周一提现到招商银行卡，现在还没到账，请帮忙查一下。"}
+
+
+def _link(email) -> str:
+    """The path of the ticket link in an email."""
+    return "/" + re.search(r"https?://[^\s]+/support/[^\s]+/", email.body).group(0).split("://", 1)[1].split("/", 1)[1]
+
+
+def test_signed_in_customer_submits_follows_and_replies(client, signed_in, customer, committed, mailoutbox):
+    signed_in(customer)
+    with committed():
+        response = client.post("/support/new/", {**QUESTION, "attachments": [SimpleUploadedFile("bank.png", PNG)]})
+    ticket = Ticket.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/support/tickets/{ticket.number}/"
+    assert re.fullmatch(r"Q-[2-9A-HJKMNP-Z]{7}", ticket.number)
+    assert (ticket.requester, ticket.requester_email, ticket.status, ticket.channel) == (customer, customer.email, "new", "web")
+    first = ticket.messages.get()
+    assert first.kind == "customer" and first.attachments.get().content_type == "image/png"
+    [mail] = mailoutbox
+    assert mail.to == [customer.email] and ticket.number in mail.subject and "我们已收到" in mail.subject
+    assert _link(mail) == f"/support/tickets/{ticket.number}/"
+    assert AuditEvent.objects.filter(action="ticket.created", subject_user=customer).exists()
+    page = client.get(f"/support/tickets/{ticket.number}/").content.decode()
+    assert "提现三天还没到账" in page and "bank.png" in page
+    assert ticket.number in client.get("/support/tickets/").content.decode()
+    client.post(f"/support/tickets/{ticket.number}/reply/", {"body": "补充：银行卡尾号 8888，金额 500 元。"})
+    assert ticket.messages.count() == 2
+
+
+def test_visitor_without_account_gets_an_emailed_link(client, committed, mailoutbox):
+    with committed():
+        response = client.post("/support/new/", {**QUESTION, "name": "Liu", "email": "liu@example.net"})
+    ticket = Ticket.objects.get()
+    assert ticket.requester is None and ticket.requester_email == "liu@example.net"
+    assert client.get(response["Location"]).status_code == 200  # the browser that asked can see it
+    link = _link(mailoutbox[0])
+    other = Client()
+    assert other.get(f"/support/tickets/{ticket.number}/").status_code == 302  # asked to sign in, nothing shown
+    assert other.get(link).status_code == 302
+    assert "提现三天还没到账" in other.get(f"/support/tickets/{ticket.number}/").content.decode()
+    assert other.get("/support/open/not-a-token/").status_code == 404
+
+
+def test_other_customers_cannot_see_a_ticket_or_its_files(client, signed_in, customer, customer_en, committed):
+    signed_in(customer)
+    client.post("/support/new/", {**QUESTION, "attachments": [SimpleUploadedFile("bank.png", PNG)]})
+    ticket = Ticket.objects.get()
+    attachment = ticket.messages.get().attachments.get()
+    assert client.get(f"/support/files/{attachment.pk}/").status_code == 200
+    stranger = signed_in(customer_en, Client())
+    assert stranger.get(f"/support/tickets/{ticket.number}/").status_code == 404
+    assert stranger.get(f"/support/files/{attachment.pk}/").status_code == 404
+    assert stranger.post(f"/support/tickets/{ticket.number}/reply/", {"body": "x" * 20}).status_code == 404
+    assert Client().get(f"/support/files/{attachment.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize(("files", "message"), [
+    ([SimpleUploadedFile("virus.exe", b"MZ" + b"\x00" * 50)], "This type of file is not accepted"),
+    ([SimpleUploadedFile("photo.png", b"%PDF-1.4 fake")], "does not match its name"),
+    ([SimpleUploadedFile(f"s{n}.png", PNG) for n in range(4)], "at most 3 files"),
+])
+def test_bad_attachments_are_refused_and_nothing_is_saved(client, signed_in, customer_en, files, message):
+    signed_in(customer_en)
+    response = client.post("/support/new/", {**QUESTION, "attachments": files})
+    assert response.status_code == 200 and message in response.content.decode()
+    assert not Ticket.objects.exists() and not TicketMessage.objects.exists()
+
+
+def test_missing_fields_and_hostile_text_get_clear_errors(client, customer_en, signed_in):
+    response = client.post("/support/new/", {"topic": "nope", "subject": "", "body": "short", "email": "not-an-email"},
+                           HTTP_ACCEPT_LANGUAGE="en")
+    page = response.content.decode()
+    assert response.status_code == 200 and not Ticket.objects.exists()
+    assert "Enter a valid email address" in page and "at least 10 characters" in page
+    signed_in(customer_en)
+    client.post("/support/new/", {**QUESTION, "subject": "<script>alert(1)</script>", "body": "<img src=x onerror=alert(1)> please help"})
+    ticket = Ticket.objects.get()
+    page = client.get(f"/support/tickets/{ticket.number}/").content.decode()
+    assert "<script>alert(1)</script>" not in page and "<img src=x" not in page
+
+
+def test_guests_are_rate_limited(client, db):
+    for n in range(5):
+        client.post("/support/new/", {**QUESTION, "email": f"g{n}@example.net"})
+    response = client.post("/support/new/", {**QUESTION, "email": "g9@example.net"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert Ticket.objects.count() == 5 and "several questions in a short time" in response.content.decode()
+
+
+def test_article_context_travels_with_the_question(client, signed_in, customer_en):
+    from okpay.helpcenter.actions import content_load
+
+    content_load()
+    signed_in(customer_en)
+    form = client.get("/support/new/?article=withdraw-funds").content.decode()
+    assert 'name="article" value="withdraw-funds"' in form
+    client.post("/support/new/", {**QUESTION, "article": "withdraw-funds"})
+    assert Ticket.objects.get().article_key == "withdraw-funds"
+
+
+def test_agent_works_the_ticket_in_the_console(client, signed_in, customer, agent, committed, mailoutbox):
+    from okpay.tickets.actions import ticket_create
+
+    ticket = ticket_create(requester=customer, email="", language="zh-hans", topic="dispute", subject="商家不退款",
+                           body="买的东西没收到，商家也不回复。")
+    console = signed_in(agent, Client())
+    queue = console.get("/console/tickets/").content.decode()
+    assert ticket.number in queue
+    assert ticket.number in console.get("/console/tickets/?unassigned=1").content.decode()
+    console.post(f"/console/tickets/{ticket.number}/reply/", {"body": "内部：先查订单", "internal": "on"})
+    with committed():
+        console.post(f"/console/tickets/{ticket.number}/reply/", {"body": "您好，请先联系商家，我们已记录。"})
+    ticket.refresh_from_db()
+    assert ticket.status == "pending" and ticket.assignee == agent and ticket.first_responded_at is not None
+    assert [m.to for m in mailoutbox] == [[customer.email]] and ticket.number in mailoutbox[0].subject  # the reply only
+    # the customer sees the reply but never the internal note
+    signed_in(customer)
+    page = client.get(f"/support/tickets/{ticket.number}/").content.decode()
+    assert "您好，请先联系商家" in page and "内部：先查订单" not in page
+    client.post(f"/support/tickets/{ticket.number}/reply/", {"body": "商家还是没有回复我，怎么办？"})
+    ticket.refresh_from_db()
+    assert ticket.status == "open"  # back with the team
+    client.post(f"/support/tickets/{ticket.number}/solved/")
+    ticket.refresh_from_db()
+    assert ticket.status == "solved" and ticket.solved_at is not None
+    console.post(f"/console/tickets/{ticket.number}/status/", {"status": "closed"})
+    ticket.refresh_from_db()
+    assert ticket.status == "closed"
+    response = client.post(f"/support/tickets/{ticket.number}/reply/", {"body": "再问一下这个问题可以吗"})
+    assert ticket.messages.filter(kind="customer").count() == 2 and response.status_code == 200
+    assert set(AuditEvent.objects.filter(action__startswith="ticket.").values_list("action", flat=True)) >= {
+        "ticket.created", "ticket.note_added", "ticket.agent_replied", "ticket.customer_replied",
+        "ticket.customer_solved", "ticket.status_changed"}
+
+
+def test_console_is_for_staff_only(client, signed_in, customer):
+    assert client.get("/console/tickets/").status_code == 302
+    signed_in(customer)
+    assert client.get("/console/tickets/").status_code == 403
+    assert client.get("/console/tickets/Q-NOPE/").status_code == 403
+
+
+def test_bot_hand_off_becomes_a_ticket_with_the_conversation(client, tiny_bot, signed_in, customer):
+    signed_in(customer)
+    client.post("/bot/ask/", {"q": "我的手机丢了"})
+    reply = client.post("/bot/ask/", {"q": "转人工"}).content.decode()
+    assert "/support/new/?from=bot" in reply
+    form = client.get("/support/new/?from=bot").content.decode()
+    assert 'value="我的手机丢了"' in form
+    client.post("/support/new/", {**QUESTION, "subject": "手机丢了", "from": "bot"})
+    ticket = Ticket.objects.get()
+    assert ticket.channel == "bot" and ticket.bot_conversation is not None
+    note = ticket.messages.get(kind="note")
+    assert "我的手机丢了" in note.body and customer.email in note.body

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "tickets"
+
+urlpatterns = [
+    path("new/", views.new, name="new"),
+    path("tickets/", views.mine, name="list"),
+    path("tickets/<str:number>/", views.detail, name="detail"),
+    path("tickets/<str:number>/reply/", views.reply, name="reply"),
+    path("tickets/<str:number>/solved/", views.solve, name="solve"),
+    path("open/<str:token>/", views.access, name="access"),
+    path("files/<int:attachment_id>/", views.attachment, name="attachment"),
+]

@@ -1,0 +1,156 @@
+"""Customer side: submit a question (signed in or not), follow it, reply, mark it solved."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from okpay.bot.selectors import box_conversation, first_question
+from okpay.core.audit import client_ip
+from okpay.core.ratelimit import rate_limit_exceeded
+from okpay.helpcenter.selectors import article_by_key_for_language
+
+from . import actions, selectors
+from .choices import TicketChannel
+from .forms import ReplyForm, TicketForm
+from .models import TicketAttachment
+
+GUEST_LIMIT_PER_HOUR = 5
+CUSTOMER_LIMIT_PER_HOUR = 20
+
+
+def _too_many(request) -> bool:
+    if request.user.is_authenticated:
+        return rate_limit_exceeded(scope="tickets.create.user", key=str(request.user.pk),
+                                   limit=CUSTOMER_LIMIT_PER_HOUR, window_seconds=3600)
+    return rate_limit_exceeded(scope="tickets.create.ip", key=client_ip(request) or "-", limit=GUEST_LIMIT_PER_HOUR,
+                               window_seconds=3600)
+
+
+def _grant(request, number: str) -> None:
+    granted = request.session.get(selectors.SESSION_ACCESS_KEY, [])
+    if number not in granted:
+        request.session[selectors.SESSION_ACCESS_KEY] = [*granted[-49:], number]
+
+
+def new(request):
+    """"Submit a question". Context travels with it: the help article the customer was reading
+    (?article=key) or the answer bot conversation that handed over (?from=bot)."""
+    language = get_language()
+    signed_in = request.user.is_authenticated
+    article_key = (request.POST.get("article") or request.GET.get("article") or "")[:100]
+    article = article_by_key_for_language(key=article_key, language=language) if article_key else None
+    from_bot = (request.POST.get("from") or request.GET.get("from")) == "bot"
+    conversation = box_conversation(request) if from_bot else None
+    if request.method == "POST":
+        form = TicketForm(request.POST, request.FILES, signed_in=signed_in)
+        if form.is_valid():
+            if _too_many(request):
+                form.add_error(None, _("You have sent several questions in a short time. Please wait an hour, "
+                                       "or add to one you already sent."))
+            else:
+                data = form.cleaned_data
+                ticket = actions.ticket_create(
+                    request=request, requester=request.user, email=data.get("email", ""), name=data.get("name", ""),
+                    language=language, topic=data["topic"], subject=data["subject"], body=data["body"],
+                    files=data["attachments"], channel=TicketChannel.BOT if conversation else TicketChannel.WEB,
+                    article_key=article.article.key if article else "", bot_conversation=conversation)
+                _grant(request, ticket.number)
+                messages.success(request, _("Thank you — your question %(number)s has reached our team. We have sent "
+                                            "a confirmation to your email.") % {"number": ticket.number})
+                return redirect("tickets:detail", number=ticket.number)
+    else:
+        initial = {}
+        if article is not None:
+            initial["subject"] = article.translation.title[:200]
+        elif conversation is not None:
+            initial["subject"] = first_question(conversation)[:200]
+        elif request.GET.get("q"):
+            initial["subject"] = request.GET["q"].strip()[:200]
+        form = TicketForm(initial=initial, signed_in=signed_in)
+    return render(request, "tickets/new.html", {"form": form, "article": article, "conversation": conversation,
+                                                "from_bot": from_bot and conversation is not None})
+
+
+@login_required
+def mine(request):
+    return render(request, "tickets/list.html", {"tickets": selectors.tickets_for_customer(user=request.user)})
+
+
+def _viewer(view):
+    """Only the ticket's customer gets in; a visitor who is not signed in is asked to sign in
+    (whether or not the number exists), anyone else gets a 404."""
+
+    @wraps(view)
+    def wrapped(request, number, *args, **kwargs):
+        ticket = selectors.ticket_for_viewer(number=number, user=request.user, session=request.session)
+        if ticket is None:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            raise Http404
+        return view(request, ticket, *args, **kwargs)
+
+    return wrapped
+
+
+@_viewer
+def detail(request, ticket):
+    article = article_by_key_for_language(key=ticket.article_key, language=get_language()) if ticket.article_key else None
+    return render(request, "tickets/detail.html", {
+        "ticket": ticket, "thread": selectors.public_messages(ticket), "article": article,
+        "form": ReplyForm(), "guest": ticket.requester_id is None})
+
+
+@require_POST
+@_viewer
+def reply(request, ticket):
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            actions.ticket_customer_reply(ticket=ticket, user=request.user, body=form.cleaned_data["body"],
+                                          files=form.cleaned_data["attachments"], request=request)
+        except actions.TicketError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Your reply was added. We will get back to you by email."))
+            return redirect("tickets:detail", number=ticket.number)
+    return render(request, "tickets/detail.html", {
+        "ticket": ticket, "thread": selectors.public_messages(ticket), "form": form,
+        "guest": ticket.requester_id is None}, status=200 if form.is_valid() else 400)
+
+
+@require_POST
+@_viewer
+def solve(request, ticket):
+    actions.ticket_customer_solve(ticket=ticket, user=request.user, request=request)
+    messages.success(request, _("Marked as solved. Reply any time if you need more help."))
+    return redirect("tickets:detail", number=ticket.number)
+
+
+def access(request, token):
+    """The link in our emails. A question asked without an account opens in this browser; one that
+    belongs to an account asks its owner to sign in."""
+    number = actions.access_token_read(token)
+    if number is None:
+        return render(request, "tickets/link_invalid.html", status=404)
+    _grant(request, number)
+    return redirect("tickets:detail", number=number)
+
+
+def attachment(request, attachment_id):
+    item = get_object_or_404(TicketAttachment.objects.select_related("message__ticket"), pk=attachment_id)
+    ticket = item.message.ticket
+    customer_may_see = item.message.is_public and \
+        selectors.ticket_for_viewer(number=ticket.number, user=request.user, session=request.session) is not None
+    if not (selectors.is_staff(request.user) or customer_may_see):
+        raise Http404
+    response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.original_name,
+                            content_type=item.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
