@@ -20,6 +20,7 @@ from .catalog import catalog
 from .model import CJK, Embedder, clean
 from .models import BotConversation, BotModelVersion, BotTurn
 from .registry import ActionLink, ActionResult, bot_action
+from .selectors import conversation_summary
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +128,7 @@ def answer(text: str, language: str | None = None, user=None, conversation: BotC
             hand_off_reason=result.hand_off_reason, model_version=_loaded.get("version") or "")
         if result.hand_off and not conversation.handed_off:
             conversation.handed_off = True
-            conversation.summary = _summary(conversation)
+            conversation.summary = conversation_summary(conversation)
             conversation.save(update_fields=["handed_off", "summary"])
     result.conversation_id, result.turn_id = conversation.pk, turn.pk
     return result
@@ -169,13 +170,6 @@ def _compose(text: str, language: str, user, conversation) -> Answer:
                                           "links": [asdict(link) for link in action.links]}]
     return Answer(reply, prediction.intent, prediction.confidence, hand_off, "sensitive" if hand_off else "",
                   article_url=url, article_title=title, actions=actions)
-
-
-def _summary(conversation: BotConversation) -> str:
-    turns = list(conversation.turns.order_by("created_at", "id"))
-    lines = [f"{t.created_at:%H:%M} [{t.language}] {t.text} → {t.intent or '?'} ({t.confidence:.2f})" for t in turns]
-    who = conversation.user.email if conversation.user else "visitor (not signed in)"
-    return f"Customer: {who}\n" + "\n".join(lines)
 
 
 def warm_up() -> None:

@@ -12,5 +12,14 @@ def box_conversation(request) -> BotConversation | None:
 
 
 def first_question(conversation: BotConversation) -> str:
-    turn = conversation.turns.order_by("created_at", "id").first()
+    """What the customer first asked about (not a bare "转人工"/"agent please")."""
+    turn = conversation.turns.exclude(hand_off_reason="requested").order_by("created_at", "id").first()
     return turn.text if turn else ""
+
+
+def conversation_summary(conversation: BotConversation) -> str:
+    """Every turn with what the bot made of it, for the agent who takes over."""
+    turns = list(conversation.turns.order_by("created_at", "id"))
+    lines = [f"{t.created_at:%H:%M} [{t.language}] {t.text} → {t.intent or '?'} ({t.confidence:.2f})" for t in turns]
+    who = conversation.user.email if conversation.user else "visitor (not signed in)"
+    return f"Customer: {who}\n" + "\n".join(lines)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from okpay.bot.selectors import conversation_summary
 from okpay.core.audit import audit_event_record
 from okpay.core.mail import email_send
 
@@ -67,9 +68,8 @@ def ticket_create(*, request=None, requester=None, email: str, name: str = "", l
         topic=topic, subject=subject, article_key=article_key[:100], bot_conversation=bot_conversation)
     message = TicketMessage.objects.create(ticket=ticket, kind=MessageKind.CUSTOMER, author=requester, body=body)
     _attachments_save(message, files)
-    if bot_conversation is not None and bot_conversation.summary:
-        TicketMessage.objects.create(ticket=ticket, kind=MessageKind.NOTE,
-                                     body=bot_conversation.summary)
+    if bot_conversation is not None:
+        TicketMessage.objects.create(ticket=ticket, kind=MessageKind.NOTE, body=conversation_summary(bot_conversation))
     audit_event_record(action="ticket.created", actor=requester, subject_user=requester, request=request,
                        data={"ticket": ticket.number, "channel": channel})
     _notify(ticket, "received", message=message)

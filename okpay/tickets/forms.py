@@ -50,7 +50,8 @@ class BodyMixin(forms.Form):
 class TicketForm(BodyMixin, Form):
     name = forms.CharField(label=_("Your name"), max_length=150, required=False)
     email = forms.EmailField(label=_("Your email"), help_text=_("We reply to this address."))
-    topic = forms.ChoiceField(label=_("What is it about?"), choices=TicketTopic.choices)
+    topic = forms.ChoiceField(label=_("What is it about?"), choices=[("", _("Choose a topic")), *TicketTopic.choices],
+                              error_messages={"required": _("Choose what your question is about.")})
     subject = forms.CharField(label=_("Subject"), max_length=200, min_length=3)
     field_order = ["name", "email", "topic", "subject", "body", "attachments"]
 
