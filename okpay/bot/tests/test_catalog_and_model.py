@@ -140,3 +140,41 @@ def test_a_model_file_of_an_older_format_is_refused_and_the_bot_hands_over(tiny_
     finally:
         forget_model()
     assert result.hand_off and result.hand_off_reason == "model_unavailable"
+
+
+def test_lexical_scorer_gives_what_sklearn_gives(db):
+    import numpy as np
+    from scipy.sparse import hstack
+
+    from okpay.bot.model import clean, lexical_form
+
+    model = training.train([FIXTURES / "tiny_train.csv"])
+    word, char, regression = model.sklearn_parts
+    texts = ["How do I reset my password?", "我的卡丢了怎么办", "ATM 取钱 被吞卡了!!", "", "🙂🙂", "a",
+             "top up  top up top-up with Apple Pay", "提现到招商银行卡要多久到账 withdrawal"]
+    features = hstack([word.transform([lexical_form(t) for t in texts]),
+                       char.transform([clean(t) for t in texts])]).tocsr()
+    expected = regression.predict_log_proba(features)
+    got = model.lexical.log_proba([lexical_form(t) for t in texts], [clean(t) for t in texts])
+    np.testing.assert_allclose(got, expected, atol=2e-4)
+
+
+def test_a_serving_process_does_not_load_scikit_learn(tiny_model_dir, tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings.test'; django.setup()\n"
+        "from pathlib import Path\n"
+        "from okpay.bot import training\n"
+        "from okpay.bot.model import Embedder\n"
+        f"model = training.load(Path({str(tiny_model_dir / 'model.joblib')!r}))\n"
+        "print(model.predict('how do I reset my password', embedder=Embedder()).intent)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            cwd=Path(__file__).resolve().parents[3], env={**__import__("os").environ,
+                                                                          "OKPAY_VAR_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    intent, modules = result.stdout.strip().splitlines()[-2:]
+    assert intent == "reset_password" and modules == "[]"
