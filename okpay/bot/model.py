@@ -308,8 +308,8 @@ class IntentModel:
     lexical_c: float = 30.0
     fast_weights: tuple = (0.25, 0.75)  # lexical, USE
     full_weights: tuple = (0.2, 0.3, 0.5)  # lexical, USE, e5
-    gate_confidence: float = 0.7
-    gate_tokens: int = 24
+    gate_confidence: float = 0.8
+    gate_tokens: int = 20
     mlp_seeds: tuple = (0, 1)
     threshold: float = 0.3
     seed: int = 0

@@ -178,3 +178,26 @@ def test_a_serving_process_does_not_load_scikit_learn(tiny_model_dir, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     intent, modules = result.stdout.strip().splitlines()[-2:]
     assert intent == "reset_password" and modules == "[]"
+
+
+def test_e5_is_asked_only_when_the_fast_blend_is_unsure_and_the_message_is_short(tiny_model_dir, db, monkeypatch):
+    from okpay.bot.model import Embedder
+
+    model = training.load(tiny_model_dir / "model.joblib")
+    calls = []
+    real = Embedder.e5
+
+    def counting(self, texts, *, batch=False):
+        calls.append(list(texts))
+        return real(self, texts, batch=batch)
+
+    monkeypatch.setattr(Embedder, "e5", counting)
+    encoders = Embedder()
+    model.gate_confidence = 0.0  # always sure enough
+    model.predict("how do I reset my password", embedder=encoders)
+    assert calls == []
+    model.gate_confidence = 1.01  # never sure enough
+    model.predict("how do I reset my password", embedder=encoders)
+    assert calls == [["how do I reset my password"]]
+    model.predict("please help me " * 20, embedder=encoders)  # over the token budget: the fast blend answers
+    assert len(calls) == 1
