@@ -109,9 +109,48 @@ def evaluate(model: IntentModel, test_path, *, train_seconds: float | None = Non
         "p50_ms": round(latencies[len(latencies) // 2], 2) if latencies else None,
         "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 2) if latencies else None,
         "train_s": train_seconds if train_seconds is not None else model.metadata.get("train_seconds"),
-        "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "rss_mb": None,
     }
     return "\n".join(lines), summary
+
+
+SERVING_PROBE = """
+import os, sys
+from pathlib import Path
+import django
+django.setup()
+from okpay.bot.model import Embedder, serving_threads
+from okpay.bot.training import load
+model = load(Path(sys.argv[1]))
+serving_threads()
+encoders = Embedder()
+for text in ("怎么重置密码", "how do I top up with Apple Pay", "我的卡被ATM吞了 怎么办", "card payment declined"):
+    model.predict(text, embedder=encoders)
+encoders.e5(["warm up"])
+print(int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20)
+"""
+
+
+def serving_rss_mb(model: IntentModel) -> float | None:
+    """Resident memory of a fresh process that serves `model` (model, both encoders, jieba, Django),
+    as a web process does. Training or batch evaluation in this process would inflate it."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = save(model, Path(folder))
+        result = subprocess.run([sys.executable, "-c", SERVING_PROBE, str(path)], capture_output=True, text=True,
+                                timeout=300, env=os.environ.copy(), cwd=settings.BASE_DIR)
+    try:
+        return round(float(result.stdout.strip().splitlines()[-1]), 1)
+    except (ValueError, IndexError):
+        return None
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def cross_validate(train_paths, *, folds: int = 5, seed: int = 0) -> float:

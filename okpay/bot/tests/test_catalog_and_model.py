@@ -71,6 +71,7 @@ def test_eval_prints_a_report_then_one_json_line(db, capsys):
                             "p50_ms", "p99_ms", "train_s", "rss_mb"}
     assert summary["n"] == 16 and summary["oos_n"] == 2
     assert summary["accuracy"] >= 0.7
+    assert 100 < summary["rss_mb"] < 1000  # a fresh process serving the model, not this test process
     assert any(line.startswith("reset_password") for line in lines[:-1])
 
 

@@ -24,7 +24,7 @@ class Command(BaseCommand):
         if action == "train":
             from okpay.bot.actions import model_train
 
-            self.stderr.write("training the answer bot (about a minute on 2 cores)…")
+            self.stderr.write("training the answer bot (about 3 minutes on 2 cores)…")
             try:
                 version = model_train(data=options.get("data"), out=options.get("out"))
             except ValueError as error:
@@ -47,7 +47,10 @@ class Command(BaseCommand):
                     raise CommandError("no active model: run `okpay bot train` first")
                 train_seconds = model.metadata.get("train_seconds")
             report, summary = training.evaluate(model, options["test"], train_seconds=train_seconds)
+            summary["rss_mb"] = training.serving_rss_mb(model)
         except ValueError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(report)
+        self.stdout.write(f"rss_mb: resident memory of a fresh process serving this model; peak of this process "
+                          f"(training and batch evaluation included): {training.peak_rss_mb()} MB")
         self.stdout.write(json.dumps(summary))
