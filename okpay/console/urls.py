@@ -26,6 +26,7 @@ urlpatterns = [
     path("tickets/<str:number>/reply/", views_tickets.ticket_reply, name="ticket_reply"),
     path("tickets/<str:number>/status/", views_tickets.ticket_status, name="ticket_status"),
     path("tickets/<str:number>/assign/", views_tickets.ticket_assign, name="ticket_assign"),
+    path("tickets/<str:number>/priority/", views_tickets.ticket_priority, name="ticket_priority"),
     path("customers/", views_wallet.customers, name="customers"),
     path("customers/<int:customer_id>/", views_wallet.customer_360, name="customer"),
     path("reviews/", views_wallet.reviews, name="reviews"),

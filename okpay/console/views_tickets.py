@@ -11,7 +11,7 @@ from okpay.accounts.permissions import role_required
 from okpay.helpcenter.selectors import article_by_key_for_language
 from okpay.tickets import actions as ticket_actions
 from okpay.tickets import selectors as ticket_selectors
-from okpay.tickets.forms import AgentReplyForm, StatusForm
+from okpay.tickets.forms import AgentReplyForm, PriorityForm, StatusForm
 
 STAFF = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 
@@ -44,6 +44,7 @@ def _render(request, ticket, form=None, status=200):
     return render(request, "console/ticket_detail.html", {
         "ticket": ticket, "thread": ticket_selectors.all_messages(ticket), "article": article, "others": others,
         "form": form or AgentReplyForm(), "status_form": StatusForm(initial={"status": ticket.status}),
+        "priority_form": PriorityForm(initial={"priority": ticket.priority}),
         "staff_view": True}, status=status)
 
 
@@ -87,4 +88,18 @@ def ticket_assign(request, number):
     assignee = request.user if request.POST.get("to") == "me" else None
     ticket_actions.ticket_assign(ticket=ticket, actor=request.user, assignee=assignee, request=request)
     messages.success(request, _("Assigned to you.") if assignee else _("Back in the shared queue."))
+    return redirect("console:ticket", number=ticket.number)
+
+
+@require_POST
+@role_required(*STAFF)
+def ticket_priority(request, number):
+    ticket = _ticket(number)
+    form = PriorityForm(request.POST)
+    if form.is_valid():
+        ticket_actions.ticket_priority_set(ticket=ticket, actor=request.user, priority=form.cleaned_data["priority"],
+                                           request=request)
+        messages.success(request, _("Priority changed."))
+    else:
+        messages.error(request, _("Choose a valid priority."))
     return redirect("console:ticket", number=ticket.number)

@@ -56,6 +56,7 @@ AUDIT_LABELS = {
     "ticket.note_added": _("Internal note added to a question"),
     "ticket.status_changed": _("Question status changed"),
     "ticket.assigned": _("Question assigned"),
+    "ticket.priority_changed": _("Question priority changed"),
 }
 
 

@@ -12,6 +12,7 @@ from okpay.bot.selectors import conversation_summary
 from okpay.core.audit import audit_event_record
 from okpay.core.mail import email_send
 
+from . import sla
 from .choices import MessageKind, SystemEvent, TicketChannel, TicketStatus
 from .models import Ticket, TicketAttachment, TicketMessage
 
@@ -62,10 +63,12 @@ def ticket_create(*, request=None, requester=None, email: str, name: str = "", l
                   bot_conversation=None) -> Ticket:
     if requester is not None and not requester.is_authenticated:
         requester = None
+    priority = sla.priority_for(topic)
     ticket = Ticket.objects.create(
         requester=requester, requester_email=requester.email if requester else email,
         requester_name=(requester.display_name if requester else name)[:150], language=language, channel=channel,
-        topic=topic, subject=subject, article_key=article_key[:100], bot_conversation=bot_conversation)
+        topic=topic, subject=subject, article_key=article_key[:100], bot_conversation=bot_conversation,
+        priority=priority, reply_due_at=sla.reply_due(priority, timezone.now()))
     message = TicketMessage.objects.create(ticket=ticket, kind=MessageKind.CUSTOMER, author=requester, body=body)
     _attachments_save(message, files)
     if bot_conversation is not None:
@@ -91,7 +94,9 @@ def ticket_customer_reply(*, ticket: Ticket, user=None, body: str, files=(), req
     _attachments_save(message, files)
     if ticket.status in (TicketStatus.PENDING, TicketStatus.SOLVED):
         ticket.status, ticket.solved_at = TicketStatus.OPEN, None
-    ticket.save(update_fields=["status", "solved_at", "updated_at"])
+    if ticket.reply_due_at is None:
+        ticket.reply_due_at = sla.reply_due(ticket.priority, timezone.now())
+    ticket.save(update_fields=["status", "solved_at", "reply_due_at", "updated_at"])
     audit_event_record(action="ticket.customer_replied", actor=author, subject_user=ticket.requester, request=request,
                        data={"ticket": ticket.number})
     return message
@@ -111,12 +116,14 @@ def ticket_agent_reply(*, ticket: Ticket, agent, body: str, internal: bool = Fal
             ticket.first_responded_at = timezone.now()
             fields.append("first_responded_at")
         status = status or TicketStatus.PENDING
+        ticket.reply_due_at = None
+        fields.append("reply_due_at")
         if ticket.assignee_id is None:
             ticket.assignee = agent
             fields.append("assignee")
     if status and status != ticket.status:
         _status_apply(ticket, status)
-        fields += ["status", "solved_at"]
+        fields += ["status", "solved_at", "reply_due_at"]
     ticket.save(update_fields=fields)
     audit_event_record(action="ticket.note_added" if internal else "ticket.agent_replied", actor=agent,
                        subject_user=ticket.requester, request=request, data={"ticket": ticket.number})
@@ -127,7 +134,10 @@ def ticket_agent_reply(*, ticket: Ticket, agent, body: str, internal: bool = Fal
 
 def _status_apply(ticket: Ticket, status: str) -> None:
     ticket.status = status
-    ticket.solved_at = timezone.now() if status in (TicketStatus.SOLVED, TicketStatus.CLOSED) else None
+    finished = status in (TicketStatus.SOLVED, TicketStatus.CLOSED)
+    ticket.solved_at = timezone.now() if finished else None
+    if finished:
+        ticket.reply_due_at = None
 
 
 @transaction.atomic
@@ -137,7 +147,7 @@ def ticket_status_set(*, ticket: Ticket, actor, status: str, request=None) -> Ti
         return ticket
     previous = ticket.status
     _status_apply(ticket, status)
-    ticket.save(update_fields=["status", "solved_at", "updated_at"])
+    ticket.save(update_fields=["status", "solved_at", "reply_due_at", "updated_at"])
     audit_event_record(action="ticket.status_changed", actor=actor, subject_user=ticket.requester, request=request,
                        data={"ticket": ticket.number, "from": previous, "to": status})
     return ticket
@@ -149,7 +159,7 @@ def ticket_customer_solve(*, ticket: Ticket, user=None, request=None) -> Ticket:
     if ticket.is_finished:
         return ticket
     _status_apply(ticket, TicketStatus.SOLVED)
-    ticket.save(update_fields=["status", "solved_at", "updated_at"])
+    ticket.save(update_fields=["status", "solved_at", "reply_due_at", "updated_at"])
     TicketMessage.objects.create(ticket=ticket, kind=MessageKind.SYSTEM, body=SystemEvent.CUSTOMER_SOLVED)
     audit_event_record(action="ticket.customer_solved", actor=user, subject_user=ticket.requester, request=request,
                        data={"ticket": ticket.number})
@@ -165,4 +175,26 @@ def ticket_assign(*, ticket: Ticket, actor, assignee, request=None) -> Ticket:
     ticket.save(update_fields=["assignee", "status", "updated_at"])
     audit_event_record(action="ticket.assigned", actor=actor, subject_user=ticket.requester, request=request,
                        data={"ticket": ticket.number, "assignee": assignee.email if assignee else ""})
+    return ticket
+
+
+@transaction.atomic
+def ticket_priority_set(*, ticket: Ticket, actor, priority: str, request=None) -> Ticket:
+    """A new priority moves a running reply clock to that priority's target, counted from the first
+    customer message still unanswered."""
+    ticket = _locked(ticket)
+    if priority == ticket.priority:
+        return ticket
+    previous = ticket.priority
+    ticket.priority = priority
+    if ticket.reply_due_at is not None:
+        last_reply = ticket.messages.filter(kind=MessageKind.AGENT).order_by("-created_at", "-id").first()
+        waiting = ticket.messages.filter(kind=MessageKind.CUSTOMER)
+        if last_reply is not None:
+            waiting = waiting.filter(created_at__gt=last_reply.created_at)
+        first = waiting.order_by("created_at", "id").first()
+        ticket.reply_due_at = sla.reply_due(priority, first.created_at if first else timezone.now())
+    ticket.save(update_fields=["priority", "reply_due_at", "updated_at"])
+    audit_event_record(action="ticket.priority_changed", actor=actor, subject_user=ticket.requester, request=request,
+                       data={"ticket": ticket.number, "from": previous, "to": priority})
     return ticket

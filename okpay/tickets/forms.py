@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from okpay.core.forms import Form
 from okpay.core.uploads import KINDS, upload_check
 
-from .choices import TicketStatus, TicketTopic
+from .choices import TicketPriority, TicketStatus, TicketTopic
 
 ATTACHMENT_KINDS = {"jpeg", "png", "pdf", "txt"}
 ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
@@ -84,3 +84,7 @@ class AgentReplyForm(Form):
 
 class StatusForm(Form):
     status = forms.ChoiceField(choices=TicketStatus.choices)
+
+
+class PriorityForm(Form):
+    priority = forms.ChoiceField(choices=TicketPriority.choices)

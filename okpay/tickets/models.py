@@ -45,6 +45,8 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     first_responded_at = models.DateTimeField(null=True, blank=True)
+    # when the team owes the customer its next reply (SLA); cleared by a public reply
+    reply_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     solved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -58,6 +60,12 @@ class Ticket(models.Model):
     @property
     def customer_status_text(self):
         return CUSTOMER_STATUS_TEXT[TicketStatus(self.status)]
+
+    @property
+    def is_overdue(self) -> bool:
+        from django.utils import timezone
+
+        return self.reply_due_at is not None and self.reply_due_at < timezone.now() and not self.is_finished
 
     @property
     def is_finished(self) -> bool:

@@ -1,9 +1,12 @@
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
 
 from okpay.accounts.choices import Role
 
 from .choices import ACTIVE_STATUSES, TicketStatus
 from .models import Ticket
+
+FINISHED = (TicketStatus.SOLVED, TicketStatus.CLOSED)
 
 SESSION_ACCESS_KEY = "ticket_access"
 STAFF_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
@@ -57,13 +60,16 @@ def staff_queue(*, queue: str = "active", user=None, mine: bool = False, unassig
     if query:
         tickets = tickets.filter(Q(number__iexact=query) | Q(requester_email__icontains=query) |
                                  Q(subject__icontains=query))
-    return tickets.order_by("created_at", "id") if queue in ("active", "pending") else tickets.order_by("-updated_at")
+    if queue == "active":  # the reply owed soonest first
+        return tickets.order_by(F("reply_due_at").asc(nulls_last=True), "created_at", "id")
+    return tickets.order_by("created_at", "id") if queue == "pending" else tickets.order_by("-updated_at")
 
 
 def queue_counts() -> dict[str, int]:
     counts = Ticket.objects.aggregate(
         active=Count("id", filter=QUEUES["active"]), pending=Count("id", filter=QUEUES["pending"]),
-        unassigned=Count("id", filter=QUEUES["active"] & Q(assignee__isnull=True)))
+        unassigned=Count("id", filter=QUEUES["active"] & Q(assignee__isnull=True)),
+        overdue=Count("id", filter=Q(reply_due_at__lt=timezone.now()) & ~Q(status__in=FINISHED)))
     return counts
 
 

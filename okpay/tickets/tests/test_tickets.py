@@ -165,3 +165,35 @@ def test_bot_hand_off_becomes_a_ticket_with_the_conversation(client, tiny_bot, s
     assert ticket.channel == "bot" and ticket.bot_conversation is not None
     note = ticket.messages.get(kind="note")
     assert "我的手机丢了" in note.body and customer.email in note.body
+
+
+def test_reply_clock_follows_the_published_targets(client, signed_in, customer, agent, time_machine):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from okpay.tickets.actions import ticket_create
+
+    security = ticket_create(requester=customer, email="", language="zh-hans", topic="account", subject="账户被盗",
+                             body="有人登录了我的账户，改了手机号。")
+    other = ticket_create(requester=customer, email="", language="zh-hans", topic="fees", subject="手续费",
+                          body="为什么国际转账收了两笔手续费？")
+    assert (security.priority, other.priority) == ("high", "normal")
+    assert abs((security.reply_due_at - security.created_at) - timedelta(hours=2)) < timedelta(seconds=5)
+    assert abs((other.reply_due_at - other.created_at) - timedelta(hours=24)) < timedelta(seconds=5)
+    console = signed_in(agent, Client())
+    queue = console.get("/console/tickets/").content.decode()
+    assert queue.index(security.number) < queue.index(other.number)  # the reply owed soonest first
+    time_machine.move_to(timezone.now() + timedelta(hours=3))
+    queue = console.get("/console/tickets/").content.decode()
+    assert "1 个回复已超时" in queue or "1 reply overdue" in queue
+    console.post(f"/console/tickets/{security.number}/reply/", {"body": "已冻结账户，请回复确认身份。"})
+    security.refresh_from_db()
+    assert security.reply_due_at is None and not security.is_overdue
+    signed_in(customer)
+    client.post(f"/support/tickets/{security.number}/reply/", {"body": "我确认，身份证尾号 1234。"})
+    security.refresh_from_db()
+    assert security.status == "open" and security.reply_due_at is not None  # the clock runs again
+    console.post(f"/console/tickets/{other.number}/priority/", {"priority": "urgent"})
+    other.refresh_from_db()
+    assert other.priority == "urgent" and other.is_overdue  # 1 hour from its question, 3 hours ago
