@@ -26,7 +26,7 @@ def tickets(request):
         "tickets": ticket_selectors.staff_queue(queue=queue, user=request.user, mine=mine, unassigned=unassigned,
                                                 query=query)[:200],
         "queue": queue, "mine": mine, "unassigned": unassigned, "query": query,
-        "counts": ticket_selectors.queue_counts()})
+        "counts": ticket_selectors.queue_counts(), "satisfaction": ticket_selectors.satisfaction_summary()})
 
 
 def _ticket(number):
@@ -45,7 +45,7 @@ def _render(request, ticket, form=None, status=200):
         "ticket": ticket, "thread": ticket_selectors.all_messages(ticket), "article": article, "others": others,
         "form": form or AgentReplyForm(), "status_form": StatusForm(initial={"status": ticket.status}),
         "priority_form": PriorityForm(initial={"priority": ticket.priority}),
-        "staff_view": True}, status=status)
+        "staff_view": True, "rating": ticket_selectors.rating_for(ticket)}, status=status)
 
 
 @role_required(*STAFF)

@@ -57,6 +57,7 @@ AUDIT_LABELS = {
     "ticket.status_changed": _("Question status changed"),
     "ticket.assigned": _("Question assigned"),
     "ticket.priority_changed": _("Question priority changed"),
+    "ticket.rated": _("Support answer rated"),
 }
 
 

@@ -14,7 +14,7 @@ from okpay.core.mail import email_send
 
 from . import sla
 from .choices import MessageKind, SystemEvent, TicketChannel, TicketStatus
-from .models import Ticket, TicketAttachment, TicketMessage
+from .models import Ticket, TicketAttachment, TicketMessage, TicketRating
 
 ACCESS_SALT = "okpay.tickets.access"
 ACCESS_MAX_AGE = 90 * 24 * 3600
@@ -150,6 +150,8 @@ def ticket_status_set(*, ticket: Ticket, actor, status: str, request=None) -> Ti
     ticket.save(update_fields=["status", "solved_at", "reply_due_at", "updated_at"])
     audit_event_record(action="ticket.status_changed", actor=actor, subject_user=ticket.requester, request=request,
                        data={"ticket": ticket.number, "from": previous, "to": status})
+    if status == TicketStatus.SOLVED:
+        _notify(ticket, "solved")
     return ticket
 
 
@@ -198,3 +200,17 @@ def ticket_priority_set(*, ticket: Ticket, actor, priority: str, request=None) -
     audit_event_record(action="ticket.priority_changed", actor=actor, subject_user=ticket.requester, request=request,
                        data={"ticket": ticket.number, "from": previous, "to": priority})
     return ticket
+
+
+@transaction.atomic
+def ticket_rate(*, ticket: Ticket, user=None, score: int, comment: str = "", request=None) -> TicketRating:
+    """The customer's rating of a solved question; once per question."""
+    ticket = _locked(ticket)
+    if not ticket.is_finished:
+        raise TicketError(_("You can rate a question once it is solved."))
+    if TicketRating.objects.filter(ticket=ticket).exists():
+        raise TicketError(_("You have already rated this question. Thank you!"))
+    rating = TicketRating.objects.create(ticket=ticket, score=score, comment=comment.strip(), agent=ticket.assignee)
+    audit_event_record(action="ticket.rated", actor=user, subject_user=ticket.requester, request=request,
+                       data={"ticket": ticket.number, "score": score})
+    return rating

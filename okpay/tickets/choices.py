@@ -59,3 +59,11 @@ class SystemEvent(models.TextChoices):
     """System messages store one of these keys; the thread shows the label in the reader's language."""
 
     CUSTOMER_SOLVED = "customer_solved", _("The customer marked the question solved.")
+
+
+class Satisfaction(models.IntegerChoices):
+    VERY_BAD = 1, _("Very dissatisfied")
+    BAD = 2, _("Dissatisfied")
+    NEUTRAL = 3, _("Neither")
+    GOOD = 4, _("Satisfied")
+    VERY_GOOD = 5, _("Very satisfied")

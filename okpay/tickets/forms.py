@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from okpay.core.forms import Form
 from okpay.core.uploads import KINDS, upload_check
 
-from .choices import TicketPriority, TicketStatus, TicketTopic
+from .choices import Satisfaction, TicketPriority, TicketStatus, TicketTopic
 
 ATTACHMENT_KINDS = {"jpeg", "png", "pdf", "txt"}
 ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
@@ -88,3 +88,11 @@ class StatusForm(Form):
 
 class PriorityForm(Form):
     priority = forms.ChoiceField(choices=TicketPriority.choices)
+
+
+class RatingForm(Form):
+    score = forms.TypedChoiceField(label=_("How satisfied are you with our answer?"), coerce=int,
+                                   choices=Satisfaction.choices, widget=forms.RadioSelect,
+                                   error_messages={"required": _("Choose how satisfied you are.")})
+    comment = forms.CharField(label=_("Anything we could do better? (optional)"), max_length=1000, required=False,
+                              widget=forms.Textarea(attrs={"rows": 3}))

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from .choices import (
     CUSTOMER_STATUS_TEXT,
     MessageKind,
+    Satisfaction,
     SystemEvent,
     TicketChannel,
     TicketPriority,
@@ -111,3 +112,20 @@ class TicketAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class TicketRating(models.Model):
+    """Customer satisfaction (CSAT) for a solved question: 1–5 and an optional comment, once."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="rating")
+    score = models.PositiveSmallIntegerField(choices=Satisfaction.choices)
+    comment = models.CharField(max_length=1000, blank=True)
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")  # who handled it, for the report
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5), name="ticket_rating_1_to_5")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.number}: {self.score}"

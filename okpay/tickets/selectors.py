@@ -4,7 +4,7 @@ from django.utils import timezone
 from okpay.accounts.choices import Role
 
 from .choices import ACTIVE_STATUSES, TicketStatus
-from .models import Ticket
+from .models import Ticket, TicketRating
 
 FINISHED = (TicketStatus.SOLVED, TicketStatus.CLOSED)
 
@@ -75,3 +75,20 @@ def queue_counts() -> dict[str, int]:
 
 def ticket_for_staff(*, number: str) -> Ticket | None:
     return Ticket.objects.filter(number=number[:12]).select_related("requester", "assignee", "bot_conversation").first()
+
+
+def rating_for(ticket: Ticket) -> TicketRating | None:
+    return TicketRating.objects.filter(ticket=ticket).first()
+
+
+def satisfaction_summary(*, days: int = 30) -> dict:
+    """CSAT over the last `days`: ratings, average, share satisfied (4–5 of 5)."""
+    from datetime import timedelta
+
+    from django.db.models import Avg
+
+    ratings = TicketRating.objects.filter(created_at__gte=timezone.now() - timedelta(days=days))
+    summary = ratings.aggregate(n=Count("id"), average=Avg("score"), satisfied=Count("id", filter=Q(score__gte=4)))
+    summary["satisfied_share"] = round(100 * summary["satisfied"] / summary["n"]) if summary["n"] else None
+    summary["days"] = days
+    return summary

@@ -10,6 +10,7 @@ urlpatterns = [
     path("tickets/<str:number>/", views.detail, name="detail"),
     path("tickets/<str:number>/reply/", views.reply, name="reply"),
     path("tickets/<str:number>/solved/", views.solve, name="solve"),
+    path("tickets/<str:number>/rating/", views.rate, name="rate"),
     path("open/<str:token>/", views.access, name="access"),
     path("files/<int:attachment_id>/", views.attachment, name="attachment"),
 ]

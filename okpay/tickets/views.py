@@ -18,7 +18,7 @@ from okpay.helpcenter.selectors import article_by_key_for_language
 
 from . import actions, selectors
 from .choices import TicketChannel
-from .forms import ReplyForm, TicketForm
+from .forms import RatingForm, ReplyForm, TicketForm
 from .models import TicketAttachment
 
 GUEST_LIMIT_PER_HOUR = 5
@@ -99,12 +99,17 @@ def _viewer(view):
     return wrapped
 
 
-@_viewer
-def detail(request, ticket):
+def _detail(request, ticket, *, form=None, rating_form=None, status=200):
     article = article_by_key_for_language(key=ticket.article_key, language=get_language()) if ticket.article_key else None
     return render(request, "tickets/detail.html", {
         "ticket": ticket, "thread": selectors.public_messages(ticket), "article": article,
-        "form": ReplyForm(), "guest": ticket.requester_id is None})
+        "form": form or ReplyForm(), "rating": selectors.rating_for(ticket),
+        "rating_form": rating_form or RatingForm(), "guest": ticket.requester_id is None}, status=status)
+
+
+@_viewer
+def detail(request, ticket):
+    return _detail(request, ticket)
 
 
 @require_POST
@@ -120,9 +125,7 @@ def reply(request, ticket):
         else:
             messages.success(request, _("Your reply was added. We will get back to you by email."))
             return redirect("tickets:detail", number=ticket.number)
-    return render(request, "tickets/detail.html", {
-        "ticket": ticket, "thread": selectors.public_messages(ticket), "form": form,
-        "guest": ticket.requester_id is None}, status=200 if form.is_valid() else 400)
+    return _detail(request, ticket, form=form, status=200 if form.is_valid() else 400)
 
 
 @require_POST
@@ -130,6 +133,22 @@ def reply(request, ticket):
 def solve(request, ticket):
     actions.ticket_customer_solve(ticket=ticket, user=request.user, request=request)
     messages.success(request, _("Marked as solved. Reply any time if you need more help."))
+    return redirect("tickets:detail", number=ticket.number)
+
+
+@require_POST
+@_viewer
+def rate(request, ticket):
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, ticket, rating_form=form, status=400)
+    try:
+        actions.ticket_rate(ticket=ticket, user=request.user, score=form.cleaned_data["score"],
+                            comment=form.cleaned_data["comment"], request=request)
+    except actions.TicketError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Thank you for your rating."))
     return redirect("tickets:detail", number=ticket.number)
 
 

@@ -197,3 +197,29 @@ def test_reply_clock_follows_the_published_targets(client, signed_in, customer, 
     console.post(f"/console/tickets/{other.number}/priority/", {"priority": "urgent"})
     other.refresh_from_db()
     assert other.priority == "urgent" and other.is_overdue  # 1 hour from its question, 3 hours ago
+
+
+def test_customer_rates_a_solved_question_once(client, signed_in, customer, agent, committed, mailoutbox):
+    from okpay.tickets.actions import ticket_create
+    from okpay.tickets.models import TicketRating
+
+    ticket = ticket_create(requester=customer, email="", language="zh-hans", topic="fees", subject="手续费",
+                           body="为什么国际转账收了两笔手续费？")
+    signed_in(customer)
+    assert client.post(f"/support/tickets/{ticket.number}/rating/", {"score": "5"}).status_code == 302
+    assert not TicketRating.objects.exists()  # not solved yet: refused with a message
+    console = signed_in(agent, Client())
+    console.post(f"/console/tickets/{ticket.number}/assign/", {"to": "me"})
+    with committed():
+        console.post(f"/console/tickets/{ticket.number}/status/", {"status": "solved"})
+    assert ticket.number in mailoutbox[-1].subject and "/support/tickets/" in mailoutbox[-1].body
+    page = client.get(f"/support/tickets/{ticket.number}/").content.decode()
+    assert 'name="score"' in page
+    assert client.post(f"/support/tickets/{ticket.number}/rating/", {"score": "9"}).status_code == 400
+    client.post(f"/support/tickets/{ticket.number}/rating/", {"score": "2", "comment": "等太久了"})
+    client.post(f"/support/tickets/{ticket.number}/rating/", {"score": "5"})
+    rating = TicketRating.objects.get()
+    assert (rating.score, rating.comment, rating.agent) == (2, "等太久了", agent)
+    assert "等太久了" in console.get(f"/console/tickets/{ticket.number}/").content.decode()
+    assert "50%" not in console.get("/console/tickets/").content.decode()
+    assert "0%" in console.get("/console/tickets/").content.decode()  # 0 of 1 rating satisfied
