@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -11,7 +11,8 @@ from okpay.accounts.permissions import role_required
 from okpay.helpcenter.selectors import article_by_key_for_language
 from okpay.tickets import actions as ticket_actions
 from okpay.tickets import selectors as ticket_selectors
-from okpay.tickets.forms import AgentReplyForm, PriorityForm, StatusForm
+from okpay.tickets.forms import AgentReplyForm, MacroForm, PriorityForm, StatusForm
+from okpay.tickets.models import Macro
 
 STAFF = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 
@@ -36,6 +37,15 @@ def _ticket(number):
     return ticket
 
 
+def _reply_form(request, ticket) -> AgentReplyForm:
+    """The reply box, filled from a saved reply when one is chosen (?macro=)."""
+    macro = ticket_selectors.macros_in_use().filter(pk=request.GET.get("macro") or 0).first() \
+        if (request.GET.get("macro") or "").isdigit() else None
+    if macro is None:
+        return AgentReplyForm()
+    return AgentReplyForm(initial={"body": macro.render(ticket), "status": macro.status_after})
+
+
 def _render(request, ticket, form=None, status=200):
     article = article_by_key_for_language(key=ticket.article_key, language=request.LANGUAGE_CODE) \
         if ticket.article_key else None
@@ -43,7 +53,7 @@ def _render(request, ticket, form=None, status=200):
         if ticket.requester_id else []
     return render(request, "console/ticket_detail.html", {
         "ticket": ticket, "thread": ticket_selectors.all_messages(ticket), "article": article, "others": others,
-        "form": form or AgentReplyForm(), "status_form": StatusForm(initial={"status": ticket.status}),
+        "form": form or _reply_form(request, ticket), "macros": ticket_selectors.macros_in_use(), "status_form": StatusForm(initial={"status": ticket.status}),
         "priority_form": PriorityForm(initial={"priority": ticket.priority}),
         "staff_view": True, "rating": ticket_selectors.rating_for(ticket)}, status=status)
 
@@ -103,3 +113,20 @@ def ticket_priority(request, number):
     else:
         messages.error(request, _("Choose a valid priority."))
     return redirect("console:ticket", number=ticket.number)
+
+
+@role_required(Role.SUPERVISOR, Role.ADMIN)
+def macros(request):
+    return render(request, "console/macros.html", {"macros": Macro.objects.all()})
+
+
+@role_required(Role.SUPERVISOR, Role.ADMIN)
+def macro_edit(request, macro_id=None):
+    macro = get_object_or_404(Macro, pk=macro_id) if macro_id else None
+    form = MacroForm(request.POST or None, instance=macro)
+    if request.method == "POST" and form.is_valid():
+        ticket_actions.macro_save(form=form, actor=request.user, request=request)
+        messages.success(request, _("Saved reply stored."))
+        return redirect("console:macros")
+    return render(request, "console/macro_edit.html", {"form": form, "macro": macro},
+                  status=400 if request.method == "POST" else 200)

@@ -58,6 +58,7 @@ AUDIT_LABELS = {
     "ticket.assigned": _("Question assigned"),
     "ticket.priority_changed": _("Question priority changed"),
     "ticket.rated": _("Support answer rated"),
+    "ticket.macro_saved": _("Saved reply (macro) edited"),
 }
 
 

@@ -14,7 +14,7 @@ from okpay.core.mail import email_send
 
 from . import sla
 from .choices import MessageKind, SystemEvent, TicketChannel, TicketStatus
-from .models import Ticket, TicketAttachment, TicketMessage, TicketRating
+from .models import Macro, Ticket, TicketAttachment, TicketMessage, TicketRating
 
 ACCESS_SALT = "okpay.tickets.access"
 ACCESS_MAX_AGE = 90 * 24 * 3600
@@ -214,3 +214,13 @@ def ticket_rate(*, ticket: Ticket, user=None, score: int, comment: str = "", req
     audit_event_record(action="ticket.rated", actor=user, subject_user=ticket.requester, request=request,
                        data={"ticket": ticket.number, "score": score})
     return rating
+
+
+@transaction.atomic
+def macro_save(*, form, actor, request=None) -> Macro:
+    macro = form.save(commit=False)
+    macro.updated_by = actor
+    macro.save()
+    audit_event_record(action="ticket.macro_saved", actor=actor, request=request,
+                       data={"macro": macro.pk, "title": macro.title})
+    return macro

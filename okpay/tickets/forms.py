@@ -96,3 +96,17 @@ class RatingForm(Form):
                                    error_messages={"required": _("Choose how satisfied you are.")})
     comment = forms.CharField(label=_("Anything we could do better? (optional)"), max_length=1000, required=False,
                               widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class MacroForm(forms.ModelForm):
+    class Meta:
+        from .models import Macro
+
+        model = Macro
+        fields = ["title", "body_zh", "body_en", "status_after", "is_active"]
+        widgets = {"body_zh": forms.Textarea(attrs={"rows": 5}), "body_en": forms.Textarea(attrs={"rows": 5})}
+        help_texts = {"body_zh": _("{name} becomes the customer's name, {number} the question number.")}
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)

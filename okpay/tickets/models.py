@@ -129,3 +129,29 @@ class TicketRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket.number}: {self.score}"
+
+
+class Macro(models.Model):
+    """A saved reply in both languages; the console inserts the one in the customer's language, with
+    {name} and {number} filled in, and can set a status with it."""
+
+    title = models.CharField(_("title"), max_length=120)
+    body_zh = models.TextField(_("text (Chinese)"), max_length=5000)
+    body_en = models.TextField(_("text (English)"), max_length=5000)
+    status_after = models.CharField(_("then set the status to"), max_length=10, blank=True,
+                                    choices=TicketStatus.choices)
+    is_active = models.BooleanField(_("in use"), default=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def render(self, ticket: Ticket) -> str:
+        body = self.body_zh if ticket.language.startswith("zh") else self.body_en
+        name = ticket.requester_name or ticket.requester_email
+        return body.replace("{name}", name).replace("{number}", ticket.number)

@@ -4,7 +4,7 @@ from django.utils import timezone
 from okpay.accounts.choices import Role
 
 from .choices import ACTIVE_STATUSES, TicketStatus
-from .models import Ticket, TicketRating
+from .models import Macro, Ticket, TicketRating
 
 FINISHED = (TicketStatus.SOLVED, TicketStatus.CLOSED)
 
@@ -92,3 +92,7 @@ def satisfaction_summary(*, days: int = 30) -> dict:
     summary["satisfied_share"] = round(100 * summary["satisfied"] / summary["n"]) if summary["n"] else None
     summary["days"] = days
     return summary
+
+
+def macros_in_use() -> QuerySet[Macro]:
+    return Macro.objects.filter(is_active=True)

@@ -223,3 +223,23 @@ def test_customer_rates_a_solved_question_once(client, signed_in, customer, agen
     assert "等太久了" in console.get(f"/console/tickets/{ticket.number}/").content.decode()
     assert "50%" not in console.get("/console/tickets/").content.decode()
     assert "0%" in console.get("/console/tickets/").content.decode()  # 0 of 1 rating satisfied
+
+
+def test_saved_replies_fill_the_reply_in_the_customers_language(client, signed_in, customer_en, agent, supervisor):
+    from okpay.tickets.actions import ticket_create
+    from okpay.tickets.models import Macro
+
+    ticket = ticket_create(requester=customer_en, email="", language="en", topic="dispute", subject="Refund refused",
+                           body="The shop will not refund my order.")
+    console = signed_in(agent, Client())
+    assert console.get("/console/tickets/macros/").status_code == 403  # supervisors manage them
+    boss = signed_in(supervisor, Client())
+    assert boss.post("/console/tickets/macros/new/", {"title": "", "body_zh": "", "body_en": ""}).status_code == 400
+    boss.post("/console/tickets/macros/new/", {"title": "Merchant first", "body_zh": "{name}您好，请先联系商家（{number}）。",
+                                               "body_en": "Hello {name}, please contact the merchant first ({number}).",
+                                               "status_after": "pending", "is_active": "on"})
+    macro = Macro.objects.get()
+    page = console.get(f"/console/tickets/{ticket.number}/?macro={macro.pk}").content.decode()
+    assert f"Hello Emma, please contact the merchant first ({ticket.number})." in page
+    assert console.get(f"/console/tickets/{ticket.number}/?macro=abc").status_code == 200
+    assert AuditEvent.objects.filter(action="ticket.macro_saved", actor=supervisor).exists()
