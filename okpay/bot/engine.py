@@ -94,6 +94,19 @@ def detect_language(text: str) -> str:
     return "zh-hans" if CJK.search(text or "") else "en"
 
 
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def reply_language(text: str, page_language: str) -> str:
+    """Answer in the language the customer wrote in when that is clear (any Chinese → Chinese; three
+    or more English words and no Chinese → English), else in the page's language."""
+    if CJK.search(text or ""):
+        return "zh-hans"
+    if len(LATIN_WORD.findall(text or "")) >= 3:
+        return "en"
+    return page_language if page_language in ("zh-hans", "en") else "zh-hans"
+
+
 def _article(intent) -> tuple[str | None, str | None]:
     if not intent or not intent.article:
         return None, None

@@ -126,3 +126,13 @@ def test_bad_correction_is_refused(tiny_bot, agent, signed_in):
 def test_bot_does_not_depend_on_help_search_semantics(tiny_bot, settings):
     settings.OKPAY_HELP_SEMANTIC = False  # turns embeddings off in help search only
     assert answer("how do I reset my password", "en", None).intent == "reset_password"
+
+
+@pytest.mark.parametrize(("text", "page", "expected"), [
+    ("怎么提现到银行卡", "en", "zh-hans"), ("ATM 吞卡了", "en", "zh-hans"),
+    ("how do I reset my password", "zh-hans", "en"), ("ATM", "zh-hans", "zh-hans"), ("ATM", "en", "en"),
+])
+def test_the_bot_answers_in_the_language_the_customer_wrote_in(text, page, expected):
+    from okpay.bot.engine import reply_language
+
+    assert reply_language(text, page) == expected
