@@ -129,3 +129,6 @@ from okpay.bot.api import router as bot_router  # noqa: E402
 
 api.add_router("", wallet_router)
 api.add_router("", bot_router)
+from okpay.tickets.api import router as tickets_router  # noqa: E402
+
+api.add_router("", tickets_router)

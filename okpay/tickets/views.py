@@ -25,7 +25,7 @@ GUEST_LIMIT_PER_HOUR = 5
 CUSTOMER_LIMIT_PER_HOUR = 20
 
 
-def _too_many(request) -> bool:
+def too_many(request) -> bool:
     if request.user.is_authenticated:
         return rate_limit_exceeded(scope="tickets.create.user", key=str(request.user.pk),
                                    limit=CUSTOMER_LIMIT_PER_HOUR, window_seconds=3600)
@@ -51,7 +51,7 @@ def new(request):
     if request.method == "POST":
         form = TicketForm(request.POST, request.FILES, signed_in=signed_in)
         if form.is_valid():
-            if _too_many(request):
+            if too_many(request):
                 form.add_error(None, _("You have sent several questions in a short time. Please wait an hour, "
                                        "or add to one you already sent."))
             else:
