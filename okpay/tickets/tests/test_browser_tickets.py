@@ -1,0 +1,64 @@
+"""In Chromium: an English customer submits a question with a screenshot; an agent (Chinese console)
+finds it in the queue, answers with a saved reply and marks it solved; the customer reads the answer
+and rates it."""
+
+import pytest
+from playwright.sync_api import expect
+
+from okpay.accounts.tests.factories import PASSWORD
+from okpay.tickets.models import Macro, Ticket, TicketRating
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def sign_in(page, site, email):
+    page.goto(site + "/accounts/login/")
+    page.locator("input[name=email]").fill(email)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("input[name=password]").press("Enter")
+    page.wait_for_load_state()
+
+
+def test_question_from_submission_to_rating(chromium, live_server, settings, tmp_path, make_user, screenshot):
+    settings.MEDIA_ROOT = tmp_path
+    site = live_server.url
+    make_user(email="emma@example.com", full_name="Emma", language="en")
+    make_user(email="agent1@example.com", role="agent", full_name="Li Na")
+    Macro.objects.create(title="Merchant first", body_zh="{name}您好，请先联系商家。",
+                         body_en="Hello {name}, please contact the merchant first from the payment's page. ({number})",
+                         status_after="solved")
+    customer = chromium.new_context(viewport={"width": 390, "height": 844}, locale="en-US").new_page()
+    sign_in(customer, site, "emma@example.com")
+    customer.goto(site + "/support/new/")
+    customer.get_by_label("What is it about?").select_option("dispute")
+    customer.get_by_label("Subject").fill("The shop will not refund me")
+    customer.get_by_label("Your message").fill("I returned the shoes two weeks ago and the shop does not answer.")
+    customer.locator("input[type=file]").set_input_files([{"name": "receipt.png", "mimeType": "image/png", "buffer": PNG}])
+    screenshot(customer, "customer-form")
+    customer.get_by_role("button", name="Send question").click()
+    expect(customer.locator(".message-success")).to_contain_text("has reached our team")
+    number = Ticket.objects.get().number
+    expect(customer.get_by_role("link", name="receipt.png")).to_be_visible()
+
+    agent = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+    sign_in(agent, site, "agent1@example.com")
+    agent.goto(site + "/console/tickets/")
+    agent.get_by_role("link", name=number).click()
+    expect(agent.get_by_role("heading", level=1)).to_contain_text("The shop will not refund me")
+    agent.get_by_role("button", name="插入回复").click()
+    expect(agent.locator("textarea[name=body]")).to_have_value(
+        f"Hello Emma, please contact the merchant first from the payment's page. ({number})")
+    screenshot(agent, "agent-with-saved-reply")
+    agent.get_by_role("button", name="提交").click()
+    expect(agent.locator(".message-success")).to_be_visible()
+    screenshot(agent, "agent-replied")
+
+    customer.goto(f"{site}/support/tickets/{number}/")
+    expect(customer.locator(".thread-agent")).to_contain_text("please contact the merchant first")
+    customer.get_by_label("Satisfied", exact=True).check()
+    customer.get_by_role("button", name="Send rating").click()
+    expect(customer.locator(".notice-ok")).to_contain_text("Satisfied")
+    screenshot(customer, "customer-rated")
+    assert TicketRating.objects.get().score == 4
