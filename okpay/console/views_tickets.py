@@ -77,18 +77,23 @@ def ticket_reply(request, number):
     return redirect("console:ticket", number=ticket.number)
 
 
+def _one_field_change(request, number, form_class, field, action, done, invalid):
+    """A one-select form (status, priority): apply it through `action(ticket=…, actor=…, <field>=…)`."""
+    ticket = _ticket(number)
+    form = form_class(request.POST)
+    if form.is_valid():
+        action(ticket=ticket, actor=request.user, request=request, **{field: form.cleaned_data[field]})
+        messages.success(request, done)
+    else:
+        messages.error(request, invalid)
+    return redirect("console:ticket", number=ticket.number)
+
+
 @require_POST
 @role_required(*STAFF)
 def ticket_status(request, number):
-    ticket = _ticket(number)
-    form = StatusForm(request.POST)
-    if form.is_valid():
-        ticket_actions.ticket_status_set(ticket=ticket, actor=request.user, status=form.cleaned_data["status"],
-                                         request=request)
-        messages.success(request, _("Status changed."))
-    else:
-        messages.error(request, _("Choose a valid status."))
-    return redirect("console:ticket", number=ticket.number)
+    return _one_field_change(request, number, StatusForm, "status", ticket_actions.ticket_status_set,
+                             _("Status changed."), _("Choose a valid status."))
 
 
 @require_POST
@@ -104,15 +109,8 @@ def ticket_assign(request, number):
 @require_POST
 @role_required(*STAFF)
 def ticket_priority(request, number):
-    ticket = _ticket(number)
-    form = PriorityForm(request.POST)
-    if form.is_valid():
-        ticket_actions.ticket_priority_set(ticket=ticket, actor=request.user, priority=form.cleaned_data["priority"],
-                                           request=request)
-        messages.success(request, _("Priority changed."))
-    else:
-        messages.error(request, _("Choose a valid priority."))
-    return redirect("console:ticket", number=ticket.number)
+    return _one_field_change(request, number, PriorityForm, "priority", ticket_actions.ticket_priority_set,
+                             _("Priority changed."), _("Choose a valid priority."))
 
 
 @role_required(Role.SUPERVISOR, Role.ADMIN)

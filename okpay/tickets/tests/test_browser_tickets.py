@@ -62,3 +62,5 @@ def test_question_from_submission_to_rating(chromium, live_server, settings, tmp
     expect(customer.locator(".notice-ok")).to_contain_text("Satisfied")
     screenshot(customer, "customer-rated")
     assert TicketRating.objects.get().score == 4
+    agent.context.close()
+    customer.context.close()
