@@ -54,7 +54,8 @@ def _notify(ticket: Ticket, template: str, **context) -> None:
     email_send(to=ticket.requester_email, template=f"tickets/email/{template}",
                context={"ticket": ticket, "ticket_url": customer_url(ticket), **context},
                language=requester.language if requester else ticket.language,
-               time_zone=requester.time_zone if requester else None)
+               time_zone=requester.time_zone if requester else None,
+               reply_to=settings.OKPAY_SUPPORT_EMAIL)  # replies come back through `okpay mail intake`
 
 
 @transaction.atomic

@@ -1,0 +1,119 @@
+"""Email into tickets: `okpay mail intake` reads raw messages (RFC 5322) from files or standard input,
+the way an MTA's pipe transport delivers them (e.g. Postfix `support: "|okpay mail intake"`).
+
+- A reply whose subject carries a question number (Q-XXXXXXX) from the address that asked is added to
+  that question (quoted text cut); anything else becomes a new question.
+- Email senders are not verified, so a new question from email is never attached to an account: it
+  is followed through the signed link mailed to that address, exactly like a visitor's question.
+- Auto-replies, bulk mail and our own messages are dropped (no mail loops); at most 10 messages an
+  hour are taken from one sender."""
+
+import email
+import email.policy
+import re
+from dataclasses import dataclass
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.validators import validate_email
+
+from okpay.core.ratelimit import rate_limit_exceeded
+from okpay.core.text import normalize
+from okpay.core.uploads import KINDS, upload_check
+
+from . import actions
+from .choices import TicketChannel, TicketStatus, TicketTopic
+from .forms import ATTACHMENT_KINDS, ATTACHMENT_MAX_BYTES, ATTACHMENT_MAX_COUNT
+from .models import NUMBER_ALPHABET, Ticket
+
+NUMBER = re.compile(rf"\bQ-[{NUMBER_ALPHABET}]{{7}}\b")
+QUOTE_START = re.compile(r"^(>|On .+ wrote:|在.+写道[:：]|-{2,} ?Original Message|-----原始邮件-----|From: )", re.I)
+SENDER_LIMIT_PER_HOUR = 10
+MAX_BODY = 5000
+
+
+@dataclass
+class IntakeResult:
+    outcome: str  # created | added | skipped
+    ticket: Ticket | None = None
+    reason: str = ""
+
+
+def _text(message) -> str:
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    content = part.get_content()
+    if part.get_content_type() == "text/html":
+        import nh3
+
+        content = nh3.clean(content, tags=set())
+    return content
+
+
+def reply_text(body: str) -> str:
+    """What the customer wrote, without the quoted thread under it."""
+    lines = []
+    for line in body.replace("\r\n", "\n").split("\n"):
+        if QUOTE_START.match(line.strip()):
+            break
+        lines.append(line)
+    return "\n".join(lines).strip()[:MAX_BODY]
+
+
+def _attachments(message) -> list:
+    files = []
+    for part in message.iter_attachments():
+        name = part.get_filename() or ""
+        payload = part.get_payload(decode=True) or b""
+        if not name or len(files) >= ATTACHMENT_MAX_COUNT:
+            continue
+        upload = SimpleUploadedFile(name[:200], payload, content_type=part.get_content_type())
+        try:
+            kind = upload_check(upload, allowed=ATTACHMENT_KINDS, max_bytes=ATTACHMENT_MAX_BYTES)
+        except ValidationError:
+            continue  # not a file type we keep; the text of the message still arrives
+        upload.okpay_content_type = KINDS[kind].content_type
+        files.append(upload)
+    return files
+
+
+def _is_automatic(message, sender: str) -> bool:
+    auto = (message.get("Auto-Submitted") or "no").strip().lower()
+    precedence = (message.get("Precedence") or "").strip().lower()
+    ours = {parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower(), settings.OKPAY_SUPPORT_EMAIL.lower()}
+    return auto != "no" or precedence in ("bulk", "junk", "list") or bool(message.get("List-Id")) or \
+        sender in ours or sender.startswith(("mailer-daemon@", "postmaster@", "no-reply@", "noreply@"))
+
+
+def email_intake(raw: bytes) -> IntakeResult:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    name, sender = parseaddr(str(message.get("From", "")))
+    sender = sender.strip().lower()
+    try:
+        validate_email(sender)
+    except ValidationError:
+        return IntakeResult("skipped", reason="no valid sender")
+    if _is_automatic(message, sender):
+        return IntakeResult("skipped", reason="automatic message")
+    if rate_limit_exceeded(scope="tickets.email", key=sender, limit=SENDER_LIMIT_PER_HOUR, window_seconds=3600):
+        return IntakeResult("skipped", reason="sender over the hourly limit")
+    subject = " ".join(str(message.get("Subject", "")).split())[:200]
+    body = reply_text(_text(message))
+    files = _attachments(message)
+    if not body and not files:
+        return IntakeResult("skipped", reason="empty message")
+    body = body or "(attachment)"
+    match = NUMBER.search(subject)
+    if match:
+        ticket = Ticket.objects.filter(number=match.group(0)).first()
+        if ticket is not None and ticket.requester_email.lower() == sender and ticket.status != TicketStatus.CLOSED:
+            actions.ticket_customer_reply(ticket=ticket, user=None, body=body, files=files)
+            return IntakeResult("added", ticket)
+    language = "zh-hans" if re.search(r"[\u4e00-\u9fff]", normalize(subject + body)) else "en"
+    ticket = actions.ticket_create(requester=None, email=sender, name=name[:150], language=language,
+                                   topic=TicketTopic.OTHER, subject=subject or body[:80], body=body, files=files,
+                                   channel=TicketChannel.EMAIL)
+    return IntakeResult("created", ticket)
