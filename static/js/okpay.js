@@ -25,3 +25,11 @@ document.body.addEventListener("htmx:afterRequest", (event) => {
   const form = event.target.closest && event.target.closest("form[data-reset-after]");
   if (form && event.detail.successful) form.reset();
 });
+
+// The newest bot answer stays in view (the corner panel scrolls).
+document.body.addEventListener("htmx:afterSwap", (event) => {
+  const target = event.detail.target;
+  if (target && (target.id === "launcher-replies" || target.id === "bot-replies") && target.lastElementChild) {
+    target.lastElementChild.scrollIntoView({ block: "nearest" });
+  }
+});

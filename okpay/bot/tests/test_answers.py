@@ -136,3 +136,13 @@ def test_the_bot_answers_in_the_language_the_customer_wrote_in(text, page, expec
     from okpay.bot.engine import reply_language
 
     assert reply_language(text, page) == expected
+
+
+def test_the_bot_launcher_is_on_customer_pages_not_in_the_console(client, signed_in, customer, agent):
+    assert 'id="launcher-q"' in client.get("/").content.decode()
+    assert 'id="launcher-q"' not in client.get("/help/").content.decode()  # the page has its own box
+    assert 'id="bot-q"' in client.get("/help/").content.decode()
+    signed_in(customer)
+    assert 'id="launcher-q"' in client.get("/account/").content.decode()
+    console = signed_in(agent, Client())
+    assert 'id="launcher-q"' not in console.get("/console/").content.decode()
