@@ -144,7 +144,8 @@ def answer(text: str, language: str | None = None, user=None, conversation: BotC
         turn = BotTurn.objects.create(
             conversation=conversation, text=text, language=language, intent=result.intent or "",
             confidence=result.confidence, abstained=result.intent is None, hand_off=result.hand_off,
-            hand_off_reason=result.hand_off_reason, model_version=_loaded.get("version") or "")
+            hand_off_reason=result.hand_off_reason, model_version=_loaded.get("version") or "",
+            reply=result.reply, article_url=result.article_url or "", article_title=(result.article_title or "")[:300])
         if result.hand_off and not conversation.handed_off:
             conversation.handed_off = True
             conversation.summary = conversation_summary(conversation)

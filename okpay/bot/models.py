@@ -47,6 +47,9 @@ class BotTurn(models.Model):
     hand_off = models.BooleanField(default=False)
     hand_off_reason = models.CharField(max_length=40, blank=True)
     model_version = models.CharField(max_length=40, blank=True)
+    reply = models.TextField(blank=True)  # what the customer was told (shown again when the chat is reopened)
+    article_url = models.CharField(max_length=300, blank=True)
+    article_title = models.CharField(max_length=300, blank=True)
     corrected_intent = models.CharField(_("correct intent"), max_length=60, blank=True)
     corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     correction_status = models.CharField(max_length=10, blank=True)  # "" | proposed | accepted | rejected

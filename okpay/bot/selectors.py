@@ -23,3 +23,11 @@ def conversation_summary(conversation: BotConversation) -> str:
     lines = [f"{t.created_at:%H:%M} [{t.language}] {t.text} → {t.intent or '?'} ({t.confidence:.2f})" for t in turns]
     who = conversation.user.email if conversation.user else "visitor (not signed in)"
     return f"Customer: {who}\n" + "\n".join(lines)
+
+
+def box_history(request, *, limit: int = 12) -> list:
+    """The latest turns of this browser's conversation, oldest first, for the chat panel."""
+    conversation = box_conversation(request)
+    if conversation is None:
+        return []
+    return list(reversed(conversation.turns.order_by("-created_at", "-id")[:limit]))

@@ -146,3 +146,15 @@ def test_the_bot_launcher_is_on_customer_pages_not_in_the_console(client, signed
     assert 'id="launcher-q"' in client.get("/account/").content.decode()
     console = signed_in(agent, Client())
     assert 'id="launcher-q"' not in console.get("/console/").content.decode()
+
+
+def test_the_corner_chat_shows_the_conversation_again_on_the_next_page(tiny_bot, client):
+    from okpay.helpcenter.actions import content_load
+
+    content_load()
+    client.post("/bot/ask/", {"q": "怎么重置密码"})
+    page = client.get("/").content.decode()
+    assert "怎么重置密码" in page and "忘记密码" in page
+    client.post("/bot/ask/", {"q": "转人工"})
+    assert "/support/new/?from=bot" in client.get("/").content.decode()
+    assert "怎么重置密码" not in Client().get("/").content.decode()  # another browser sees nothing
