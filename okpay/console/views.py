@@ -13,6 +13,6 @@ from .registry import console_pages_for
 def index(request):
     can_audit = request.user.role in (Role.SUPERVISOR, Role.ADMIN)
     return render(request, "console/index.html", {
-        "pages": console_pages_for(request.user),
+        "pages": [(page, page.status() if page.status else "") for page in console_pages_for(request.user)],
         "events": audit_events_list(limit=50) if can_audit else None,
     })

@@ -116,6 +116,7 @@ def test_agent_works_the_ticket_in_the_console(client, signed_in, customer, agen
     ticket = ticket_create(requester=customer, email="", language="zh-hans", topic="dispute", subject="商家不退款",
                            body="买的东西没收到，商家也不回复。")
     console = signed_in(agent, Client())
+    assert "1 个等待处理" in console.get("/console/").content.decode()  # the console home shows the queue
     queue = console.get("/console/tickets/").content.decode()
     assert ticket.number in queue
     assert ticket.number in console.get("/console/tickets/?unassigned=1").content.decode()
