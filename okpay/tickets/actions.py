@@ -61,7 +61,7 @@ def _notify(ticket: Ticket, template: str, **context) -> None:
 @transaction.atomic
 def ticket_create(*, request=None, requester=None, email: str, name: str = "", language: str, topic: str,
                   subject: str, body: str, files=(), channel: str = TicketChannel.WEB, article_key: str = "",
-                  bot_conversation=None) -> Ticket:
+                  bot_conversation=None, transaction=None) -> Ticket:
     if requester is not None and not requester.is_authenticated:
         requester = None
     priority = sla.priority_for(topic)
@@ -69,6 +69,8 @@ def ticket_create(*, request=None, requester=None, email: str, name: str = "", l
         requester=requester, requester_email=requester.email if requester else email,
         requester_name=(requester.display_name if requester else name)[:150], language=language, channel=channel,
         topic=topic, subject=subject, article_key=article_key[:100], bot_conversation=bot_conversation,
+        transaction=transaction if transaction is not None and requester is not None
+        and transaction.user_id == requester.pk else None,
         priority=priority, reply_due_at=sla.reply_due(priority, timezone.now()))
     message = TicketMessage.objects.create(ticket=ticket, kind=MessageKind.CUSTOMER, author=requester, body=body)
     _attachments_save(message, files)

@@ -41,6 +41,8 @@ class Ticket(models.Model):
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="assigned_tickets")
     article_key = models.CharField(max_length=100, blank=True)
+    transaction = models.ForeignKey("wallet.Transaction", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="tickets")  # the customer's own transaction the question is about
     bot_conversation = models.ForeignKey("bot.BotConversation", null=True, blank=True, on_delete=models.SET_NULL,
                                          related_name="tickets")
     created_at = models.DateTimeField(auto_now_add=True)

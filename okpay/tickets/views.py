@@ -15,6 +15,7 @@ from okpay.bot.selectors import box_conversation, first_question
 from okpay.core.audit import client_ip
 from okpay.core.ratelimit import rate_limit_exceeded
 from okpay.helpcenter.selectors import article_by_key_for_language
+from okpay.wallet.selectors import transaction_for_user
 
 from . import actions, selectors
 from .choices import TicketChannel
@@ -48,6 +49,9 @@ def new(request):
     article = article_by_key_for_language(key=article_key, language=language) if article_key else None
     from_bot = (request.POST.get("from") or request.GET.get("from")) == "bot"
     conversation = box_conversation(request) if from_bot else None
+    transaction_id = request.POST.get("transaction") or request.GET.get("transaction") or ""
+    transaction = transaction_for_user(user=request.user, transaction_id=int(transaction_id)) \
+        if signed_in and transaction_id.isdigit() else None
     if request.method == "POST":
         form = TicketForm(request.POST, request.FILES, signed_in=signed_in)
         if form.is_valid():
@@ -60,14 +64,18 @@ def new(request):
                     request=request, requester=request.user, email=data.get("email", ""), name=data.get("name", ""),
                     language=language, topic=data["topic"], subject=data["subject"], body=data["body"],
                     files=data["attachments"], channel=TicketChannel.BOT if conversation else TicketChannel.WEB,
-                    article_key=article.article.key if article else "", bot_conversation=conversation)
+                    article_key=article.article.key if article else "", bot_conversation=conversation,
+                    transaction=transaction)
                 _grant(request, ticket.number)
                 messages.success(request, _("Thank you — your question %(number)s has reached our team. We have sent "
                                             "a confirmation to your email.") % {"number": ticket.number})
                 return redirect("tickets:detail", number=ticket.number)
     else:
-        initial = {}
-        if article is not None:
+        initial = {"topic": request.GET.get("topic", "")}
+        if transaction is not None:
+            initial["subject"] = f"{transaction.get_kind_display()} {transaction.reference}"
+            initial["topic"] = initial["topic"] or ("dispute" if transaction.kind == "payment" else "topup")
+        elif article is not None:
             initial["subject"] = article.translation.title[:200]
         elif conversation is not None:
             initial["subject"] = first_question(conversation)[:200]
@@ -75,7 +83,8 @@ def new(request):
             initial["subject"] = request.GET["q"].strip()[:200]
         form = TicketForm(initial=initial, signed_in=signed_in)
     return render(request, "tickets/new.html", {"form": form, "article": article, "conversation": conversation,
-                                                "from_bot": from_bot and conversation is not None})
+                                                "from_bot": from_bot and conversation is not None,
+                                                "transaction": transaction})
 
 
 @login_required

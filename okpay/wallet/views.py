@@ -167,9 +167,11 @@ def transaction_detail(request, transaction_id: int):
     if row is None:
         raise Http404
     payment = selectors.payment_for_transaction(row=row) if row.kind == TransactionKind.PAYMENT else None
-    help_url = reverse("helpcenter:contact") + "?" + urlencode({"transaction": row.pk})
+    help_url = reverse("tickets:new") + "?" + urlencode({"transaction": row.pk})
+    dispute_url = reverse("tickets:new") + "?" + urlencode({"transaction": row.pk, "topic": "dispute"})
     return render(request, "wallet/transaction_detail.html", {
         "row": row, "events": row.events.all(), "payment": payment, "help_url": help_url,
+        "dispute_url": dispute_url,
         "is_payment": row.kind == TransactionKind.PAYMENT,
         "international": getattr(row, "international", None) if row.kind == TransactionKind.INTERNATIONAL else None,
     })

@@ -244,3 +244,25 @@ def test_saved_replies_fill_the_reply_in_the_customers_language(client, signed_i
     assert f"Hello Emma, please contact the merchant first ({ticket.number})." in page
     assert console.get(f"/console/tickets/{ticket.number}/?macro=abc").status_code == 200
     assert AuditEvent.objects.filter(action="ticket.macro_saved", actor=supervisor).exists()
+
+
+def test_a_question_about_a_transaction_carries_it_for_the_agent(client, signed_in, customer, customer_en, agent):
+    from okpay.wallet.actions import topup_demo
+    from okpay.wallet.models import Transaction
+
+    topup_demo(user=customer, amount_minor=50_000, currency="CNY", key="t1")
+    topup_demo(user=customer_en, amount_minor=70_000, currency="EUR", key="t2")
+    mine = Transaction.objects.get(user=customer)
+    theirs = Transaction.objects.get(user=customer_en)
+    signed_in(customer)
+    detail = client.get(f"/account/transactions/{mine.pk}/").content.decode()
+    assert f"/support/new/?transaction={mine.pk}" in detail
+    form = client.get(f"/support/new/?transaction={mine.pk}").content.decode()
+    assert mine.reference in form and f'name="transaction" value="{mine.pk}"' in form
+    assert theirs.reference not in client.get(f"/support/new/?transaction={theirs.pk}").content.decode()
+    client.post("/support/new/", {**QUESTION, "transaction": str(theirs.pk)})  # someone else's: dropped
+    client.post("/support/new/", {**QUESTION, "transaction": str(mine.pk)})
+    first, second = Ticket.objects.order_by("created_at", "id")
+    assert first.transaction is None and second.transaction == mine
+    console = signed_in(agent, Client())
+    assert mine.reference in console.get(f"/console/tickets/{second.number}/").content.decode()

@@ -140,7 +140,9 @@ def test_payment_detail_shows_merchant_fee_timeline_and_help_links(client, signe
     assert "<dt>Merchant</dt><dd>Tea Shop</dd>" in page
     assert "<dt>Fee</dt><dd>None</dd>" in page
     assert "Green tea" in page and f"<code>{row.reference}</code>" in page
-    assert page.count(f'href="/help/contact/?transaction={row.pk}"') == 3
+    assert f'href="/support/new/?transaction={row.pk}"' in page  # get help: a question with the payment attached
+    assert f'href="/support/new/?transaction={row.pk}&amp;topic=dispute"' in page
+    assert 'href="/help/en/articles/contact-merchant/"' in page
     assert "Contact the merchant" in page and "Open a dispute" in page and "Get help with this payment" in page
 
 
@@ -149,7 +151,7 @@ def test_topup_detail_offers_only_general_help(client, signed_in, emma):
     signed_in(emma)
     page = client.get(f"/account/transactions/{row.pk}/").content.decode()
     assert "Open a dispute" not in page and "Contact the merchant" not in page
-    assert f'href="/help/contact/?transaction={row.pk}">Get help with this transaction' in page
+    assert f'href="/support/new/?transaction={row.pk}">Get help with this transaction' in page
 
 
 def test_timeline_shows_every_status_change(client, signed_in, emma, shop):
