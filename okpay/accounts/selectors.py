@@ -15,3 +15,7 @@ def api_tokens_list(*, user: User) -> QuerySet[ApiToken]:
 
 def security_events_list(*, user: User, limit: int = 20) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(subject_user=user).order_by("-created_at")[:limit]
+
+
+def user_by_email(*, email: str) -> User | None:
+    return User.objects.filter(email__iexact=(email or "").strip(), is_active=True).first()

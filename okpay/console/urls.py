@@ -22,6 +22,7 @@ urlpatterns = [
     path("bot/models/<int:version_id>/activate/", views_bot.model_activate, name="bot_model_activate"),
     path("bot/models/retrain/", views_bot.model_retrain, name="bot_model_retrain"),
     path("tickets/", views_tickets.tickets, name="tickets"),
+    path("tickets/phone/", views_tickets.ticket_phone, name="ticket_phone"),
     path("tickets/macros/", views_tickets.macros, name="macros"),
     path("tickets/macros/new/", views_tickets.macro_edit, name="macro_new"),
     path("tickets/macros/<int:macro_id>/", views_tickets.macro_edit, name="macro_edit"),

@@ -11,7 +11,7 @@ from okpay.accounts.permissions import role_required
 from okpay.helpcenter.selectors import article_by_key_for_language
 from okpay.tickets import actions as ticket_actions
 from okpay.tickets import selectors as ticket_selectors
-from okpay.tickets.forms import AgentReplyForm, MacroForm, PriorityForm, StatusForm
+from okpay.tickets.forms import AgentReplyForm, MacroForm, PhoneTicketForm, PriorityForm, StatusForm
 from okpay.tickets.models import Macro
 
 STAFF = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
@@ -128,3 +128,14 @@ def macro_edit(request, macro_id=None):
         return redirect("console:macros")
     return render(request, "console/macro_edit.html", {"form": form, "macro": macro},
                   status=400 if request.method == "POST" else 200)
+
+
+@role_required(*STAFF)
+def ticket_phone(request):
+    form = PhoneTicketForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
+    if request.method == "POST" and form.is_valid():
+        ticket = ticket_actions.ticket_from_phone(agent=request.user, request=request, **form.cleaned_data)
+        messages.success(request, _("Phone call logged as %(number)s; the customer got a confirmation email.")
+                         % {"number": ticket.number})
+        return redirect("console:ticket", number=ticket.number)
+    return render(request, "console/ticket_phone.html", {"form": form}, status=400 if request.method == "POST" else 200)

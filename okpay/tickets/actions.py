@@ -227,3 +227,19 @@ def macro_save(*, form, actor, request=None) -> Macro:
     audit_event_record(action="ticket.macro_saved", actor=actor, request=request,
                        data={"macro": macro.pk, "title": macro.title})
     return macro
+
+
+@transaction.atomic
+def ticket_from_phone(*, agent, email: str, name: str, verified: bool, language: str, topic: str, subject: str,
+                      body: str, request=None) -> Ticket:
+    """A phone call logged by an agent. The caller's account is attached only when the agent checked
+    their identity on the call; otherwise it is followed like a visitor's question (emailed link)."""
+    from okpay.accounts.selectors import user_by_email
+
+    account = user_by_email(email=email) if verified else None
+    ticket = ticket_create(request=request, requester=account, email=email, name=name, language=language,
+                           topic=topic, subject=subject, body=body, channel=TicketChannel.PHONE)
+    TicketMessage.objects.create(ticket=ticket, kind=MessageKind.NOTE, author=agent,
+                                 body=f"Logged from a phone call by {agent.email}; identity "
+                                      f"{'checked' if verified else 'not checked'} on the call.")
+    return ticket

@@ -110,3 +110,17 @@ class MacroForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+
+
+class PhoneTicketForm(Form):
+    """An agent logs a phone call as a question."""
+
+    email = forms.EmailField(label=_("Customer's email"))
+    name = forms.CharField(label=_("Customer's name"), max_length=150, required=False)
+    verified = forms.BooleanField(label=_("Identity checked on the call (security questions passed)"), required=False,
+                                  help_text=_("Only then is the question attached to the customer's account."))
+    language = forms.ChoiceField(label=_("Language"), choices=[("zh-hans", "简体中文"), ("en", "English")])
+    topic = forms.ChoiceField(label=_("What is it about?"), choices=TicketTopic.choices)
+    subject = forms.CharField(label=_("Subject"), max_length=200, min_length=3)
+    body = forms.CharField(label=_("What the customer said"), max_length=5000, min_length=10,
+                           widget=forms.Textarea(attrs={"rows": 6}))

@@ -266,3 +266,22 @@ def test_a_question_about_a_transaction_carries_it_for_the_agent(client, signed_
     assert first.transaction is None and second.transaction == mine
     console = signed_in(agent, Client())
     assert mine.reference in console.get(f"/console/tickets/{second.number}/").content.decode()
+
+
+def test_agents_log_phone_calls_and_only_checked_callers_get_the_account(signed_in, customer, agent, client, mailoutbox,
+                                                                        committed):
+    console = signed_in(agent, Client())
+    call = {"email": customer.email.upper(), "language": "zh-hans", "topic": "account", "subject": "手机丢了",
+            "body": "客户来电说手机丢了，想冻结账户并退出所有设备。"}
+    with committed():
+        response = console.post("/console/tickets/phone/", {**call, "verified": "on"})
+    checked = Ticket.objects.get()
+    assert response.status_code == 302 and checked.channel == "phone" and checked.requester == customer
+    assert checked.priority == "high" and checked.messages.filter(kind="note", author=agent).exists()
+    assert mailoutbox[-1].to == [customer.email]
+    console.post("/console/tickets/phone/", call)  # identity not checked: followed by link only
+    unchecked = Ticket.objects.exclude(pk=checked.pk).get()
+    assert unchecked.requester is None and unchecked.requester_email == customer.email.upper()
+    assert console.post("/console/tickets/phone/", {**call, "email": "nope"}).status_code == 400
+    signed_in(customer)
+    assert client.get("/console/tickets/phone/").status_code == 403
