@@ -8,11 +8,14 @@ from django.views.decorators.http import require_POST
 
 from okpay.accounts.choices import Role
 from okpay.accounts.permissions import role_required
+from okpay.core.audit import audit_event_record
 from okpay.helpcenter.selectors import article_by_key_for_language
 from okpay.tickets import actions as ticket_actions
 from okpay.tickets import selectors as ticket_selectors
 from okpay.tickets.forms import AgentReplyForm, MacroForm, PhoneTicketForm, PriorityForm, StatusForm
 from okpay.tickets.models import Macro
+from okpay.wallet import selectors as wallet_selectors
+from okpay.wallet import selectors_staff
 
 STAFF = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 
@@ -51,8 +54,14 @@ def _render(request, ticket, form=None, status=200):
         if ticket.article_key else None
     others = ticket_selectors.tickets_for_customer(user=ticket.requester).exclude(pk=ticket.pk)[:10] \
         if ticket.requester_id else []
+    glance = None
+    if ticket.requester_id:  # the customer's account at a glance; a look at account data is audited, as in 360
+        audit_event_record(action="console.customer_viewed", actor=request.user, subject_user=ticket.requester,
+                           request=request, data={"ticket": ticket.number})
+        glance = {"balances": wallet_selectors.balances_for(user=ticket.requester),
+                  "transactions": selectors_staff.recent_transactions(user=ticket.requester, limit=5)}
     return render(request, "console/ticket_detail.html", {
-        "ticket": ticket, "thread": ticket_selectors.all_messages(ticket), "article": article, "others": others,
+        "ticket": ticket, "thread": ticket_selectors.all_messages(ticket), "article": article, "others": others, "glance": glance,
         "form": form or _reply_form(request, ticket), "macros": ticket_selectors.macros_in_use(), "status_form": StatusForm(initial={"status": ticket.status}),
         "priority_form": PriorityForm(initial={"priority": ticket.priority}),
         "staff_view": True, "rating": ticket_selectors.rating_for(ticket)}, status=status)

@@ -265,7 +265,9 @@ def test_a_question_about_a_transaction_carries_it_for_the_agent(client, signed_
     first, second = Ticket.objects.order_by("created_at", "id")
     assert first.transaction is None and second.transaction == mine
     console = signed_in(agent, Client())
-    assert mine.reference in console.get(f"/console/tickets/{second.number}/").content.decode()
+    page = console.get(f"/console/tickets/{second.number}/").content.decode()
+    assert mine.reference in page and "¥500.00" in page  # the account at a glance: balance, recent transactions
+    assert AuditEvent.objects.filter(action="console.customer_viewed", actor=agent, subject_user=customer).exists()
 
 
 def test_agents_log_phone_calls_and_only_checked_callers_get_the_account(signed_in, customer, agent, client, mailoutbox,
