@@ -23,7 +23,7 @@ def test_index_lists_categories_popular_and_channels(client, corpus):
     page = client.get("/help/").content.decode()
     assert "如何重置密码？" in page and "账户与安全" in page
     assert "400-888-0000" in page and "support@okpay.example" in page
-    assert "08:00–22:00" in page
+    assert "09:00–21:00" in page and "问问 OKPay" in page  # phone hours; the bot for chat
 
 
 def test_article_page_in_both_languages_with_hreflang(client, corpus):
