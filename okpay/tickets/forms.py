@@ -110,6 +110,8 @@ class MacroForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        # Django's own blank label ("- Select an option -") has no Chinese translation yet
+        self.fields["status_after"].choices = [("", _("Leave the status as it is")), *TicketStatus.choices]
 
 
 class PhoneTicketForm(Form):

@@ -67,3 +67,9 @@ def test_dates_are_formatted_per_language():
         assert date_format(day, "DATE_FORMAT") == "2026年11月26日"
     with translation.override("en"):
         assert date_format(day, "DATE_FORMAT") == "Nov. 26, 2026"
+
+
+def test_selects_with_a_blank_choice_are_translated(db, signed_in, admin_user):
+    console = signed_in(admin_user, Client())
+    page = console.get("/console/help/new/").content.decode()
+    assert "- 请选择 -" in page and "Select an option" not in page
