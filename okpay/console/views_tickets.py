@@ -109,7 +109,10 @@ def ticket_status(request, number):
 @role_required(*STAFF)
 def ticket_assign(request, number):
     ticket = _ticket(number)
-    assignee = request.user if request.POST.get("to") == "me" else None
+    if request.POST.get("to") not in ("me", "queue"):
+        messages.error(request, _("Choose whom to assign it to."))
+        return redirect("console:ticket", number=ticket.number)
+    assignee = request.user if request.POST["to"] == "me" else None
     ticket_actions.ticket_assign(ticket=ticket, actor=request.user, assignee=assignee, request=request)
     messages.success(request, _("Assigned to you.") if assignee else _("Back in the shared queue."))
     return redirect("console:ticket", number=ticket.number)

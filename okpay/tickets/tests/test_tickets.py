@@ -210,6 +210,8 @@ def test_customer_rates_a_solved_question_once(client, signed_in, customer, agen
     assert client.post(f"/support/tickets/{ticket.number}/rating/", {"score": "5"}).status_code == 302
     assert not TicketRating.objects.exists()  # not solved yet: refused with a message
     console = signed_in(agent, Client())
+    console.post(f"/console/tickets/{ticket.number}/assign/", {"to": "nobody-valid"})
+    assert Ticket.objects.get(pk=ticket.pk).assignee is None  # refused with a message
     console.post(f"/console/tickets/{ticket.number}/assign/", {"to": "me"})
     with committed():
         console.post(f"/console/tickets/{ticket.number}/status/", {"status": "solved"})
