@@ -14,10 +14,10 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from okpay.core.text import normalize
+from okpay.core.text import CJK, normalize
 
 from .catalog import catalog
-from .model import CJK, Embedder, clean, serving_threads
+from .model import Embedder, clean, serving_threads
 from .models import BotConversation, BotModelVersion, BotTurn
 from .registry import ActionLink, ActionResult, bot_action
 from .selectors import conversation_summary

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from okpay.core.text import embed, jieba_tokenizer, normalize
+from okpay.core.text import CJK, embed, jieba_tokenizer, normalize
 
 OUT_OF_SCOPE = "out_of_scope"
 MAX_CHARS = 300  # latency grows with length (bot-notes.md): long messages are cut
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 def clean(text: str) -> str:
@@ -39,6 +38,7 @@ class RowCache:
         self.name, self.encode_rows, self.dim, self.dtype = name, encode, dim, dtype
         self.shipped, self.local = shipped, local
         self._rows: dict[bytes, np.ndarray] | None = None  # key → vector
+        self._shipped_keys: set[bytes] = set()  # already in the shipped file: never written to the local one
         self._dirty = False
 
     @staticmethod
@@ -52,7 +52,10 @@ class RowCache:
             for path in (self.shipped, self.local):
                 if path is not None and path.exists():
                     with np.load(path) as data:
-                        self._rows.update(zip((bytes(k) for k in data["keys"]), data["vectors"], strict=True))
+                        keys = [bytes(k) for k in data["keys"]]
+                        self._rows.update(zip(keys, data["vectors"], strict=True))
+                    if path == self.shipped:
+                        self._shipped_keys = set(keys)
         return self._rows
 
     def get(self, texts: list[str]) -> np.ndarray:
@@ -73,11 +76,7 @@ class RowCache:
 
     def save(self, path: Path, *, exclude_shipped: bool = False) -> None:
         rows = self._load()
-        shipped = set()
-        if exclude_shipped and self.shipped is not None and self.shipped.exists():
-            with np.load(self.shipped) as data:
-                shipped = {bytes(k) for k in data["keys"]}
-        keys = [k for k in rows if k not in shipped]
+        keys = [k for k in rows if not (exclude_shipped and k in self._shipped_keys)]
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(path, keys=np.array(keys, dtype="S24"),
                  vectors=np.array([rows[k] for k in keys], dtype=self.dtype).reshape(len(keys), self.dim))

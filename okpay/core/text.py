@@ -2,6 +2,7 @@
 product's own words), NFKC normalisation."""
 
 import logging
+import re
 import threading
 import unicodedata
 from pathlib import Path
@@ -11,6 +12,9 @@ CUSTOM_WORDS = ["资金转出", "交易纠纷", "国际交易", "跨境支付", 
                 "付款链接", "登录设备", "限额", "审核", "证据", "申诉", "扣款", "重复扣款", "充值", "转账", "收款",
                 "报价", "加价", "制裁", "合规", "客服", "人工客服", "工单", "电子钱包", "余额", "冻结", "锁定", "转人工",
                 "虚拟卡", "实体卡", "一次性", "密码锁", "取款机", "非接触"]
+
+CJK_RUN = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+"  # a run of Chinese characters
+CJK = re.compile(CJK_RUN)
 
 _tokenizer = None
 _lock = threading.Lock()

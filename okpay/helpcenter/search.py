@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from okpay.core.text import CJK_RUN, jieba_tokenizer, normalize
 from okpay.core.text import embed as core_embed
-from okpay.core.text import jieba_tokenizer, normalize
 
 logger = logging.getLogger(__name__)
 
-CJK_RUN = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+"
 TOKEN_RE = re.compile(rf"({CJK_RUN})|([a-z0-9]+(?:'[a-z]+)?)")
 BIGRAM = "\x01"  # namespace for character bigrams, apart from jieba words
 

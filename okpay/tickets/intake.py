@@ -20,7 +20,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.validators import validate_email
 
 from okpay.core.ratelimit import rate_limit_exceeded
-from okpay.core.text import normalize
+from okpay.core.text import CJK, normalize
 from okpay.core.uploads import KINDS, upload_check
 
 from . import actions
@@ -112,7 +112,7 @@ def email_intake(raw: bytes) -> IntakeResult:
         if ticket is not None and ticket.requester_email.lower() == sender and ticket.status != TicketStatus.CLOSED:
             actions.ticket_customer_reply(ticket=ticket, user=None, body=body, files=files)
             return IntakeResult("added", ticket)
-    language = "zh-hans" if re.search(r"[\u4e00-\u9fff]", normalize(subject + body)) else "en"
+    language = "zh-hans" if CJK.search(normalize(subject + body)) else "en"
     ticket = actions.ticket_create(requester=None, email=sender, name=name[:150], language=language,
                                    topic=TicketTopic.OTHER, subject=subject or body[:80], body=body, files=files,
                                    channel=TicketChannel.EMAIL)

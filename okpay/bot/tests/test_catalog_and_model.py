@@ -8,8 +8,8 @@ from django.core.management import call_command
 
 from okpay.bot import training
 from okpay.bot.catalog import catalog
-from okpay.bot.model import CJK
 from okpay.bot.tests.conftest import FIXTURES
+from okpay.core.text import CJK
 
 pytestmark = pytest.mark.smoke
 ARTICLES = Path(__file__).resolve().parents[2] / "helpcenter" / "content" / "articles"
