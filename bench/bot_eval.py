@@ -31,11 +31,15 @@ def main() -> None:
     if not args.skip_cv:
         started = time.perf_counter()
         accuracy = training.cross_validate([training.DATA / "banking77" / "train.csv"], folds=args.folds)
-        print(f"English BANKING77 {args.folds}-fold CV accuracy: {accuracy:.2%} ({time.perf_counter() - started:.0f} s)")
+        print(
+            f"English BANKING77 {args.folds}-fold CV accuracy: {accuracy:.2%} ({time.perf_counter() - started:.0f} s)"
+        )
     started = time.perf_counter()
     model = training.train(training.SHIPPED_TRAIN, validation_paths=training.SHIPPED_VALID)
-    print(f"shipped model: {model.metadata['train_rows']} rows, trained in {time.perf_counter() - started:.0f} s, "
-          f"threshold {model.threshold}")
+    print(
+        f"shipped model: {model.metadata['train_rows']} rows, trained in {time.perf_counter() - started:.0f} s, "
+        f"threshold {model.threshold}"
+    )
     directory = Path(_django.os.environ["OKPAY_VAR_DIR"]) / "bot-bench"
     path = training.save(model, directory)
     for name in ("valid_zh_a.csv", "valid_zh_b.csv", "valid_okpay.csv", "oos_valid.csv"):
@@ -47,13 +51,17 @@ def main() -> None:
     with open(combined, "w", encoding="utf-8") as out:
         out.write("text,category\n")
         for name in ("valid_zh_a.csv", "valid_zh_b.csv"):
-            out.write("".join((training.DATA / name).read_text(encoding="utf-8").splitlines(keepends=True)[1:]))
+            out.write(
+                "".join((training.DATA / name).read_text(encoding="utf-8").splitlines(keepends=True)[1:])
+            )
     _report, summary = training.evaluate(model, combined)
     print("Chinese validation (77 BANKING77 intents):", json.dumps(summary))
     started = time.perf_counter()
     training.load(path)
-    print(f"model load: {time.perf_counter() - started:.2f} s; peak RSS of this process "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (includes training)")
+    print(
+        f"model load: {time.perf_counter() - started:.2f} s; peak RSS of this process "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (includes training)"
+    )
 
 
 if __name__ == "__main__":

@@ -59,7 +59,10 @@ def main() -> None:
     from okpay.wallet.choices import Side
     from okpay.wallet.ledger import Line, entry_create, ledger_verify, wallet_account
 
-    users = [User.objects.create_user(email=f"b{i}@example.com", password="x", role="merchant") for i in range(2 * args.clients)]
+    users = [
+        User.objects.create_user(email=f"b{i}@example.com", password="x", role="merchant")
+        for i in range(2 * args.clients)
+    ]
     for user in users:
         topup_demo(user=user, amount_minor=10**11, currency="CNY", key="seed")
     shop = User.objects.create_user(email="shop@example.com", password="x", role="merchant")
@@ -93,19 +96,34 @@ def main() -> None:
             p.join()
         return sum(counts) / (time.perf_counter() - started)
 
-    accounts = [(wallet_account(users[2 * i], "CNY"), wallet_account(users[2 * i + 1], "CNY")) for i in range(args.clients)]
+    accounts = [
+        (wallet_account(users[2 * i], "CNY"), wallet_account(users[2 * i + 1], "CNY"))
+        for i in range(args.clients)
+    ]
     hot = wallet_account(users[0], "CNY")
 
     def pair_transfer(i, n):
         src, dst = accounts[i] if n % 2 else accounts[i][::-1]
-        entry_create(key=f"t{i}-{n}", kind="payment", lines=[Line(src, Side.DEBIT, 100), Line(dst, Side.CREDIT, 100)])
+        entry_create(
+            key=f"t{i}-{n}", kind="payment", lines=[Line(src, Side.DEBIT, 100), Line(dst, Side.CREDIT, 100)]
+        )
 
     def hot_transfer(i, n):
-        entry_create(key=f"h{i}-{n}", kind="payment", lines=[Line(hot, Side.DEBIT, 100), Line(accounts[i][1], Side.CREDIT, 100)])
+        entry_create(
+            key=f"h{i}-{n}",
+            kind="payment",
+            lines=[Line(hot, Side.DEBIT, 100), Line(accounts[i][1], Side.CREDIT, 100)],
+        )
 
     def payment(i, n):
-        payment_create(customer=users[2 * i], merchant=shop, amount_minor=1000, currency="CNY", description="bench",
-                       key=f"p{i}-{n}")
+        payment_create(
+            customer=users[2 * i],
+            merchant=shop,
+            amount_minor=1000,
+            currency="CNY",
+            description="bench",
+            key=f"p{i}-{n}",
+        )
 
     print(f"posted transfers/s, {args.clients} clients, own wallets: {run(pair_transfer):.0f}")
     print(f"posted transfers/s, {args.clients} clients, one hot wallet: {run(hot_transfer):.0f}")
@@ -123,11 +141,24 @@ def main() -> None:
     now = timezone.now()
     kinds = ["payment", "refund", "topup", "international"]
     started = time.perf_counter()
-    Transaction.objects.bulk_create([
-        Transaction(user=history_user, kind=kinds[n % 4], status="completed", amount_minor=-(n % 5000 + 100),
-                    currency="CNY" if n % 3 else "USD", counterparty=f"Shop {n % 97}", description=f"order {n}",
-                    reference=f"bench:{n}", created_at=now - timedelta(minutes=n), updated_at=now)
-        for n in range(args.history)], batch_size=5000)
+    Transaction.objects.bulk_create(
+        [
+            Transaction(
+                user=history_user,
+                kind=kinds[n % 4],
+                status="completed",
+                amount_minor=-(n % 5000 + 100),
+                currency="CNY" if n % 3 else "USD",
+                counterparty=f"Shop {n % 97}",
+                description=f"order {n}",
+                reference=f"bench:{n}",
+                created_at=now - timedelta(minutes=n),
+                updated_at=now,
+            )
+            for n in range(args.history)
+        ],
+        batch_size=5000,
+    )
     print(f"{args.history} history rows inserted in {time.perf_counter() - started:.1f}s")
     from django.test import Client
 
@@ -136,8 +167,12 @@ def main() -> None:
     timings = []
     deep = Transaction.objects.filter(user=history_user).order_by("-created_at", "-id")[args.history // 2]
     cursor = f"{deep.created_at.isoformat()}_{deep.pk}"
-    pages = [("/account/transactions/", {}), ("/account/transactions/", {"kind": "refund"}),
-             ("/account/transactions/", {"currency": "USD"}), ("/account/transactions/", {"before": cursor})]
+    pages = [
+        ("/account/transactions/", {}),
+        ("/account/transactions/", {"kind": "refund"}),
+        ("/account/transactions/", {"currency": "USD"}),
+        ("/account/transactions/", {"before": cursor}),
+    ]
     for path, params in pages * 3:
         client.get(path, params)  # warm
     for _round in range(25):
@@ -147,8 +182,10 @@ def main() -> None:
             timings.append((time.perf_counter() - t0) * 1000)
             assert response.status_code == 200, response.status_code
     timings.sort()
-    print(f"history page, {args.history} rows: p50 {timings[len(timings) // 2]:.1f} ms, "
-          f"p95 {timings[int(len(timings) * 0.95)]:.1f} ms, max {timings[-1]:.1f} ms ({len(timings)} requests)")
+    print(
+        f"history page, {args.history} rows: p50 {timings[len(timings) // 2]:.1f} ms, "
+        f"p95 {timings[int(len(timings) * 0.95)]:.1f} ms, max {timings[-1]:.1f} ms ({len(timings)} requests)"
+    )
 
 
 if __name__ == "__main__":

@@ -40,15 +40,27 @@ def main() -> None:
         queries = list(csv.DictReader(handle))
     for language in ("zh-hans", "en"):
         sources = [_read_markdown(p) for p in sorted((CONTENT_DIR / "articles").glob(f"*/{language}.md"))]
-        sentences = [s for src in sources for s in re.split(r"(?<=[。！？.!?])\s*|\n+", src["body"]) if len(s) > 8]
+        sentences = [
+            s for src in sources for s in re.split(r"(?<=[。！？.!?])\s*|\n+", src["body"]) if len(s) > 8
+        ]
         titles = [src["title"] for src in sources]
         documents = []
         for i in range(args.articles):
             body = " ".join(random.sample(sentences, 12))
             title = f"{random.choice(titles)} ({i})"
-            documents.append(Document(article_id=i, key=f"gen-{i}", language=language, title=title, summary=sentences[i % len(sentences)],
-                                      url=f"/help/{language}/articles/gen-{i}/", kind="faq", body_text=body,
-                                      fields={"title": title, "tags": "", "summary": "", "body": body, "transcript": ""}))
+            documents.append(
+                Document(
+                    article_id=i,
+                    key=f"gen-{i}",
+                    language=language,
+                    title=title,
+                    summary=sentences[i % len(sentences)],
+                    url=f"/help/{language}/articles/gen-{i}/",
+                    kind="faq",
+                    body_text=body,
+                    fields={"title": title, "tags": "", "summary": "", "body": body, "transcript": ""},
+                )
+            )
         before = rss_mb()
         started = time.perf_counter()
         index = Index(documents)
@@ -70,12 +82,15 @@ def main() -> None:
                 index.search(query, limit=10)
                 timings.append((time.perf_counter() - t0) * 1000)
         timings.sort()
+
         def pick(q: float, timings: list[float] = timings) -> float:
             return timings[min(len(timings) - 1, int(q * len(timings)))]
 
-        print(f"{language:8} articles={len(documents)} build={build:.1f}s rss_peak=+{peak:.0f}MB retained=+{grown:.0f}MB "
-              f"terms={len(index.terms)} queries={len(timings)} p50={pick(0.5):.2f}ms p95={pick(0.95):.2f}ms "
-              f"p99={pick(0.99):.2f}ms")
+        print(
+            f"{language:8} articles={len(documents)} build={build:.1f}s rss_peak=+{peak:.0f}MB retained=+{grown:.0f}MB "
+            f"terms={len(index.terms)} queries={len(timings)} p50={pick(0.5):.2f}ms p95={pick(0.95):.2f}ms "
+            f"p99={pick(0.99):.2f}ms"
+        )
         del index, documents
 
 

@@ -23,10 +23,14 @@ from okpay.core.text import e5_embed  # noqa: E402
 texts, _labels = read_rows(SHIPPED_TRAIN + SHIPPED_VALID)
 cleaned = list(dict.fromkeys(clean(t) for t in texts))
 target = SHIPPED_EMBEDDINGS / "e5.npz"
-cache = RowCache("e5", e5_embed, 384, shipped=target if target.exists() else None, local=None, dtype=np.float16)
+cache = RowCache(
+    "e5", e5_embed, 384, shipped=target if target.exists() else None, local=None, dtype=np.float16
+)
 started = time.perf_counter()
 cache.get(cleaned)
 keep = {RowCache.key(t) for t in cleaned}
 cache._rows = {k: v for k, v in cache._load().items() if k in keep}  # drop rows no longer shipped
 cache.save(target)
-print(f"{len(cleaned)} rows → {target} ({target.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - started:.0f} s")
+print(
+    f"{len(cleaned)} rows → {target} ({target.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - started:.0f} s"
+)

@@ -16,17 +16,40 @@ ROOT = Path(__file__).resolve().parent.parent
 def _header(catalog: polib.POFile, language: str) -> None:
     catalog.metadata_is_fuzzy = False
     catalog.header = "OKPay Service Center message catalog."
-    catalog.metadata.update({"Project-Id-Version": "okpay-service-center", "Language": language,
-                             "Language-Team": language, "Last-Translator": "OKPay developers",
-                             "PO-Revision-Date": catalog.metadata.get("POT-Creation-Date", "")})
+    catalog.metadata.update(
+        {
+            "Project-Id-Version": "okpay-service-center",
+            "Language": language,
+            "Language-Team": language,
+            "Last-Translator": "OKPay developers",
+            "PO-Revision-Date": catalog.metadata.get("POT-Creation-Date", ""),
+        }
+    )
 
 
 def main() -> None:
     subprocess.run(
-        [sys.executable, "manage.py", "makemessages", "-l", "zh_Hans", "-l", "en", "--no-location",
-         "--no-obsolete", "--ignore", ".venv/*", "--ignore", "var/*", "--ignore", "test-artifacts/*",
-         "--ignore", "bench/*"],
-        cwd=ROOT, check=True,
+        [
+            sys.executable,
+            "manage.py",
+            "makemessages",
+            "-l",
+            "zh_Hans",
+            "-l",
+            "en",
+            "--no-location",
+            "--no-obsolete",
+            "--ignore",
+            ".venv/*",
+            "--ignore",
+            "var/*",
+            "--ignore",
+            "test-artifacts/*",
+            "--ignore",
+            "bench/*",
+        ],
+        cwd=ROOT,
+        check=True,
     )
     en = polib.pofile(str(ROOT / "locale/en/LC_MESSAGES/django.po"))
     for entry in en:

@@ -62,12 +62,23 @@ LANGUAGE_COOKIE = "okpay_language"
 WIDTH, HEIGHT = 1280, 720
 FPS = 5
 FADE_FRAMES = 2  # cross-fade at the start of each step, taken from that step's own time
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-DESKTOP_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-              "Chrome/131.0.0.0 Safari/537.36")
-PHONE_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
-            "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+DESKTOP_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+PHONE_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
 PHONE_VIEWPORT = {"width": 360, "height": 600}
 CJK_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"
 
@@ -175,22 +186,33 @@ class Recorder:
         pad = 14
         x = (WIDTH - screen.width) // 2 + 140
         y = (HEIGHT - screen.height) // 2
-        draw.rounded_rectangle((x - pad, y - pad - 26, x + screen.width + pad, y + screen.height + pad + 26),
-                               radius=36, fill="#1b1f2b")
-        draw.rounded_rectangle((x + screen.width // 2 - 40, y - pad - 14, x + screen.width // 2 + 40,
-                                y - pad - 8), radius=3, fill="#3a4050")
+        draw.rounded_rectangle(
+            (x - pad, y - pad - 26, x + screen.width + pad, y + screen.height + pad + 26),
+            radius=36,
+            fill="#1b1f2b",
+        )
+        draw.rounded_rectangle(
+            (x + screen.width // 2 - 40, y - pad - 14, x + screen.width // 2 + 40, y - pad - 8),
+            radius=3,
+            fill="#3a4050",
+        )
         frame.paste(screen, (x, y))
         font = ImageFont.truetype(CJK_FONT, 40)
         lines = label.split("\n")
         text_x = 120
         text_y = HEIGHT // 2 - 30 * len(lines)
         for i, line in enumerate(lines):
-            draw.text((text_x, text_y + i * 60), line, font=font if i == 0 else ImageFont.truetype(CJK_FONT, 30),
-                      fill="#1b1f2b" if i == 0 else "#4a5165")
+            draw.text(
+                (text_x, text_y + i * 60),
+                line,
+                font=font if i == 0 else ImageFont.truetype(CJK_FONT, 30),
+                fill="#1b1f2b" if i == 0 else "#4a5165",
+            )
         frame.save(path)
 
 
 # --- shared flows ---------------------------------------------------------------------------------
+
 
 def submit_button(page: Page) -> Locator:
     return page.locator("main form button[type=submit]").last
@@ -211,8 +233,10 @@ def sign_in(page: Page, rec: Recorder, password: str = DEMO_PASSWORD, *, filled:
     if "/accounts/login/" in page.url:
         raise RuntimeError(f"could not sign in as {rec.email} (wrong password or sign-in paused)")
     if "/accounts/2fa/" in page.url:
-        raise RuntimeError(f"{rec.email} has two-factor authentication on; turn it off (or delete its TOTP "
-                           "device in /admin/) before recording")
+        raise RuntimeError(
+            f"{rec.email} has two-factor authentication on; turn it off (or delete its TOTP "
+            "device in /admin/) before recording"
+        )
 
 
 def sign_out(page: Page) -> None:
@@ -237,6 +261,7 @@ def expect_message(page: Page) -> Locator:
 
 # --- 1. reset password ----------------------------------------------------------------------------
 
+
 def outbox_latest(page: Page, rec: Recorder) -> int:
     """Number of the newest demo-outbox email to the tutorial's user (0 when none)."""
     page.goto(rec.url("/demo/outbox/"))
@@ -254,8 +279,10 @@ def wait_for_email(page: Page, rec: Recorder, after: int, timeout: float = 30.0)
         if outbox_latest(page, rec) > after:
             return
         time.sleep(0.7)
-    raise RuntimeError(f"no reset email for {rec.email} in the demo outbox: is the task worker running, or "
-                       "is the account over its limit of 3 reset emails an hour?")
+    raise RuntimeError(
+        f"no reset email for {rec.email} in the demo outbox: is the task worker running, or "
+        "is the account over its limit of 3 reset emails an hour?"
+    )
 
 
 def put_password_back(rec: Recorder) -> None:
@@ -324,6 +351,7 @@ def record_reset_password(rec: Recorder) -> None:
 
 # --- 2. two-factor authentication -----------------------------------------------------------------
 
+
 def totp_code(secret_b32: str) -> str:
     # A fresh code that stays valid for a few more seconds.
     if 30 - time.time() % 30 < 4:
@@ -363,7 +391,9 @@ def record_two_factor(rec: Recorder) -> None:
         page.wait_for_url("**/accounts/security/")
         turned_on = True
         expect_message(page)
-        panel = page.locator("main section.panel").filter(has=page.locator("a[href$='/accounts/2fa/disable/']"))
+        panel = page.locator("main section.panel").filter(
+            has=page.locator("a[href$='/accounts/2fa/disable/']")
+        )
         rec.shot("is-on", page, panel)
         rec.shot("turn-off-hint", page, page.locator("main a[href$='/accounts/2fa/disable/']"))
         # The next sign-in, in another browser, asks for a code after the password.
@@ -384,7 +414,10 @@ def record_two_factor(rec: Recorder) -> None:
 
 PHONE_LABELS = {
     "phone": {"zh-hans": "另一台设备\n手机：已登录", "en": "Another device\nPhone: signed in"},
-    "phone-signed-out": {"zh-hans": "另一台设备\n手机：已退出登录", "en": "Another device\nPhone: signed out"},
+    "phone-signed-out": {
+        "zh-hans": "另一台设备\n手机：已退出登录",
+        "en": "Another device\nPhone: signed out",
+    },
 }
 
 
@@ -400,8 +433,9 @@ def record_sign_out_devices(rec: Recorder) -> None:
     phone = rec.new_context(phone=True).new_page()
     sign_in(phone, rec)
     phone.goto(rec.url("/"))
-    rec.phone_shot("phone", phone, PHONE_LABELS["phone"][rec.language],
-                   phone.locator("details.account-menu summary"))
+    rec.phone_shot(
+        "phone", phone, PHONE_LABELS["phone"][rec.language], phone.locator("details.account-menu summary")
+    )
 
     page = rec.new_context().new_page()
     page.goto(rec.url("/accounts/login/"))
@@ -412,14 +446,18 @@ def record_sign_out_devices(rec: Recorder) -> None:
         rec.shot("menu", page, open_account_menu(page))
         page.locator("details.account-menu a[href$='/accounts/security/']").click()
         page.wait_for_url("**/accounts/security/")
-        sessions = page.locator("main section.panel").filter(has=page.locator("form[action$='/sessions/end-others/']"))
+        sessions = page.locator("main section.panel").filter(
+            has=page.locator("form[action$='/sessions/end-others/']")
+        )
         rec.shot("session-list", page, sessions.locator("ul.list"))
         end_others = sessions.locator("form[action$='/sessions/end-others/'] button")
         rec.shot("sign-out-others", page, end_others)
         end_others.click()
         page.wait_for_url("**/accounts/security/")
         message = expect_message(page)
-        sessions = page.locator("main section.panel").filter(has=page.locator("form[action$='/sessions/end-others/']"))
+        sessions = page.locator("main section.panel").filter(
+            has=page.locator("form[action$='/sessions/end-others/']")
+        )
         if sessions.locator("ul.list > li").count() != 1:
             raise RuntimeError("more than one session is left after signing out the others")
         # Show the message and the shortened list together.
@@ -427,85 +465,203 @@ def record_sign_out_devices(rec: Recorder) -> None:
         rec.shot("done", page, message)
         phone.goto(rec.url("/accounts/security/"))
         phone.wait_for_url("**/accounts/login/**")
-        rec.phone_shot("phone-signed-out", phone, PHONE_LABELS["phone-signed-out"][rec.language],
-                       phone.locator("main h1"))
+        rec.phone_shot(
+            "phone-signed-out",
+            phone,
+            PHONE_LABELS["phone-signed-out"][rec.language],
+            phone.locator("main h1"),
+        )
         page.goto(rec.url("/accounts/security/"))
-        rec.shot("advice", page, [page.locator("main a[href$='/accounts/password/change/']"),
-                                  page.locator("main a[href$='/accounts/2fa/setup/']")])
+        rec.shot(
+            "advice",
+            page,
+            [
+                page.locator("main a[href$='/accounts/password/change/']"),
+                page.locator("main a[href$='/accounts/2fa/setup/']"),
+            ],
+        )
     finally:
         sign_out(page)
 
 
 # --- the tutorials --------------------------------------------------------------------------------
 
+
 def _step(key: str, seconds: float, zh: str, en: str) -> Step:
     return Step(key, seconds, {"zh-hans": zh, "en": en})
 
 
-MENU_STEP = _step("menu", 4.0, "点击右上角的账户名称，在菜单中选择“安全设置”。",
-              "Select your name at the top right, then choose “Security” in the menu.")
+MENU_STEP = _step(
+    "menu",
+    4.0,
+    "点击右上角的账户名称，在菜单中选择“安全设置”。",
+    "Select your name at the top right, then choose “Security” in the menu.",
+)
 
 TUTORIALS = (
-    Tutorial("video-reset-password", (
-        _step("forgot-link", 3.6, "在登录页，点击密码框下方的“忘记密码?”。",
-          "On the sign-in page, select “Forgot password?” below the password field."),
-        _step("enter-email", 4.0, "输入你的 OKPay 账户邮箱，然后点击“发送重置链接”。",
-          "Enter the email address of your OKPay account, then select “Send reset link”."),
-        _step("check-email", 4.0, "页面提示请查收邮件。重置链接 20 分钟内有效，且只能使用一次。",
-          "You are asked to check your email. The link works once, for 20 minutes."),
-        _step("open-email", 4.4, "打开你的邮箱，找到 OKPay 发来的重置密码邮件。（本演示用“演示发件箱”代替你的邮箱。）",
-          "Open your mailbox and find the password reset email from OKPay. "
-          "(Here the demo outbox stands in for your mailbox.)"),
-        _step("reset-link", 3.6, "点击邮件中的重置链接。", "Select the reset link in the email."),
-        _step("new-password", 4.0, "输入两次新密码（至少 8 位，不要用常见密码），点击“设置新密码”。",
-          "Enter your new password twice (at least 8 characters, not a common one), "
-          "then select “Set new password”."),
-        _step("changed", 4.0, "密码已修改。为了安全，所有设备都已退出登录。点击“登录”。",
-          "Your password has been changed and every device has been signed out. Select “Sign in”."),
-        _step("sign-in-new", 3.6, "输入邮箱和新密码，重新登录。", "Sign in again with your email and the new password."),
-        _step("signed-in", 3.6, "登录成功！以后请使用新密码登录。", "You're signed in. From now on, use your new password."),
-    ), "forgot-link", record_reset_password),
-    Tutorial("video-two-factor", (
-        _step("sign-in", 3.6, "登录你的 OKPay 账户。", "Sign in to your OKPay account."),
-        MENU_STEP,
-        _step("turn-on", 4.0, "在“双重验证”一栏，状态显示“未开启”。点击“开启”。",
-          "Under “Two-factor authentication” the status is “Off”. Select “Turn on”."),
-        _step("scan-qr", 4.4, "在手机上打开身份验证器应用（如 Google Authenticator、Microsoft Authenticator），扫描二维码。",
-          "Open an authenticator app on your phone (such as Google Authenticator or Microsoft Authenticator) "
-          "and scan the QR code."),
-        _step("type-key", 4.0, "无法扫码时，也可以在应用中手动输入这串密钥。",
-          "Can't scan it? Type this key into the app instead."),
-        _step("enter-code", 4.0, "输入应用中显示的 6 位验证码，点击“开启”。",
-          "Enter the 6-digit code the app shows, then select “Turn on”."),
-        _step("is-on", 3.6, "完成！双重验证已开启。", "Done: two-factor authentication is on."),
-        _step("turn-off-hint", 4.0, "以后如需关闭，也在这里点击“关闭”，并输入当前密码确认。",
-          "To turn it off later, select “Turn off” here and confirm with your current password."),
-        _step("next-sign-in", 4.4, "从此每次登录，输入密码后还要输入应用中的 6 位验证码。",
-          "From now on, every sign-in asks for the 6-digit code from your app after your password."),
-    ), "scan-qr", record_two_factor),
-    Tutorial("video-sign-out-devices", (
-        _step("phone", 4.0, "假设你还在另一台设备（例如手机）上登录着 OKPay。",
-          "Say you are also signed in to OKPay on another device, such as your phone."),
-        _step("sign-in", 3.6, "在电脑上登录你的 OKPay 账户。", "Sign in to your OKPay account on your computer."),
-        MENU_STEP,
-        _step("session-list", 4.8, "“登录设备”列出了登录着你账户的所有设备和浏览器，以及 IP 地址和最近活跃时间。标有“本机”的就是你正在使用的设备。",
-          "“Where you are signed in” lists every device and browser signed in to your account, with its IP "
-          "address and last activity. “This device” is the one you are using."),
-        _step("sign-out-others", 4.0, "发现不认识的设备，或想让其他设备全部下线？点击“退出其他所有登录设备”。",
-          "See a device you don't recognise, or want all others signed out? "
-          "Select “Sign out all other sessions”."),
-        _step("done", 4.0, "页面提示其他设备已退出登录，列表里只剩下本机。",
-          "A message confirms that the other sessions were signed out; only this device is left."),
-        _step("phone-signed-out", 4.0, "另一台设备已被退出登录，必须重新输入密码才能继续使用。",
-          "The other device is signed out and has to sign in again with the password."),
-        _step("advice", 4.4, "如果怀疑账户被盗，请同时修改密码，并开启双重验证。",
-          "If you think someone else got into your account, also change your password "
-          "and turn on two-factor authentication."),
-    ), "session-list", record_sign_out_devices),
+    Tutorial(
+        "video-reset-password",
+        (
+            _step(
+                "forgot-link",
+                3.6,
+                "在登录页，点击密码框下方的“忘记密码?”。",
+                "On the sign-in page, select “Forgot password?” below the password field.",
+            ),
+            _step(
+                "enter-email",
+                4.0,
+                "输入你的 OKPay 账户邮箱，然后点击“发送重置链接”。",
+                "Enter the email address of your OKPay account, then select “Send reset link”.",
+            ),
+            _step(
+                "check-email",
+                4.0,
+                "页面提示请查收邮件。重置链接 20 分钟内有效，且只能使用一次。",
+                "You are asked to check your email. The link works once, for 20 minutes.",
+            ),
+            _step(
+                "open-email",
+                4.4,
+                "打开你的邮箱，找到 OKPay 发来的重置密码邮件。（本演示用“演示发件箱”代替你的邮箱。）",
+                "Open your mailbox and find the password reset email from OKPay. "
+                "(Here the demo outbox stands in for your mailbox.)",
+            ),
+            _step("reset-link", 3.6, "点击邮件中的重置链接。", "Select the reset link in the email."),
+            _step(
+                "new-password",
+                4.0,
+                "输入两次新密码（至少 8 位，不要用常见密码），点击“设置新密码”。",
+                "Enter your new password twice (at least 8 characters, not a common one), "
+                "then select “Set new password”.",
+            ),
+            _step(
+                "changed",
+                4.0,
+                "密码已修改。为了安全，所有设备都已退出登录。点击“登录”。",
+                "Your password has been changed and every device has been signed out. Select “Sign in”.",
+            ),
+            _step(
+                "sign-in-new",
+                3.6,
+                "输入邮箱和新密码，重新登录。",
+                "Sign in again with your email and the new password.",
+            ),
+            _step(
+                "signed-in",
+                3.6,
+                "登录成功！以后请使用新密码登录。",
+                "You're signed in. From now on, use your new password.",
+            ),
+        ),
+        "forgot-link",
+        record_reset_password,
+    ),
+    Tutorial(
+        "video-two-factor",
+        (
+            _step("sign-in", 3.6, "登录你的 OKPay 账户。", "Sign in to your OKPay account."),
+            MENU_STEP,
+            _step(
+                "turn-on",
+                4.0,
+                "在“双重验证”一栏，状态显示“未开启”。点击“开启”。",
+                "Under “Two-factor authentication” the status is “Off”. Select “Turn on”.",
+            ),
+            _step(
+                "scan-qr",
+                4.4,
+                "在手机上打开身份验证器应用（如 Google Authenticator、Microsoft Authenticator），扫描二维码。",
+                "Open an authenticator app on your phone (such as Google Authenticator or Microsoft Authenticator) "
+                "and scan the QR code.",
+            ),
+            _step(
+                "type-key",
+                4.0,
+                "无法扫码时，也可以在应用中手动输入这串密钥。",
+                "Can't scan it? Type this key into the app instead.",
+            ),
+            _step(
+                "enter-code",
+                4.0,
+                "输入应用中显示的 6 位验证码，点击“开启”。",
+                "Enter the 6-digit code the app shows, then select “Turn on”.",
+            ),
+            _step("is-on", 3.6, "完成！双重验证已开启。", "Done: two-factor authentication is on."),
+            _step(
+                "turn-off-hint",
+                4.0,
+                "以后如需关闭，也在这里点击“关闭”，并输入当前密码确认。",
+                "To turn it off later, select “Turn off” here and confirm with your current password.",
+            ),
+            _step(
+                "next-sign-in",
+                4.4,
+                "从此每次登录，输入密码后还要输入应用中的 6 位验证码。",
+                "From now on, every sign-in asks for the 6-digit code from your app after your password.",
+            ),
+        ),
+        "scan-qr",
+        record_two_factor,
+    ),
+    Tutorial(
+        "video-sign-out-devices",
+        (
+            _step(
+                "phone",
+                4.0,
+                "假设你还在另一台设备（例如手机）上登录着 OKPay。",
+                "Say you are also signed in to OKPay on another device, such as your phone.",
+            ),
+            _step(
+                "sign-in",
+                3.6,
+                "在电脑上登录你的 OKPay 账户。",
+                "Sign in to your OKPay account on your computer.",
+            ),
+            MENU_STEP,
+            _step(
+                "session-list",
+                4.8,
+                "“登录设备”列出了登录着你账户的所有设备和浏览器，以及 IP 地址和最近活跃时间。标有“本机”的就是你正在使用的设备。",
+                "“Where you are signed in” lists every device and browser signed in to your account, with its IP "
+                "address and last activity. “This device” is the one you are using.",
+            ),
+            _step(
+                "sign-out-others",
+                4.0,
+                "发现不认识的设备，或想让其他设备全部下线？点击“退出其他所有登录设备”。",
+                "See a device you don't recognise, or want all others signed out? "
+                "Select “Sign out all other sessions”.",
+            ),
+            _step(
+                "done",
+                4.0,
+                "页面提示其他设备已退出登录，列表里只剩下本机。",
+                "A message confirms that the other sessions were signed out; only this device is left.",
+            ),
+            _step(
+                "phone-signed-out",
+                4.0,
+                "另一台设备已被退出登录，必须重新输入密码才能继续使用。",
+                "The other device is signed out and has to sign in again with the password.",
+            ),
+            _step(
+                "advice",
+                4.4,
+                "如果怀疑账户被盗，请同时修改密码，并开启双重验证。",
+                "If you think someone else got into your account, also change your password "
+                "and turn on two-factor authentication.",
+            ),
+        ),
+        "session-list",
+        record_sign_out_devices,
+    ),
 )
 
 
 # --- frames, videos, captions ---------------------------------------------------------------------
+
 
 def vtt_time(seconds: float) -> str:
     ms = round(seconds * 1000)
@@ -553,12 +709,48 @@ def ffmpeg(*args: str) -> None:
 
 def encode(frames_dir: Path, out_dir: Path, language: str) -> None:
     source = ["-framerate", str(FPS), "-i", str(frames_dir / "%05d.png")]
-    ffmpeg(*source, "-c:v", "libx264", "-preset", "slow", "-tune", "stillimage", "-crf", "30",
-           "-g", str(FPS * 5), "-pix_fmt", "yuv420p", "-r", str(FPS), "-movflags", "+faststart",
-           str(out_dir / f"{language}.mp4"))
-    ffmpeg(*source, "-c:v", "libvpx-vp9", "-b:v", "0", "-crf", "42", "-deadline", "good", "-cpu-used", "2",
-           "-row-mt", "1", "-g", str(FPS * 5), "-pix_fmt", "yuv420p", "-r", str(FPS),
-           str(out_dir / f"{language}.webm"))
+    ffmpeg(
+        *source,
+        "-c:v",
+        "libx264",
+        "-preset",
+        "slow",
+        "-tune",
+        "stillimage",
+        "-crf",
+        "30",
+        "-g",
+        str(FPS * 5),
+        "-pix_fmt",
+        "yuv420p",
+        "-r",
+        str(FPS),
+        "-movflags",
+        "+faststart",
+        str(out_dir / f"{language}.mp4"),
+    )
+    ffmpeg(
+        *source,
+        "-c:v",
+        "libvpx-vp9",
+        "-b:v",
+        "0",
+        "-crf",
+        "42",
+        "-deadline",
+        "good",
+        "-cpu-used",
+        "2",
+        "-row-mt",
+        "1",
+        "-g",
+        str(FPS * 5),
+        "-pix_fmt",
+        "yuv420p",
+        "-r",
+        str(FPS),
+        str(out_dir / f"{language}.webm"),
+    )
 
 
 def write_poster(shot: Path, path: Path, max_bytes: int = 150_000) -> None:
@@ -581,8 +773,9 @@ def update_meta(tutorial: Tutorial) -> None:
         meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
-def make(tutorial: Tutorial, language: str, browser: Browser, base_url: str, out_root: Path,
-         work_root: Path) -> None:
+def make(
+    tutorial: Tutorial, language: str, browser: Browser, base_url: str, out_root: Path, work_root: Path
+) -> None:
     print(f"  {tutorial.slug} [{language}]")
     work_dir = work_root / tutorial.slug / language
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -608,8 +801,12 @@ def make(tutorial: Tutorial, language: str, browser: Browser, base_url: str, out
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base-url", default="http://127.0.0.1:8130", help="the running demo instance")
-    parser.add_argument("--only", action="append", choices=[t.slug for t in TUTORIALS],
-                        help="record only this tutorial (repeatable)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=[t.slug for t in TUTORIALS],
+        help="record only this tutorial (repeatable)",
+    )
     parser.add_argument("--lang", action="append", choices=list(USERS), help="record only this language")
     parser.add_argument("--out-dir", type=Path, default=CONTENT / "videos")
     parser.add_argument("--keep-screenshots", type=Path, help="keep the step screenshots in this folder")

@@ -15,6 +15,7 @@ fi
 
 echo "» ruff"
 "$bin/ruff" check .
+"$bin/ruff" format --check . >/dev/null || { "$bin/ruff" format --check .; exit 1; }
 echo "» makemigrations --check"
 "$bin/python" manage.py makemigrations --check --dry-run >/dev/null
 echo "» compilemessages"

@@ -29,7 +29,9 @@ def env_int(name: str, default: int) -> int:
 DEFAULT_SECRET_KEY = "okpay-embedded-default-secret-key-not-for-production"
 SECRET_KEY = os.environ.get("OKPAY_SECRET_KEY", DEFAULT_SECRET_KEY)
 DEBUG = env_bool("OKPAY_DEBUG", False)
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("OKPAY_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("OKPAY_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()
+]
 SITE_URL = os.environ.get("OKPAY_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 
@@ -171,7 +173,9 @@ OKPAY_LOCKOUT_MAX = timedelta(hours=24)
 OKPAY_SIGNUP_LIMIT_PER_IP_HOUR = 20
 OKPAY_EMAIL_VERIFICATION_MAX_AGE = timedelta(days=3)
 OKPAY_HELP_SEMANTIC = env_bool("OKPAY_HELP_SEMANTIC", True)
-OKPAY_BOT_TRAIN_ON_DEMO = env_bool("OKPAY_BOT_TRAIN_ON_DEMO", True)  # `okpay demo` trains the bot if none is active
+OKPAY_BOT_TRAIN_ON_DEMO = env_bool(
+    "OKPAY_BOT_TRAIN_ON_DEMO", True
+)  # `okpay demo` trains the bot if none is active
 # Staff roles must pass TOTP when this is on (always on in production settings).
 OKPAY_REQUIRE_STAFF_2FA = env_bool("OKPAY_REQUIRE_STAFF_2FA", False)
 OTP_TOTP_ISSUER = "OKPay"
@@ -203,7 +207,9 @@ STORAGES = {
 }
 
 # --- Email ----------------------------------------------------------------------------------
-MAILERS = {"default": {"BACKEND": os.environ.get("OKPAY_EMAIL_BACKEND", "okpay.core.mail.OutboxEmailBackend")}}
+MAILERS = {
+    "default": {"BACKEND": os.environ.get("OKPAY_EMAIL_BACKEND", "okpay.core.mail.OutboxEmailBackend")}
+}
 DEFAULT_FROM_EMAIL = os.environ.get("OKPAY_FROM_EMAIL", "OKPay <no-reply@okpay.example>")
 OKPAY_SUPPORT_EMAIL = os.environ.get("OKPAY_SUPPORT_EMAIL", "support@okpay.example")
 

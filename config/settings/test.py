@@ -18,5 +18,9 @@ if "sqlite" in DATABASES["default"]["ENGINE"]:
 if REDIS_URL:
     # keep test keys apart from a running instance's
     CACHES["default"]["KEY_PREFIX"] = "okpay-test"
-LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"},
-           "loggers": {"django.tasks": {"level": "WARNING"}, "django.request": {"level": "ERROR"}}}
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "root": {"level": "WARNING"},
+    "loggers": {"django.tasks": {"level": "WARNING"}, "django.request": {"level": "ERROR"}},
+}

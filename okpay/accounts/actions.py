@@ -40,7 +40,9 @@ def normalize_email(email: str) -> str:
 # --- sign-up and email verification ---------------------------------------------------------
 
 
-def user_signup(*, request: HttpRequest, email: str, password: str, full_name: str, language: str) -> User | None:
+def user_signup(
+    *, request: HttpRequest, email: str, password: str, full_name: str, language: str
+) -> User | None:
     """Create an unverified customer and mail a verification link. For an address that already has an
     account, mail that account a notice instead: the page the visitor sees is the same either way."""
     email = normalize_email(email)
@@ -49,13 +51,20 @@ def user_signup(*, request: HttpRequest, email: str, password: str, full_name: s
         if existing is not None:
             audit_event_record(action="signup.existing_email", subject_user=existing, request=request)
             email_send(
-                to=existing.email, template="accounts/email/signup_existing",
-                context={"user": existing, "login_url": settings.SITE_URL + reverse("accounts:login"),
-                         "reset_url": settings.SITE_URL + reverse("accounts:password_reset")},
-                language=existing.language, time_zone=existing.time_zone,
+                to=existing.email,
+                template="accounts/email/signup_existing",
+                context={
+                    "user": existing,
+                    "login_url": settings.SITE_URL + reverse("accounts:login"),
+                    "reset_url": settings.SITE_URL + reverse("accounts:password_reset"),
+                },
+                language=existing.language,
+                time_zone=existing.time_zone,
             )
             return None
-        user = User.objects.create_user(email=email, password=password, full_name=full_name, language=language)
+        user = User.objects.create_user(
+            email=email, password=password, full_name=full_name, language=language
+        )
         audit_event_record(action="signup.created", subject_user=user, request=request)
         verification_send(user=user)
     return user
@@ -64,8 +73,13 @@ def user_signup(*, request: HttpRequest, email: str, password: str, full_name: s
 def verification_send(*, user: User) -> None:
     token = email_verification_token_make(user)
     url = settings.SITE_URL + reverse("accounts:verify_email", kwargs={"token": token})
-    email_send(to=user.email, template="accounts/email/verify", context={"user": user, "verify_url": url},
-               language=user.language, time_zone=user.time_zone)
+    email_send(
+        to=user.email,
+        template="accounts/email/verify",
+        context={"user": user, "verify_url": url},
+        language=user.language,
+        time_zone=user.time_zone,
+    )
 
 
 def user_verify_email(*, request: HttpRequest, token: str) -> User | None:
@@ -105,8 +119,12 @@ def login_attempt(*, request: HttpRequest, email: str, password: str) -> LoginRe
     now = timezone.now()
     lock = AccountLock.objects.filter(email=email).first()
     if lock is not None and lock.locked_until and lock.locked_until > now:
-        audit_event_record(action="login.refused_locked", subject_user=User.objects.filter(email=email).first(),
-                           request=request, data={"email": email})
+        audit_event_record(
+            action="login.refused_locked",
+            subject_user=User.objects.filter(email=email).first(),
+            request=request,
+            data={"email": email},
+        )
         return LoginResult(error="locked", locked_until=lock.locked_until)
 
     user = EmailBackend().authenticate(request, email=email, password=password)
@@ -133,8 +151,12 @@ def _login_failure_record(*, request: HttpRequest, email: str, now) -> LoginResu
         if lock.locked_until and lock.locked_until > window_start:
             window_start = lock.locked_until  # failures before the last lock ended do not count again
         failures = LoginFailure.objects.filter(email=email, created_at__gt=window_start).count()
-        audit_event_record(action="login.failed", subject_user=subject, request=request,
-                           data={"email": email, "recent_failures": failures})
+        audit_event_record(
+            action="login.failed",
+            subject_user=subject,
+            request=request,
+            data={"email": email, "recent_failures": failures},
+        )
         if failures < settings.OKPAY_LOCKOUT_FAILURES:
             return LoginResult(error="invalid")
         if lock.last_locked_at and now - lock.last_locked_at > timedelta(days=1):
@@ -143,8 +165,12 @@ def _login_failure_record(*, request: HttpRequest, email: str, now) -> LoginResu
         lock.locked_until = now + _lock_duration(lock.lock_count)
         lock.last_locked_at = now
         lock.save()
-        audit_event_record(action="login.locked", subject_user=subject, request=request,
-                           data={"email": email, "until": lock.locked_until.isoformat(), "lock_count": lock.lock_count})
+        audit_event_record(
+            action="login.locked",
+            subject_user=subject,
+            request=request,
+            data={"email": email, "until": lock.locked_until.isoformat(), "lock_count": lock.lock_count},
+        )
     return LoginResult(error="locked", locked_until=lock.locked_until)
 
 
@@ -159,8 +185,12 @@ def user_session_record(*, request: HttpRequest, user: User) -> UserSession:
         request.session.save()
     session, _ = UserSession.objects.update_or_create(
         session_key=request.session.session_key,
-        defaults={"user": user, "ip_address": client_ip(request),
-                  "user_agent": request.headers.get("User-Agent", "")[:300], "last_seen_at": timezone.now()},
+        defaults={
+            "user": user,
+            "ip_address": client_ip(request),
+            "user_agent": request.headers.get("User-Agent", "")[:300],
+            "last_seen_at": timezone.now(),
+        },
     )
     return session
 
@@ -192,7 +222,9 @@ def sessions_end(*, user: User, keep_session_key: str | None = None) -> int:
 
 def sessions_end_others(*, request: HttpRequest) -> int:
     ended = sessions_end(user=request.user, keep_session_key=request.session.session_key)
-    audit_event_record(action="sessions.ended_others", actor=request.user, request=request, data={"count": ended})
+    audit_event_record(
+        action="sessions.ended_others", actor=request.user, request=request, data={"count": ended}
+    )
     return ended
 
 
@@ -214,8 +246,9 @@ def password_reset_request(*, request: HttpRequest, email: str) -> bool:
     limit (10/h, policy). The lookup and the email happen in a background task, so the response
     time does not depend on whether the account exists either."""
     ip = client_ip(request) or "unknown"
-    if rate_limit_exceeded(scope="pwreset-ip", key=ip, limit=settings.OKPAY_RESET_LIMIT_PER_IP_HOUR,
-                           window_seconds=3600):
+    if rate_limit_exceeded(
+        scope="pwreset-ip", key=ip, limit=settings.OKPAY_RESET_LIMIT_PER_IP_HOUR, window_seconds=3600
+    ):
         audit_event_record(action="password_reset.ip_rate_limited", request=request)
         return False
     from .tasks import password_reset_send
@@ -233,20 +266,30 @@ def password_reset_email_send(*, email: str, ip_address: str | None) -> str:
     hour_ago = timezone.now() - timedelta(hours=1)
     from okpay.core.models import AuditEvent
 
-    recent = AuditEvent.objects.filter(subject_user=user, action="password_reset.requested",
-                                       created_at__gte=hour_ago).count()
+    recent = AuditEvent.objects.filter(
+        subject_user=user, action="password_reset.requested", created_at__gte=hour_ago
+    ).count()
     ip = ip_address if ip_address and ip_address != "unknown" else None
     if recent >= settings.OKPAY_RESET_LIMIT_PER_ACCOUNT_HOUR:
-        AuditEvent.objects.create(action="password_reset.account_rate_limited", subject_user=user, ip_address=ip)
+        AuditEvent.objects.create(
+            action="password_reset.account_rate_limited", subject_user=user, ip_address=ip
+        )
         return "account_rate_limited"
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = password_reset_tokens.make_token(user)
-    url = settings.SITE_URL + reverse("accounts:password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+    url = settings.SITE_URL + reverse(
+        "accounts:password_reset_confirm", kwargs={"uidb64": uid, "token": token}
+    )
     minutes = settings.PASSWORD_RESET_TIMEOUT // 60
     with transaction.atomic():
         AuditEvent.objects.create(action="password_reset.requested", subject_user=user, ip_address=ip)
-        email_send(to=user.email, template="accounts/email/password_reset",
-                   context={"user": user, "reset_url": url, "minutes": minutes}, language=user.language, time_zone=user.time_zone)
+        email_send(
+            to=user.email,
+            template="accounts/email/password_reset",
+            context={"user": user, "reset_url": url, "minutes": minutes},
+            language=user.language,
+            time_zone=user.time_zone,
+        )
     return "sent"
 
 
@@ -258,8 +301,12 @@ def password_reset_complete(*, request: HttpRequest, user: User, password: str) 
         ended = sessions_end(user=user)
         LoginFailure.objects.filter(email=user.email).delete()
         AccountLock.objects.filter(email=user.email).update(locked_until=None, lock_count=0)
-        audit_event_record(action="password_reset.completed", subject_user=user, request=request,
-                           data={"sessions_ended": ended})
+        audit_event_record(
+            action="password_reset.completed",
+            subject_user=user,
+            request=request,
+            data={"sessions_ended": ended},
+        )
         _password_changed_notice(user=user, request=request)
     request.session.flush()
 
@@ -272,27 +319,45 @@ def password_change(*, request: HttpRequest, new_password: str) -> int:
         update_session_auth_hash(request, user)
         user_session_record(request=request, user=user)  # the key rotates with the auth hash update
         ended = sessions_end(user=user, keep_session_key=request.session.session_key)
-        audit_event_record(action="password.changed", actor=user, request=request, data={"sessions_ended": ended})
+        audit_event_record(
+            action="password.changed", actor=user, request=request, data={"sessions_ended": ended}
+        )
         _password_changed_notice(user=user, request=request)
     return ended
 
 
 def _password_changed_notice(*, user: User, request: HttpRequest) -> None:
     email_send(
-        to=user.email, template="accounts/email/password_changed",
-        context={"user": user, "when": timezone.now(), "time_zone": user.time_zone, "ip_address": client_ip(request),
-                 "reset_url": settings.SITE_URL + reverse("accounts:password_reset")},
-        language=user.language, time_zone=user.time_zone,
+        to=user.email,
+        template="accounts/email/password_changed",
+        context={
+            "user": user,
+            "when": timezone.now(),
+            "time_zone": user.time_zone,
+            "ip_address": client_ip(request),
+            "reset_url": settings.SITE_URL + reverse("accounts:password_reset"),
+        },
+        language=user.language,
+        time_zone=user.time_zone,
     )
 
 
 # --- profile --------------------------------------------------------------------------------
 
 
-def profile_update(*, request: HttpRequest, user: User, full_name: str, phone: str, language: str,
-                   time_zone: str) -> User:
-    changed = [f for f, v in (("full_name", full_name), ("phone", phone), ("language", language),
-                              ("time_zone", time_zone)) if getattr(user, f) != v]
+def profile_update(
+    *, request: HttpRequest, user: User, full_name: str, phone: str, language: str, time_zone: str
+) -> User:
+    changed = [
+        f
+        for f, v in (
+            ("full_name", full_name),
+            ("phone", phone),
+            ("language", language),
+            ("time_zone", time_zone),
+        )
+        if getattr(user, f) != v
+    ]
     user.full_name, user.phone, user.language, user.time_zone = full_name, phone, language, time_zone
     user.save(update_fields=["full_name", "phone", "language", "time_zone"])
     if changed:
@@ -362,26 +427,42 @@ def api_token_create(*, request: HttpRequest, name: str, scope: str) -> tuple[Ap
         raise ValueError(scope)
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=request.user, name=name, prefix=prefix, secret_hash=api_token_hash(secret),
-                                    scope=scope)
-    audit_event_record(action="api_token.created", actor=request.user, request=request,
-                       data={"prefix": prefix, "scope": scope})
+    token = ApiToken.objects.create(
+        user=request.user, name=name, prefix=prefix, secret_hash=api_token_hash(secret), scope=scope
+    )
+    audit_event_record(
+        action="api_token.created",
+        actor=request.user,
+        request=request,
+        data={"prefix": prefix, "scope": scope},
+    )
     return token, f"{TOKEN_PREFIX}_{prefix}_{secret}"
 
 
 def api_token_revoke(*, request: HttpRequest, token_id: int) -> bool:
-    updated = ApiToken.objects.filter(user=request.user, pk=token_id, revoked_at=None).update(revoked_at=timezone.now())
+    updated = ApiToken.objects.filter(user=request.user, pk=token_id, revoked_at=None).update(
+        revoked_at=timezone.now()
+    )
     if updated:
-        audit_event_record(action="api_token.revoked", actor=request.user, request=request, data={"id": token_id})
+        audit_event_record(
+            action="api_token.revoked", actor=request.user, request=request, data={"id": token_id}
+        )
     return bool(updated)
 
 
-def demo_user_ensure(*, email: str, password: str, role: str, full_name: str, language: str) -> tuple[User, bool]:
+def demo_user_ensure(
+    *, email: str, password: str, role: str, full_name: str, language: str
+) -> tuple[User, bool]:
     user = User.objects.filter(email__iexact=email).first()
     if user is not None:
         return user, False
-    user = User.objects.create_user(email=email, password=password, role=role, full_name=full_name,
-                                    language=language, email_verified_at=timezone.now(),
-                                    time_zone="Asia/Shanghai" if language == "zh-hans" else "Europe/London")
+    user = User.objects.create_user(
+        email=email,
+        password=password,
+        role=role,
+        full_name=full_name,
+        language=language,
+        email_verified_at=timezone.now(),
+        time_zone="Asia/Shanghai" if language == "zh-hans" else "Europe/London",
+    )
     return user, True
-

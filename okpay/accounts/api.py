@@ -26,8 +26,16 @@ class MeOut(Schema):
 @router.get("/me", response=MeOut, summary="The signed-in user")
 def me(request):
     user = request.auth
-    return MeOut(id=user.pk, email=user.email, name=user.full_name, role=user.role, language=user.language,
-                 time_zone=user.time_zone, email_verified=user.is_email_verified, date_joined=user.date_joined)
+    return MeOut(
+        id=user.pk,
+        email=user.email,
+        name=user.full_name,
+        role=user.role,
+        language=user.language,
+        time_zone=user.time_zone,
+        email_verified=user.is_email_verified,
+        date_joined=user.date_joined,
+    )
 
 
 class MeUpdateIn(Schema):
@@ -42,7 +50,8 @@ def me_update(request, payload: MeUpdateIn):
     if payload.time_zone is not None and payload.time_zone not in zoneinfo.available_timezones():
         raise ApiError(422, "invalid_time_zone", _("Choose a valid time zone."))
     actions.profile_update(
-        request=request, user=user,
+        request=request,
+        user=user,
         full_name=payload.name if payload.name is not None else user.full_name,
         phone=user.phone,
         language=payload.language or user.language,

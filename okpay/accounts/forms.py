@@ -12,10 +12,16 @@ from .choices import Language, TokenScope
 class NewPasswordMixin(Form):
     """New password twice, checked against the password policy."""
 
-    new_password1 = forms.CharField(label=_("New password"), strip=False,
-                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    new_password2 = forms.CharField(label=_("New password again"), strip=False,
-                                    widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    new_password1 = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password2 = forms.CharField(
+        label=_("New password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
 
     password_user = None
 
@@ -33,30 +39,46 @@ class NewPasswordMixin(Form):
 
 
 class SignupForm(NewPasswordMixin):
-    email = forms.EmailField(label=_("Email address"), max_length=254,
-                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
-    full_name = forms.CharField(label=_("Your name"), max_length=150, required=False,
-                                widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    email = forms.EmailField(
+        label=_("Email address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    full_name = forms.CharField(
+        label=_("Your name"),
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
     field_order = ["email", "full_name", "new_password1", "new_password2"]
 
     def clean(self):
         from .models import User
 
-        self.password_user = User(email=self.cleaned_data.get("email", ""),
-                                  full_name=self.cleaned_data.get("full_name", ""))
+        self.password_user = User(
+            email=self.cleaned_data.get("email", ""), full_name=self.cleaned_data.get("full_name", "")
+        )
         return super().clean()
 
 
 class LoginForm(Form):
-    email = forms.EmailField(label=_("Email address"), max_length=254,
-                             widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}))
-    password = forms.CharField(label=_("Password"), strip=False, max_length=4096,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
 
 class PasswordResetRequestForm(Form):
-    email = forms.EmailField(label=_("Email address"), max_length=254,
-                             widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
 
 
 class PasswordResetSetForm(NewPasswordMixin):
@@ -66,8 +88,11 @@ class PasswordResetSetForm(NewPasswordMixin):
 
 
 class PasswordChangeForm(NewPasswordMixin):
-    current_password = forms.CharField(label=_("Current password"), strip=False,
-                                       widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    current_password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
     field_order = ["current_password", "new_password1", "new_password2"]
 
     def __init__(self, user, *args, **kwargs):
@@ -82,35 +107,65 @@ class PasswordChangeForm(NewPasswordMixin):
 
 
 def time_zone_choices():
-    common = ["Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo", "Europe/London",
-              "Europe/Berlin", "America/New_York", "America/Los_Angeles", "Australia/Sydney", "UTC"]
+    common = [
+        "Asia/Shanghai",
+        "Asia/Hong_Kong",
+        "Asia/Taipei",
+        "Asia/Singapore",
+        "Asia/Tokyo",
+        "Europe/London",
+        "Europe/Berlin",
+        "America/New_York",
+        "America/Los_Angeles",
+        "Australia/Sydney",
+        "UTC",
+    ]
     rest = sorted(zoneinfo.available_timezones() - set(common))
     return [(tz, tz) for tz in common + rest]
 
 
 class ProfileForm(Form):
-    full_name = forms.CharField(label=_("Name"), max_length=150, required=False,
-                                widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    phone = forms.RegexField(label=_("Phone"), max_length=32, required=False, regex=r"^\+?[0-9 ()-]{5,31}$",
-                             error_messages={"invalid": _("Enter a phone number with digits, spaces or dashes, e.g. +86 138 0000 0000.")},
-                             widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}))
+    full_name = forms.CharField(
+        label=_("Name"),
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    phone = forms.RegexField(
+        label=_("Phone"),
+        max_length=32,
+        required=False,
+        regex=r"^\+?[0-9 ()-]{5,31}$",
+        error_messages={
+            "invalid": _("Enter a phone number with digits, spaces or dashes, e.g. +86 138 0000 0000.")
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
 
 
 class TotpCodeForm(Form):
-    code = forms.RegexField(label=_("6-digit code"), regex=r"^\s*\d{6}\s*$", max_length=10,
-                            error_messages={"invalid": _("Enter the 6 digits shown in your authenticator app.")},
-                            widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
-                                                          "autofocus": True}))
+    code = forms.RegexField(
+        label=_("6-digit code"),
+        regex=r"^\s*\d{6}\s*$",
+        max_length=10,
+        error_messages={"invalid": _("Enter the 6 digits shown in your authenticator app.")},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
 
     def clean_code(self):
         return self.cleaned_data["code"].strip()
 
 
 class TotpDisableForm(Form):
-    password = forms.CharField(label=_("Current password"), strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -53,8 +53,12 @@ class StaffTwoFactorMiddleware:
                     return self.get_response(request)
                 if request.path.startswith("/api/"):
                     return JsonResponse(
-                        {"error": {"code": "two_factor_required",
-                                   "message": _("Two-factor verification is required.")}},
+                        {
+                            "error": {
+                                "code": "two_factor_required",
+                                "message": _("Two-factor verification is required."),
+                            }
+                        },
                         status=403,
                     )
                 return redirect(allowed)
@@ -80,5 +84,3 @@ class SessionActivityMiddleware:
                 UserSession.objects.filter(session_key=key).update(last_seen_at=now)
                 request.session["_okpay_seen"] = now.timestamp()
         return response
-
-

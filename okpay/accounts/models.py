@@ -46,13 +46,19 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField(_("name"), max_length=150, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.CUSTOMER)
-    language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.ZH_HANS)
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai",
-                                 validators=[validate_time_zone])
+    language = models.CharField(
+        _("language"), max_length=8, choices=Language.choices, default=Language.ZH_HANS
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone]
+    )
     email_verified_at = models.DateTimeField(_("email verified"), null=True, blank=True)
     verification_level = models.PositiveSmallIntegerField(
-        _("verification level"), default=0, choices=[(0, "L0"), (1, "L1"), (2, "L2")],
-        help_text=_("L0 email + phone, L1 ID document, L2 ID + address + source of funds"))
+        _("verification level"),
+        default=0,
+        choices=[(0, "L0"), (1, "L1"), (2, "L2")],
+        help_text=_("L0 email + phone, L1 ID document, L2 ID + address + source of funds"),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
 

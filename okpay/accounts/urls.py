@@ -13,7 +13,11 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("password/reset/", views.password_reset, name="password_reset"),
     path("password/reset/sent/", views.password_reset_sent, name="password_reset_sent"),
-    path("password/reset/<str:uidb64>/<str:token>/", views.password_reset_confirm, name="password_reset_confirm"),
+    path(
+        "password/reset/<str:uidb64>/<str:token>/",
+        views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
     path("password/reset/done/", views.password_reset_done, name="password_reset_done"),
     path("password/change/", views.password_change, name="password_change"),
     path("profile/", views.profile, name="profile"),

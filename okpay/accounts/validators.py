@@ -12,7 +12,8 @@ class MaximumLengthValidator:
     def validate(self, password, user=None):
         if len(password) > self.max_length:
             raise ValidationError(
-                _("This password is too long: use at most %(max_length)d characters.") % {"max_length": self.max_length},
+                _("This password is too long: use at most %(max_length)d characters.")
+                % {"max_length": self.max_length},
                 code="password_too_long",
             )
 

@@ -43,8 +43,9 @@ RESET_TOKEN_IN_URL = "set-password"
 
 def _safe_next(request, default="home"):
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return reverse(default)
 
@@ -61,13 +62,21 @@ def signup(request):
         return redirect("home")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if rate_limit_exceeded(scope="signup-ip", key=client_ip(request) or "unknown",
-                               limit=settings.OKPAY_SIGNUP_LIMIT_PER_IP_HOUR, window_seconds=3600):
+        if rate_limit_exceeded(
+            scope="signup-ip",
+            key=client_ip(request) or "unknown",
+            limit=settings.OKPAY_SIGNUP_LIMIT_PER_IP_HOUR,
+            window_seconds=3600,
+        ):
             return render(request, "accounts/rate_limited.html", status=429)
         language = get_language() if get_language() in ("zh-hans", "en") else "zh-hans"
-        actions.user_signup(request=request, email=form.cleaned_data["email"],
-                            password=form.cleaned_data["new_password1"],
-                            full_name=form.cleaned_data["full_name"], language=language)
+        actions.user_signup(
+            request=request,
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["new_password1"],
+            full_name=form.cleaned_data["full_name"],
+            language=language,
+        )
         return redirect("accounts:signup_done")
     return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -92,17 +101,26 @@ def login_view(request):
     error = None
     locked_until = None
     if request.method == "POST" and form.is_valid():
-        result = actions.login_attempt(request=request, email=form.cleaned_data["email"],
-                                       password=form.cleaned_data["password"])
+        result = actions.login_attempt(
+            request=request, email=form.cleaned_data["email"], password=form.cleaned_data["password"]
+        )
         if result.user is not None:
             return redirect(_safe_next(request))
         error, locked_until = result.error, result.locked_until
     status = 200 if error is None else (429 if error == "locked" else 400)
     if request.method == "POST" and not form.is_valid():
         status = 400
-    return render(request, "accounts/login.html",
-                  {"form": form, "error": error, "locked_until": locked_until,
-                   "next": request.POST.get("next") or request.GET.get("next", "")}, status=status)
+    return render(
+        request,
+        "accounts/login.html",
+        {
+            "form": form,
+            "error": error,
+            "locked_until": locked_until,
+            "next": request.POST.get("next") or request.GET.get("next", ""),
+        },
+        status=status,
+    )
 
 
 @require_POST
@@ -123,8 +141,9 @@ def password_reset(request):
 
 
 def password_reset_sent(request):
-    return render(request, "accounts/password_reset_sent.html",
-                  {"minutes": settings.PASSWORD_RESET_TIMEOUT // 60})
+    return render(
+        request, "accounts/password_reset_sent.html", {"minutes": settings.PASSWORD_RESET_TIMEOUT // 60}
+    )
 
 
 def _reset_user(uidb64):
@@ -145,18 +164,24 @@ def password_reset_confirm(request, uidb64, token):
     if token != RESET_TOKEN_IN_URL:
         if user is not None and password_reset_tokens.check_token(user, token):
             request.session[RESET_SESSION_KEY] = token
-            return _no_referrer(redirect("accounts:password_reset_confirm", uidb64=uidb64, token=RESET_TOKEN_IN_URL))
+            return _no_referrer(
+                redirect("accounts:password_reset_confirm", uidb64=uidb64, token=RESET_TOKEN_IN_URL)
+            )
         return _no_referrer(render(request, "accounts/password_reset_invalid.html", status=400))
     session_token = request.session.get(RESET_SESSION_KEY)
     if user is None or not session_token or not password_reset_tokens.check_token(user, session_token):
         return _no_referrer(render(request, "accounts/password_reset_invalid.html", status=400))
     form = PasswordResetSetForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        actions.password_reset_complete(request=request, user=user, password=form.cleaned_data["new_password1"])
+        actions.password_reset_complete(
+            request=request, user=user, password=form.cleaned_data["new_password1"]
+        )
         return redirect("accounts:password_reset_done")
     # This page's address holds no secret, so it keeps the site's same-origin policy: with
     # no-referrer, browsers send `Origin: null` on the form post and CSRF protection refuses it.
-    return render(request, "accounts/password_reset_confirm.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "accounts/password_reset_confirm.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 def password_reset_done(request):
@@ -166,13 +191,25 @@ def password_reset_done(request):
 @login_required
 def profile(request):
     user = request.user
-    form = ProfileForm(request.POST or None, initial={"full_name": user.full_name, "phone": user.phone,
-                                                      "language": user.language, "time_zone": user.time_zone})
+    form = ProfileForm(
+        request.POST or None,
+        initial={
+            "full_name": user.full_name,
+            "phone": user.phone,
+            "language": user.language,
+            "time_zone": user.time_zone,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         actions.profile_update(request=request, user=user, **form.cleaned_data)
         response = redirect("accounts:profile")
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, max_age=365 * 24 * 3600,
-                            samesite="Lax", secure=settings.LANGUAGE_COOKIE_SECURE)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            user.language,
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+        )
         with translation.override(user.language):
             messages.success(request, _("Your profile has been saved."))
         return response
@@ -181,12 +218,16 @@ def profile(request):
 
 @login_required
 def security(request):
-    return render(request, "accounts/security.html", {
-        "sessions": selectors.user_sessions_list(user=request.user),
-        "events": selectors.security_events_list(user=request.user),
-        "has_totp": TOTPDevice.objects.filter(user=request.user, confirmed=True).exists(),
-        "totp_required": actions.staff_two_factor_required(request.user),
-    })
+    return render(
+        request,
+        "accounts/security.html",
+        {
+            "sessions": selectors.user_sessions_list(user=request.user),
+            "events": selectors.security_events_list(user=request.user),
+            "has_totp": TOTPDevice.objects.filter(user=request.user, confirmed=True).exists(),
+            "totp_required": actions.staff_two_factor_required(request.user),
+        },
+    )
 
 
 @login_required
@@ -213,10 +254,15 @@ def password_change(request):
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         ended = actions.password_change(request=request, new_password=form.cleaned_data["new_password1"])
-        messages.success(request, _("Your password has been changed. %(count)d other session(s) were signed out.")
-                         % {"count": ended})
+        messages.success(
+            request,
+            _("Your password has been changed. %(count)d other session(s) were signed out.")
+            % {"count": ended},
+        )
         return redirect("accounts:security")
-    return render(request, "accounts/password_change.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "accounts/password_change.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 def _qr_data_uri(device: TOTPDevice, user: User) -> str:
@@ -236,9 +282,12 @@ def two_factor_setup(request):
             return redirect("accounts:security")
         form.add_error("code", _("That code is not valid. Check the time on your phone and try again."))
     secret = base64.b32encode(device.bin_key).decode()
-    return render(request, "accounts/two_factor_setup.html",
-                  {"form": form, "qr": _qr_data_uri(device, request.user), "secret": secret},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "accounts/two_factor_setup.html",
+        {"form": form, "qr": _qr_data_uri(device, request.user), "secret": secret},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -251,7 +300,9 @@ def two_factor_verify(request):
         if actions.totp_verify(request=request, code=form.cleaned_data["code"]):
             return redirect(_safe_next(request))
         form.add_error("code", _("That code is not valid. Check the time on your phone and try again."))
-    return render(request, "accounts/two_factor_verify.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "accounts/two_factor_verify.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 @login_required
@@ -264,7 +315,9 @@ def two_factor_disable(request):
         actions.totp_disable(request=request)
         messages.success(request, _("Two-factor authentication is off."))
         return redirect("accounts:security")
-    return render(request, "accounts/two_factor_disable.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "accounts/two_factor_disable.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 @login_required
@@ -272,12 +325,16 @@ def api_tokens(request):
     form = ApiTokenForm(request.POST or None)
     new_token = None
     if request.method == "POST" and form.is_valid():
-        _token, new_token = actions.api_token_create(request=request, name=form.cleaned_data["name"],
-                                                     scope=form.cleaned_data["scope"])
+        _token, new_token = actions.api_token_create(
+            request=request, name=form.cleaned_data["name"], scope=form.cleaned_data["scope"]
+        )
         form = ApiTokenForm()
-    response = render(request, "accounts/api_tokens.html",
-                      {"form": form, "tokens": selectors.api_tokens_list(user=request.user), "new_token": new_token},
-                      status=400 if form.errors else 200)
+    response = render(
+        request,
+        "accounts/api_tokens.html",
+        {"form": form, "tokens": selectors.api_tokens_list(user=request.user), "new_token": new_token},
+        status=400 if form.errors else 200,
+    )
     if new_token:
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -298,5 +355,7 @@ def api_token_revoke(request, token_id):
 def resend_verification(request):
     if not request.user.is_email_verified:
         actions.verification_send(user=request.user)
-        messages.success(request, _("We sent a new verification link to %(email)s.") % {"email": request.user.email})
+        messages.success(
+            request, _("We sent a new verification link to %(email)s.") % {"email": request.user.email}
+        )
     return redirect("accounts:profile")

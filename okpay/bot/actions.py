@@ -26,14 +26,18 @@ def _corrections_csv() -> Path | None:
         return None
     import csv
 
-    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False, encoding="utf-8", newline="") as handle:
+    with tempfile.NamedTemporaryFile(
+        "w", suffix=".csv", delete=False, encoding="utf-8", newline=""
+    ) as handle:
         writer = csv.writer(handle)
         writer.writerow(["text", "category"])
         writer.writerows(examples)
     return Path(handle.name)
 
 
-def model_train(*, data: list[Path] | None = None, out: Path | None = None, actor=None, activate: bool = True) -> BotModelVersion:
+def model_train(
+    *, data: list[Path] | None = None, out: Path | None = None, actor=None, activate: bool = True
+) -> BotModelVersion:
     """Train on `data` (default: the shipped catalog plus accepted corrections), save, activate."""
     started = time.perf_counter()
     paths = list(data) if data else list(training.SHIPPED_TRAIN)
@@ -44,10 +48,18 @@ def model_train(*, data: list[Path] | None = None, out: Path | None = None, acto
     version = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
     directory = out or models_dir() / version
     path = training.save(model, directory)
-    metrics = {"threshold": model.threshold, "train_seconds": round(time.perf_counter() - started, 1),
-               "intents": len(model.metadata.get("intents", []))}
-    row = BotModelVersion.objects.create(version=version, path=str(path), metrics=metrics,
-                                         training_rows=model.metadata.get("train_rows", 0), created_by=actor)
+    metrics = {
+        "threshold": model.threshold,
+        "train_seconds": round(time.perf_counter() - started, 1),
+        "intents": len(model.metadata.get("intents", [])),
+    }
+    row = BotModelVersion.objects.create(
+        version=version,
+        path=str(path),
+        metrics=metrics,
+        training_rows=model.metadata.get("train_rows", 0),
+        created_by=actor,
+    )
     if activate:
         model_activate(version=row, actor=actor)
     return row
@@ -79,9 +91,17 @@ def correction_review(*, actor, turn: BotTurn, accept: bool) -> BotTurn:
     turn.save(update_fields=["correction_status"])
     if accept:
         BotTrainingExample.objects.update_or_create(
-            source_turn=turn, defaults={"text": turn.text, "intent": turn.corrected_intent, "language": turn.language,
-                                        "accepted_by": actor})
-    audit_event_record(action="bot.correction_reviewed", actor=actor, data={"turn": turn.pk, "accepted": accept})
+            source_turn=turn,
+            defaults={
+                "text": turn.text,
+                "intent": turn.corrected_intent,
+                "language": turn.language,
+                "accepted_by": actor,
+            },
+        )
+    audit_event_record(
+        action="bot.correction_reviewed", actor=actor, data={"turn": turn.pk, "accepted": accept}
+    )
     return turn
 
 

@@ -44,6 +44,8 @@ def bot_answer(request, payload: AnswerIn):
             raise ApiError(404, "not_found", _("Not found."))
     result = answer(payload.text, payload.language, user, conversation)
     if user is None and hasattr(request, "session"):
-        request.session["bot_conversations"] = [*request.session.get("bot_conversations", [])[-19:],
-                                                result.conversation_id]
+        request.session["bot_conversations"] = [
+            *request.session.get("bot_conversations", [])[-19:],
+            result.conversation_id,
+        ]
     return result.as_dict()

@@ -11,11 +11,24 @@ class BotConfig(AppConfig):
         from okpay.console.registry import ConsolePage, console_page_register
         from okpay.core.demo import demo_step_register
 
-        console_page_register(ConsolePage(key="bot", title=_("Answer bot: conversations"), url_name="console:bot_turns",
-                                          roles=frozenset({"agent", "supervisor", "admin"}), order=30))
-        console_page_register(ConsolePage(key="bot_models", title=_("Answer bot: corrections and versions"),
-                                          url_name="console:bot_models", roles=frozenset({"supervisor", "admin"}),
-                                          order=31))
+        console_page_register(
+            ConsolePage(
+                key="bot",
+                title=_("Answer bot: conversations"),
+                url_name="console:bot_turns",
+                roles=frozenset({"agent", "supervisor", "admin"}),
+                order=30,
+            )
+        )
+        console_page_register(
+            ConsolePage(
+                key="bot_models",
+                title=_("Answer bot: corrections and versions"),
+                url_name="console:bot_models",
+                roles=frozenset({"supervisor", "admin"}),
+                order=31,
+            )
+        )
 
         def train_if_missing():
             """Queue the first training for the worker (≈ 3 min on two cores), so that `make run`
@@ -25,7 +38,10 @@ class BotConfig(AppConfig):
             from .models import BotModelVersion
             from .tasks import bot_train_task
 
-            if not settings.OKPAY_BOT_TRAIN_ON_DEMO or BotModelVersion.objects.filter(is_active=True).exists():
+            if (
+                not settings.OKPAY_BOT_TRAIN_ON_DEMO
+                or BotModelVersion.objects.filter(is_active=True).exists()
+            ):
                 return None
             bot_train_task.enqueue()
             return "answer bot: first training queued for the worker (about 3 minutes)"

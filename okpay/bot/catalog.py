@@ -25,5 +25,14 @@ class Intent:
 @cache
 def catalog() -> dict[str, Intent]:
     rows = json.loads((DATA / "intents.json").read_text(encoding="utf-8"))
-    return {row["name"]: Intent(row["name"], row["source"], bool(row["hand_off"]), row.get("article"),
-                                row.get("action"), row["answer"]) for row in rows}
+    return {
+        row["name"]: Intent(
+            row["name"],
+            row["source"],
+            bool(row["hand_off"]),
+            row.get("article"),
+            row.get("action"),
+            row["answer"],
+        )
+        for row in rows
+    }

@@ -24,10 +24,14 @@ from .selectors import conversation_summary
 
 logger = logging.getLogger(__name__)
 
-HUMAN_REQUEST = re.compile(r"转人工|人工客服|人工服务|找人工|要人工|真人|客服人员|接人工|^人工$|real person|human|\bagent\b|"
-                           r"representative|operator|talk to (a|some)one|speak to (a|some)one|customer service rep")
-ANGER = re.compile(r"投诉|举报|垃圾|骗子|太差|气死|差评|无语|坑人|报警|起诉|律师|scam|fraud|terrible|worst|ridiculous|"
-                   r"useless|angry|furious|lawyer|sue you|!!!|！！！")
+HUMAN_REQUEST = re.compile(
+    r"转人工|人工客服|人工服务|找人工|要人工|真人|客服人员|接人工|^人工$|real person|human|\bagent\b|"
+    r"representative|operator|talk to (a|some)one|speak to (a|some)one|customer service rep"
+)
+ANGER = re.compile(
+    r"投诉|举报|垃圾|骗子|太差|气死|差评|无语|坑人|报警|起诉|律师|scam|fraud|terrible|worst|ridiculous|"
+    r"useless|angry|furious|lawyer|sue you|!!!|！！！"
+)
 HAND_OFF_TEXT = {
     "requested": gettext_lazy("OK — I'm getting a person for you."),
     "complaint": gettext_lazy("I'm sorry about this. A person will take over so it is handled properly."),
@@ -122,8 +126,10 @@ def _action(intent, user, language) -> ActionResult | None:
         return None
     if user is None or not user.is_authenticated:
         login = reverse("accounts:login")
-        return ActionResult(text=_("Sign in and ask again to see this for your own account."),
-                            links=[ActionLink(_("Sign in"), login)])
+        return ActionResult(
+            text=_("Sign in and ask again to see this for your own account."),
+            links=[ActionLink(_("Sign in"), login)],
+        )
     try:
         return handler(user, language)
     except Exception:  # an action must never break the answer itself
@@ -132,7 +138,9 @@ def _action(intent, user, language) -> ActionResult | None:
 
 
 @transaction.atomic
-def answer(text: str, language: str | None = None, user=None, conversation: BotConversation | None = None) -> Answer:
+def answer(
+    text: str, language: str | None = None, user=None, conversation: BotConversation | None = None
+) -> Answer:
     text = (text or "").strip()[:1000]
     language = language if language in ("zh-hans", "en") else detect_language(text)
     if user is not None and not user.is_authenticated:
@@ -142,10 +150,19 @@ def answer(text: str, language: str | None = None, user=None, conversation: BotC
     with translation.override(language):
         result = _compose(text, language, user, conversation)
         turn = BotTurn.objects.create(
-            conversation=conversation, text=text, language=language, intent=result.intent or "",
-            confidence=result.confidence, abstained=result.intent is None, hand_off=result.hand_off,
-            hand_off_reason=result.hand_off_reason, model_version=_loaded.get("version") or "",
-            reply=result.reply, article_url=result.article_url or "", article_title=(result.article_title or "")[:300])
+            conversation=conversation,
+            text=text,
+            language=language,
+            intent=result.intent or "",
+            confidence=result.confidence,
+            abstained=result.intent is None,
+            hand_off=result.hand_off,
+            hand_off_reason=result.hand_off_reason,
+            model_version=_loaded.get("version") or "",
+            reply=result.reply,
+            article_url=result.article_url or "",
+            article_title=(result.article_title or "")[:300],
+        )
         if result.hand_off and not conversation.handed_off:
             conversation.handed_off = True
             conversation.summary = conversation_summary(conversation)
@@ -157,7 +174,9 @@ def answer(text: str, language: str | None = None, user=None, conversation: BotC
 def _compose(text: str, language: str, user, conversation) -> Answer:
     cleaned = normalize(text)
     if not clean(text):
-        return Answer(_("Please type your question, for example “how do I reset my password?”"), None, 0.0, False)
+        return Answer(
+            _("Please type your question, for example “how do I reset my password?”"), None, 0.0, False
+        )
     if HUMAN_REQUEST.search(cleaned):
         return Answer(str(HAND_OFF_TEXT["requested"]), "talk_to_human", 1.0, True, "requested")
     model, _version = active_model()
@@ -175,21 +194,49 @@ def _compose(text: str, language: str, user, conversation) -> Answer:
             alt = intents.get(name)
             url, title = _article(alt)
             if alt is not None:
-                alternatives.append({"intent": name, "answer": alt.answer_in(language), "article_url": url,
-                                     "article_title": title})
+                alternatives.append(
+                    {
+                        "intent": name,
+                        "answer": alt.answer_in(language),
+                        "article_url": url,
+                        "article_title": title,
+                    }
+                )
         if previous is not None and previous.abstained:
-            return Answer(str(HAND_OFF_TEXT["repeated_failure"]), None, prediction.confidence, True, "repeated_failure",
-                          alternatives=alternatives)
-        return Answer(_("I'm not sure I understood. Is it one of these? If not, I can get a person for you."),
-                      None, prediction.confidence, False, alternatives=alternatives)
+            return Answer(
+                str(HAND_OFF_TEXT["repeated_failure"]),
+                None,
+                prediction.confidence,
+                True,
+                "repeated_failure",
+                alternatives=alternatives,
+            )
+        return Answer(
+            _("I'm not sure I understood. Is it one of these? If not, I can get a person for you."),
+            None,
+            prediction.confidence,
+            False,
+            alternatives=alternatives,
+        )
     url, title = _article(intent)
     action = _action(intent, user, language) if intent else None
     reply = intent.answer_in(language) if intent else ""
     hand_off = bool(intent and intent.hand_off) or bool(action and action.hand_off)
-    actions = [] if action is None else [{"text": action.text, "items": action.items,
-                                          "links": [asdict(link) for link in action.links]}]
-    return Answer(reply, prediction.intent, prediction.confidence, hand_off, "sensitive" if hand_off else "",
-                  article_url=url, article_title=title, actions=actions)
+    actions = (
+        []
+        if action is None
+        else [{"text": action.text, "items": action.items, "links": [asdict(link) for link in action.links]}]
+    )
+    return Answer(
+        reply,
+        prediction.intent,
+        prediction.confidence,
+        hand_off,
+        "sensitive" if hand_off else "",
+        article_url=url,
+        article_title=title,
+        actions=actions,
+    )
 
 
 def warm_up() -> None:

@@ -34,7 +34,9 @@ class RowCache:
     shipped file (every shipped training and validation row) plus one under var/ for rows added
     later (corrections, other training files). e5 is the slow part of a retrain (≈ 70 rows/s)."""
 
-    def __init__(self, name: str, encode, dim: int, *, shipped: Path | None, local: Path | None, dtype=np.float32):
+    def __init__(
+        self, name: str, encode, dim: int, *, shipped: Path | None, local: Path | None, dtype=np.float32
+    ):
         self.name, self.encode_rows, self.dim, self.dtype = name, encode, dim, dtype
         self.shipped, self.local = shipped, local
         self._rows: dict[bytes, np.ndarray] | None = None  # key → vector
@@ -63,7 +65,7 @@ class RowCache:
         keys = [self.key(t) for t in texts]
         missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in rows))
         for start in range(0, len(missing), 256):
-            chunk = missing[start:start + 256]
+            chunk = missing[start : start + 256]
             for text, vector in zip(chunk, self.encode_rows(chunk), strict=True):
                 rows[self.key(text)] = vector.astype(self.dtype)
             self._dirty = True
@@ -78,8 +80,11 @@ class RowCache:
         rows = self._load()
         keys = [k for k in rows if not (exclude_shipped and k in self._shipped_keys)]
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, keys=np.array(keys, dtype="S24"),
-                 vectors=np.array([rows[k] for k in keys], dtype=self.dtype).reshape(len(keys), self.dim))
+        np.savez(
+            path,
+            keys=np.array(keys, dtype="S24"),
+            vectors=np.array([rows[k] for k in keys], dtype=self.dtype).reshape(len(keys), self.dim),
+        )
         self._dirty = False
 
 
@@ -99,9 +104,12 @@ class Embedder:
 
         self.cache_dir = cache_dir
         local = (lambda name: cache_dir / f"{name}.npz") if cache_dir else (lambda name: None)
-        self._use = RowCache("use", lambda rows: embed(rows, batch=True), 512, shipped=None, local=local("use"))
-        self._e5 = RowCache("e5", e5_embed, 384, shipped=SHIPPED_EMBEDDINGS / "e5.npz", local=local("e5"),
-                            dtype=np.float16)
+        self._use = RowCache(
+            "use", lambda rows: embed(rows, batch=True), 512, shipped=None, local=local("use")
+        )
+        self._e5 = RowCache(
+            "e5", e5_embed, 384, shipped=SHIPPED_EMBEDDINGS / "e5.npz", local=local("e5"), dtype=np.float16
+        )
 
     def use(self, texts: list[str], *, batch: bool = False) -> np.ndarray:
         cleaned = [clean(t) for t in texts]
@@ -130,8 +138,18 @@ class MLPHead:
     Standardising each dimension before the MLP is what lifts it over logistic regression
     (docs/benchmarks.md)."""
 
-    def __init__(self, *, hidden: int = 1024, epochs: int = 30, seeds=(0, 1), lr: float = 1e-3, batch: int = 64,
-                 drop_in: float = 0.2, drop: float = 0.5, smoothing: float = 0.1):
+    def __init__(
+        self,
+        *,
+        hidden: int = 1024,
+        epochs: int = 30,
+        seeds=(0, 1),
+        lr: float = 1e-3,
+        batch: int = 64,
+        drop_in: float = 0.2,
+        drop: float = 0.5,
+        smoothing: float = 0.1,
+    ):
         self.hidden, self.epochs, self.seeds, self.lr, self.batch = hidden, epochs, tuple(seeds), lr, batch
         self.drop_in, self.drop, self.smoothing = drop_in, drop, smoothing
 
@@ -158,12 +176,16 @@ class MLPHead:
         for _epoch in range(self.epochs):
             order = rng.permutation(n)
             for start in range(0, n, self.batch):
-                idx = order[start:start + self.batch]
+                idx = order[start : start + self.batch]
                 xb, yb = x[idx], target[idx]
-                xb = xb * ((rng.random(xb.shape, dtype=np.float32) >= self.drop_in) / (1 - self.drop_in)).astype(np.float32)
+                xb = xb * (
+                    (rng.random(xb.shape, dtype=np.float32) >= self.drop_in) / (1 - self.drop_in)
+                ).astype(np.float32)
                 h = xb @ w1 + b1
                 a = np.maximum(h, 0)
-                keep = ((rng.random(a.shape, dtype=np.float32) >= self.drop) / (1 - self.drop)).astype(np.float32)
+                keep = ((rng.random(a.shape, dtype=np.float32) >= self.drop) / (1 - self.drop)).astype(
+                    np.float32
+                )
                 ad = a * keep
                 logits = ad @ w2 + b2
                 logits -= logits.max(1, keepdims=True)
@@ -177,7 +199,7 @@ class MLPHead:
                 for i, g in enumerate(grads):
                     m1[i] = 0.9 * m1[i] + 0.1 * g
                     m2[i] = 0.999 * m2[i] + 0.001 * g * g
-                    step = rate * (m1[i] / (1 - 0.9 ** t)) / (np.sqrt(m2[i] / (1 - 0.999 ** t)) + 1e-8)
+                    step = rate * (m1[i] / (1 - 0.9**t)) / (np.sqrt(m2[i] / (1 - 0.999**t)) + 1e-8)
                     params[i] -= step.astype(np.float32)
         return params
 
@@ -259,10 +281,10 @@ class LexicalScorer:
             word = f" {word} "
             for n in range(low, high + 1):
                 offset = 0
-                grams.append(word[offset:offset + n])
+                grams.append(word[offset : offset + n])
                 while offset + n < len(word):
                     offset += 1
-                    grams.append(word[offset:offset + n])
+                    grams.append(word[offset : offset + n])
                 if offset == 0:  # a word shorter than n counts once
                     break
         return grams
@@ -286,7 +308,9 @@ class LexicalScorer:
         width = len(self.word_vocab)
         for row, (word_text, char_text) in enumerate(zip(word_texts, char_texts, strict=True)):
             word_cols, word_vals = self._tfidf(self.word_terms(word_text), self.word_vocab, self.word_idf, 0)
-            char_cols, char_vals = self._tfidf(self.char_terms(char_text), self.char_vocab, self.char_idf, width)
+            char_cols, char_vals = self._tfidf(
+                self.char_terms(char_text), self.char_vocab, self.char_idf, width
+            )
             columns, values = word_cols + char_cols, np.concatenate([word_vals, char_vals])
             logits = values @ self.weights[columns] + self.intercept if columns else self.intercept.copy()
             out[row] = logits - logits.max()
@@ -316,26 +340,47 @@ class IntentModel:
     classes: list[str] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)
 
-    def fit(self, texts: list[str], labels: list[str], *, embedder: Embedder,
-            embeddings: dict | None = None) -> "IntentModel":
+    def fit(
+        self, texts: list[str], labels: list[str], *, embedder: Embedder, embeddings: dict | None = None
+    ) -> "IntentModel":
         from scipy.sparse import hstack
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
         started = time.perf_counter()
         # float32 features to match the float32 weights kept for serving (no per-query upcast copy)
-        self.word_vectorizer = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
-                                               token_pattern=r"(?u)\b\w+\b", min_df=1, dtype=np.float32)
-        self.char_vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2,
-                                               max_features=300_000, dtype=np.float32)
+        self.word_vectorizer = TfidfVectorizer(
+            analyzer="word",
+            ngram_range=(1, 2),
+            sublinear_tf=True,
+            token_pattern=r"(?u)\b\w+\b",
+            min_df=1,
+            dtype=np.float32,
+        )
+        self.char_vectorizer = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=(2, 5),
+            sublinear_tf=True,
+            min_df=2,
+            max_features=300_000,
+            dtype=np.float32,
+        )
         lexical = [lexical_form(t) for t in texts]
-        features = hstack([self.word_vectorizer.fit_transform(lexical),
-                           self.char_vectorizer.fit_transform([clean(t) for t in texts])]).tocsr()
+        features = hstack(
+            [
+                self.word_vectorizer.fit_transform(lexical),
+                self.char_vectorizer.fit_transform([clean(t) for t in texts]),
+            ]
+        ).tocsr()
         lexical_model = LogisticRegression(C=self.lexical_c, max_iter=3000, random_state=self.seed)
         lexical_model.fit(features, labels)
         self.classes = list(lexical_model.classes_)
         self.lexical = LexicalScorer(self.word_vectorizer, self.char_vectorizer, lexical_model)
-        self.sklearn_parts = (self.word_vectorizer, self.char_vectorizer, lexical_model)  # for tests; not saved
+        self.sklearn_parts = (
+            self.word_vectorizer,
+            self.char_vectorizer,
+            lexical_model,
+        )  # for tests; not saved
         del self.word_vectorizer, self.char_vectorizer
         index = {c: i for i, c in enumerate(self.classes)}
         y = np.array([index[label] for label in labels])
@@ -353,7 +398,9 @@ class IntentModel:
         state.pop("sklearn_parts", None)
         return state
 
-    def probabilities(self, texts: list[str], *, embedder: Embedder | None, embeddings: dict | None = None) -> np.ndarray:
+    def probabilities(
+        self, texts: list[str], *, embedder: Embedder | None, embeddings: dict | None = None
+    ) -> np.ndarray:
         lexical = self.lexical.log_proba([lexical_form(t) for t in texts], [clean(t) for t in texts])
         embeddings = embeddings or {}
         batch = len(texts) > 8
@@ -361,14 +408,21 @@ class IntentModel:
         use_lp = self.use_head.log_proba(use)
         fast_lex, fast_use = self.fast_weights
         probabilities = _softmax_rows(fast_lex * lexical + fast_use * use_lp)
-        unsure = [i for i in np.flatnonzero(probabilities.max(1) < self.gate_confidence)
-                  if Embedder.e5_tokens(texts[i]) <= self.gate_tokens]
+        unsure = [
+            i
+            for i in np.flatnonzero(probabilities.max(1) < self.gate_confidence)
+            if Embedder.e5_tokens(texts[i]) <= self.gate_tokens
+        ]
         if unsure:
-            e5 = embeddings["e5"][unsure] if "e5" in embeddings else \
-                embedder.e5([texts[i] for i in unsure], batch=batch)
+            e5 = (
+                embeddings["e5"][unsure]
+                if "e5" in embeddings
+                else embedder.e5([texts[i] for i in unsure], batch=batch)
+            )
             w_lex, w_use, w_e5 = self.full_weights
-            probabilities[unsure] = _softmax_rows(w_lex * lexical[unsure] + w_use * use_lp[unsure] +
-                                                  w_e5 * self.e5_head.log_proba(e5))
+            probabilities[unsure] = _softmax_rows(
+                w_lex * lexical[unsure] + w_use * use_lp[unsure] + w_e5 * self.e5_head.log_proba(e5)
+            )
         return probabilities
 
     def rank(self, probabilities: np.ndarray) -> list[Prediction]:
@@ -376,8 +430,13 @@ class IntentModel:
         predictions = []
         for row in probabilities:
             order = [i for i in np.argsort(-row) if i != oos]
-            predictions.append(Prediction([self.classes[i] for i in order[:5]], [float(row[i]) for i in order[:5]],
-                                          float(row[oos]) if oos is not None else 0.0))
+            predictions.append(
+                Prediction(
+                    [self.classes[i] for i in order[:5]],
+                    [float(row[i]) for i in order[:5]],
+                    float(row[oos]) if oos is not None else 0.0,
+                )
+            )
         return predictions
 
     def abstains(self, prediction: Prediction) -> bool:
@@ -386,7 +445,9 @@ class IntentModel:
     def predict(self, text: str, *, embedder: Embedder) -> Prediction:
         return self.rank(self.probabilities([text], embedder=embedder))[0]
 
-    def choose_threshold(self, probabilities: np.ndarray, labels: list[str], *, max_in_scope_abstain: float = 0.05) -> float:
+    def choose_threshold(
+        self, probabilities: np.ndarray, labels: list[str], *, max_in_scope_abstain: float = 0.05
+    ) -> float:
         """The highest threshold that keeps abstaining on in-scope validation rows ≤ 5%."""
         predictions = self.rank(probabilities)
         in_scope = [p for p, label in zip(predictions, labels, strict=True) if label != OUT_OF_SCOPE]

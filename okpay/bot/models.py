@@ -12,20 +12,27 @@ class BotModelVersion(models.Model):
     metrics = models.JSONField(default=dict, blank=True)
     training_rows = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True),
-                                               name="bot_one_active_model")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="bot_one_active_model"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.version
 
 
 class BotConversation(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     channel = models.CharField(max_length=20, default="help")
     handed_off = models.BooleanField(default=False)
     summary = models.TextField(blank=True)
@@ -51,7 +58,9 @@ class BotTurn(models.Model):
     article_url = models.CharField(max_length=300, blank=True)
     article_title = models.CharField(max_length=300, blank=True)
     corrected_intent = models.CharField(_("correct intent"), max_length=60, blank=True)
-    corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     correction_status = models.CharField(max_length=10, blank=True)  # "" | proposed | accepted | rejected
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -68,8 +77,12 @@ class BotTrainingExample(models.Model):
     text = models.CharField(max_length=1000)
     intent = models.CharField(max_length=60)
     language = models.CharField(max_length=8)
-    source_turn = models.OneToOneField(BotTurn, null=True, blank=True, on_delete=models.SET_NULL, related_name="example")
-    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    source_turn = models.OneToOneField(
+        BotTurn, null=True, blank=True, on_delete=models.SET_NULL, related_name="example"
+    )
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -20,7 +20,10 @@ def first_question(conversation: BotConversation) -> str:
 def conversation_summary(conversation: BotConversation) -> str:
     """Every turn with what the bot made of it, for the agent who takes over."""
     turns = list(conversation.turns.order_by("created_at", "id"))
-    lines = [f"{t.created_at:%H:%M} [{t.language}] {t.text} → {t.intent or '?'} ({t.confidence:.2f})" for t in turns]
+    lines = [
+        f"{t.created_at:%H:%M} [{t.language}] {t.text} → {t.intent or '?'} ({t.confidence:.2f})"
+        for t in turns
+    ]
     who = conversation.user.email if conversation.user else "visitor (not signed in)"
     return f"Customer: {who}\n" + "\n".join(lines)
 

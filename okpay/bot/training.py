@@ -13,9 +13,21 @@ from django.conf import settings
 from .model import FORMAT, OUT_OF_SCOPE, Embedder, IntentModel, serving_threads
 
 DATA = Path(__file__).resolve().parent / "data"
-SHIPPED_TRAIN = [DATA / "banking77" / "train.csv", DATA / "train_zh_a.csv", DATA / "train_zh_b.csv",
-                 DATA / "train_zh_a2.csv", DATA / "train_zh_b2.csv", DATA / "train_okpay.csv", DATA / "oos_train.csv"]
-SHIPPED_VALID = [DATA / "valid_zh_a.csv", DATA / "valid_zh_b.csv", DATA / "valid_okpay.csv", DATA / "oos_valid.csv"]
+SHIPPED_TRAIN = [
+    DATA / "banking77" / "train.csv",
+    DATA / "train_zh_a.csv",
+    DATA / "train_zh_b.csv",
+    DATA / "train_zh_a2.csv",
+    DATA / "train_zh_b2.csv",
+    DATA / "train_okpay.csv",
+    DATA / "oos_train.csv",
+]
+SHIPPED_VALID = [
+    DATA / "valid_zh_a.csv",
+    DATA / "valid_zh_b.csv",
+    DATA / "valid_okpay.csv",
+    DATA / "oos_valid.csv",
+]
 
 
 def read_rows(paths) -> tuple[list[str], list[str]]:
@@ -51,7 +63,9 @@ def save(model: IntentModel, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "model.joblib"
     joblib.dump(model, path, compress=3)
-    (directory / "meta.json").write_text(json.dumps({"threshold": model.threshold, **model.metadata}, indent=2))
+    (directory / "meta.json").write_text(
+        json.dumps({"threshold": model.threshold, **model.metadata}, indent=2)
+    )
     return path
 
 
@@ -87,7 +101,10 @@ def evaluate(model: IntentModel, test_path, *, train_seconds: float | None = Non
         answered_correct += hit and not abstain
         per_intent[label]["n"] += 1
         per_intent[label]["correct"] += hit
-    lines = [f"{intent:45} n={c['n']:4}  accuracy {c['correct'] / c['n']:.1%}" for intent, c in sorted(per_intent.items())]
+    lines = [
+        f"{intent:45} n={c['n']:4}  accuracy {c['correct'] / c['n']:.1%}"
+        for intent, c in sorted(per_intent.items())
+    ]
     latencies = []
     serving_threads()  # measured as a serving process runs
     single = Embedder(cache_dir=None)
@@ -107,7 +124,9 @@ def evaluate(model: IntentModel, test_path, *, train_seconds: float | None = Non
         "oos_n": oos,
         "oos_recall": round(oos_caught / oos, 4) if oos else None,
         "p50_ms": round(latencies[len(latencies) // 2], 2) if latencies else None,
-        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 2) if latencies else None,
+        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 2)
+        if latencies
+        else None,
         "train_s": train_seconds if train_seconds is not None else model.metadata.get("train_seconds"),
         "rss_mb": None,
     }
@@ -141,8 +160,14 @@ def serving_rss_mb(model: IntentModel) -> float | None:
 
     with tempfile.TemporaryDirectory() as folder:
         path = save(model, Path(folder))
-        result = subprocess.run([sys.executable, "-c", SERVING_PROBE, str(path)], capture_output=True, text=True,
-                                timeout=300, env=os.environ.copy(), cwd=settings.BASE_DIR)
+        result = subprocess.run(
+            [sys.executable, "-c", SERVING_PROBE, str(path)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=os.environ.copy(),
+            cwd=settings.BASE_DIR,
+        )
     try:
         return round(float(result.stdout.strip().splitlines()[-1]), 1)
     except (ValueError, IndexError):
@@ -162,11 +187,20 @@ def cross_validate(train_paths, *, folds: int = 5, seed: int = 0) -> float:
     encoders = embedder()
     use, e5 = encoders.use(texts, batch=True), encoders.e5(texts, batch=True)
     hits = 0
-    for train_index, test_index in StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, labels):
+    for train_index, test_index in StratifiedKFold(folds, shuffle=True, random_state=seed).split(
+        texts, labels
+    ):
         model = IntentModel(seed=seed)
-        model.fit([texts[i] for i in train_index], [labels[i] for i in train_index], embedder=encoders,
-                  embeddings={"use": use[train_index], "e5": e5[train_index]})
-        probabilities = model.probabilities([texts[i] for i in test_index], embedder=None,
-                                            embeddings={"use": use[test_index], "e5": e5[test_index]})
+        model.fit(
+            [texts[i] for i in train_index],
+            [labels[i] for i in train_index],
+            embedder=encoders,
+            embeddings={"use": use[train_index], "e5": e5[train_index]},
+        )
+        probabilities = model.probabilities(
+            [texts[i] for i in test_index],
+            embedder=None,
+            embeddings={"use": use[test_index], "e5": e5[test_index]},
+        )
         hits += sum(p.intent == labels[i] for p, i in zip(model.rank(probabilities), test_index, strict=True))
     return hits / len(texts)

@@ -16,7 +16,9 @@ class ConsolePage:
     roles: frozenset = field(default_factory=frozenset)
     order: int = 100
     permission: str = ""  # also shown to other roles that hold this Django permission
-    status: Callable[[], str] | None = None  # a short live line for the console home ("3 waiting · 1 overdue")
+    status: Callable[[], str] | None = (
+        None  # a short live line for the console home ("3 waiting · 1 overdue")
+    )
 
     def is_visible(self, user) -> bool:
         return user.role in self.roles or bool(self.permission and user.has_perm(self.permission))

@@ -12,7 +12,13 @@ from .registry import console_pages_for
 @role_required(Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 def index(request):
     can_audit = request.user.role in (Role.SUPERVISOR, Role.ADMIN)
-    return render(request, "console/index.html", {
-        "pages": [(page, page.status() if page.status else "") for page in console_pages_for(request.user)],
-        "events": audit_events_list(limit=50) if can_audit else None,
-    })
+    return render(
+        request,
+        "console/index.html",
+        {
+            "pages": [
+                (page, page.status() if page.status else "") for page in console_pages_for(request.user)
+            ],
+            "events": audit_events_list(limit=50) if can_audit else None,
+        },
+    )

@@ -24,7 +24,9 @@ def turns(request):
     if show == "doubtful":
         rows = rows.filter(confidence__lt=0.6) | rows.filter(abstained=True) | rows.filter(hand_off=True)
     page = Paginator(rows.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
-    return render(request, "console/bot_turns.html", {"page": page, "show": show, "intents": sorted(catalog())})
+    return render(
+        request, "console/bot_turns.html", {"page": page, "show": show, "intents": sorted(catalog())}
+    )
 
 
 @role_required(*STAFF)
@@ -42,26 +44,36 @@ def turn_correct(request, turn_id):
 
 @role_required(Role.SUPERVISOR, Role.ADMIN)
 def corrections(request):
-    return render(request, "console/bot_corrections.html", {
-        "proposed": BotTurn.objects.filter(correction_status="proposed").select_related("corrected_by"),
-        "examples": BotTrainingExample.objects.order_by("-created_at")[:50],
-    })
+    return render(
+        request,
+        "console/bot_corrections.html",
+        {
+            "proposed": BotTurn.objects.filter(correction_status="proposed").select_related("corrected_by"),
+            "examples": BotTrainingExample.objects.order_by("-created_at")[:50],
+        },
+    )
 
 
 @role_required(Role.SUPERVISOR, Role.ADMIN)
 @require_POST
 def correction_review(request, turn_id):
     turn = get_object_or_404(BotTurn, pk=turn_id, correction_status="proposed")
-    bot_actions.correction_review(actor=request.user, turn=turn, accept=request.POST.get("decision") == "accept")
+    bot_actions.correction_review(
+        actor=request.user, turn=turn, accept=request.POST.get("decision") == "accept"
+    )
     return redirect("console:bot_corrections")
 
 
 @role_required(Role.SUPERVISOR, Role.ADMIN)
 def model_versions(request):
-    return render(request, "console/bot_models.html", {
-        "versions": BotModelVersion.objects.select_related("created_by")[:30],
-        "examples": BotTrainingExample.objects.count(),
-    })
+    return render(
+        request,
+        "console/bot_models.html",
+        {
+            "versions": BotModelVersion.objects.select_related("created_by")[:30],
+            "examples": BotTrainingExample.objects.count(),
+        },
+    )
 
 
 @role_required(Role.SUPERVISOR, Role.ADMIN)
@@ -69,7 +81,9 @@ def model_versions(request):
 def model_activate(request, version_id):
     version = get_object_or_404(BotModelVersion, pk=version_id)
     bot_actions.model_activate(version=version, actor=request.user)
-    messages.success(request, _("Version %(version)s is now active in every process.") % {"version": version.version})
+    messages.success(
+        request, _("Version %(version)s is now active in every process.") % {"version": version.version}
+    )
     return redirect("console:bot_models")
 
 
@@ -79,5 +93,10 @@ def model_retrain(request):
     from okpay.bot.tasks import bot_train_task
 
     transaction.on_commit(lambda: bot_train_task.enqueue(actor_id=request.user.pk))
-    messages.success(request, _("Training started in the background; the new version becomes active when it is ready (about a minute)."))
+    messages.success(
+        request,
+        _(
+            "Training started in the background; the new version becomes active when it is ready (about a minute)."
+        ),
+    )
     return redirect("console:bot_models")

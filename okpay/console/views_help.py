@@ -34,24 +34,44 @@ def editor_required(view):
 
 @editor_required
 def help_list(request):
-    articles = Article.objects.select_related("category").prefetch_related("translations").order_by("category__order", "key")
+    articles = (
+        Article.objects.select_related("category")
+        .prefetch_related("translations")
+        .order_by("category__order", "key")
+    )
     status = request.GET.get("status", "")
     if status in ArticleStatus.values:
         articles = articles.filter(status=status)
     query = request.GET.get("q", "").strip()[:100]
     if query:
-        articles = articles.filter(Q(key__icontains=query) | Q(translations__title__icontains=query)).distinct()
-    return render(request, "console/help_list.html", {"articles": articles, "status": status, "query": query,
-                                                      "statuses": ArticleStatus.choices})
+        articles = articles.filter(
+            Q(key__icontains=query) | Q(translations__title__icontains=query)
+        ).distinct()
+    return render(
+        request,
+        "console/help_list.html",
+        {"articles": articles, "status": status, "query": query, "statuses": ArticleStatus.choices},
+    )
 
 
 def _initial(article: Article) -> dict:
-    initial = {"key": article.key, "category": article.category_id, "kind": article.kind,
-               "tags": ", ".join(article.tags), "popular_rank": article.popular_rank,
-               "related": ", ".join(article.related.values_list("key", flat=True))}
+    initial = {
+        "key": article.key,
+        "category": article.category_id,
+        "kind": article.kind,
+        "tags": ", ".join(article.tags),
+        "popular_rank": article.popular_rank,
+        "related": ", ".join(article.related.values_list("key", flat=True)),
+    }
     for t in article.translations.all():
-        initial.update({f"title_{t.language}": t.title, f"slug_{t.language}": t.slug,
-                        f"summary_{t.language}": t.summary, f"body_{t.language}": t.body})
+        initial.update(
+            {
+                f"title_{t.language}": t.title,
+                f"slug_{t.language}": t.slug,
+                f"summary_{t.language}": t.summary,
+                f"body_{t.language}": t.body,
+            }
+        )
     return initial
 
 
@@ -62,22 +82,40 @@ def help_edit(request, article_id=None):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         article = help_actions.article_save(
-            actor=request.user, article=article, key=data["key"], category=data["category"], kind=data["kind"],
-            tags=data["tags"], popular_rank=data["popular_rank"], related_keys=data["related"],
-            translations=form.translations())
+            actor=request.user,
+            article=article,
+            key=data["key"],
+            category=data["category"],
+            kind=data["kind"],
+            tags=data["tags"],
+            popular_rank=data["popular_rank"],
+            related_keys=data["related"],
+            translations=form.translations(),
+        )
         messages.success(request, _("Saved."))
         return redirect("console:help_edit", article.pk)
-    return render(request, "console/help_edit.html", {
-        "form": form, "article": article,
-        "language_fields": [(language, LANGUAGE_NAMES[language],
-                             [form[f"{name}_{language}"] for name in ("title", "slug", "summary", "body")])
-                            for language in LANGUAGES],
-        "revisions": article.revisions.select_related("actor")[:20] if article else [],
-        "upload_form": VideoUploadForm(),
-        "videos": VideoAsset.objects.filter(article=article) if article else [],
-        "captions": VideoCaption.objects.filter(article=article) if article else [],
-        "statuses": ArticleStatus,
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "console/help_edit.html",
+        {
+            "form": form,
+            "article": article,
+            "language_fields": [
+                (
+                    language,
+                    LANGUAGE_NAMES[language],
+                    [form[f"{name}_{language}"] for name in ("title", "slug", "summary", "body")],
+                )
+                for language in LANGUAGES
+            ],
+            "revisions": article.revisions.select_related("actor")[:20] if article else [],
+            "upload_form": VideoUploadForm(),
+            "videos": VideoAsset.objects.filter(article=article) if article else [],
+            "captions": VideoCaption.objects.filter(article=article) if article else [],
+            "statuses": ArticleStatus,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @editor_required
@@ -85,10 +123,17 @@ def help_edit(request, article_id=None):
 def help_status(request, article_id):
     article = get_object_or_404(Article, pk=article_id)
     try:
-        help_actions.article_status_set(actor=request.user, article=article, status=request.POST.get("status", ""))
-        messages.success(request, _("Status changed to %(status)s.") % {"status": ArticleStatus(request.POST["status"]).label})
+        help_actions.article_status_set(
+            actor=request.user, article=article, status=request.POST.get("status", "")
+        )
+        messages.success(
+            request,
+            _("Status changed to %(status)s.") % {"status": ArticleStatus(request.POST["status"]).label},
+        )
     except (ValidationError, ValueError) as error:
-        messages.error(request, error.messages[0] if isinstance(error, ValidationError) else _("Unknown status."))
+        messages.error(
+            request, error.messages[0] if isinstance(error, ValidationError) else _("Unknown status.")
+        )
     return redirect("console:help_edit", article.pk)
 
 
@@ -108,11 +153,17 @@ def help_upload(request, article_id):
         data = form.cleaned_data
         try:
             if data["part"] == "captions":
-                help_actions.caption_upload(actor=request.user, article=article, language=data["language"],
-                                            upload=data["file"])
+                help_actions.caption_upload(
+                    actor=request.user, article=article, language=data["language"], upload=data["file"]
+                )
             else:
-                help_actions.video_upload(actor=request.user, article=article, language=data["language"],
-                                          upload=data["file"], part=data["part"])
+                help_actions.video_upload(
+                    actor=request.user,
+                    article=article,
+                    language=data["language"],
+                    upload=data["file"],
+                    part=data["part"],
+                )
         except ValidationError as error:
             messages.error(request, error.messages[0])
         except UnicodeDecodeError:

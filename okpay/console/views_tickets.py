@@ -26,11 +26,21 @@ def tickets(request):
     queue = queue if queue in ticket_selectors.QUEUES else "active"
     mine, unassigned = request.GET.get("mine") == "1", request.GET.get("unassigned") == "1"
     query = request.GET.get("q", "")
-    return render(request, "console/tickets.html", {
-        "tickets": ticket_selectors.staff_queue(queue=queue, user=request.user, mine=mine, unassigned=unassigned,
-                                                query=query)[:200],
-        "queue": queue, "mine": mine, "unassigned": unassigned, "query": query,
-        "counts": ticket_selectors.queue_counts(), "satisfaction": ticket_selectors.satisfaction_summary()})
+    return render(
+        request,
+        "console/tickets.html",
+        {
+            "tickets": ticket_selectors.staff_queue(
+                queue=queue, user=request.user, mine=mine, unassigned=unassigned, query=query
+            )[:200],
+            "queue": queue,
+            "mine": mine,
+            "unassigned": unassigned,
+            "query": query,
+            "counts": ticket_selectors.queue_counts(),
+            "satisfaction": ticket_selectors.satisfaction_summary(),
+        },
+    )
 
 
 def _ticket(number):
@@ -42,29 +52,60 @@ def _ticket(number):
 
 def _reply_form(request, ticket) -> AgentReplyForm:
     """The reply box, filled from a saved reply when one is chosen (?macro=)."""
-    macro = ticket_selectors.macros_in_use().filter(pk=request.GET.get("macro") or 0).first() \
-        if (request.GET.get("macro") or "").isdigit() else None
+    macro = (
+        ticket_selectors.macros_in_use().filter(pk=request.GET.get("macro") or 0).first()
+        if (request.GET.get("macro") or "").isdigit()
+        else None
+    )
     if macro is None:
         return AgentReplyForm()
     return AgentReplyForm(initial={"body": macro.render(ticket), "status": macro.status_after})
 
 
 def _render(request, ticket, form=None, status=200):
-    article = article_by_key_for_language(key=ticket.article_key, language=request.LANGUAGE_CODE) \
-        if ticket.article_key else None
-    others = ticket_selectors.tickets_for_customer(user=ticket.requester).exclude(pk=ticket.pk)[:10] \
-        if ticket.requester_id else []
+    article = (
+        article_by_key_for_language(key=ticket.article_key, language=request.LANGUAGE_CODE)
+        if ticket.article_key
+        else None
+    )
+    others = (
+        ticket_selectors.tickets_for_customer(user=ticket.requester).exclude(pk=ticket.pk)[:10]
+        if ticket.requester_id
+        else []
+    )
     glance = None
-    if ticket.requester_id:  # the customer's account at a glance; a look at account data is audited, as in 360
-        audit_event_record(action="console.customer_viewed", actor=request.user, subject_user=ticket.requester,
-                           request=request, data={"ticket": ticket.number})
-        glance = {"balances": wallet_selectors.balances_for(user=ticket.requester),
-                  "transactions": selectors_staff.recent_transactions(user=ticket.requester, limit=5)}
-    return render(request, "console/ticket_detail.html", {
-        "ticket": ticket, "thread": ticket_selectors.all_messages(ticket), "article": article, "others": others, "glance": glance,
-        "form": form or _reply_form(request, ticket), "macros": ticket_selectors.macros_in_use(), "status_form": StatusForm(initial={"status": ticket.status}),
-        "priority_form": PriorityForm(initial={"priority": ticket.priority}),
-        "staff_view": True, "rating": ticket_selectors.rating_for(ticket)}, status=status)
+    if (
+        ticket.requester_id
+    ):  # the customer's account at a glance; a look at account data is audited, as in 360
+        audit_event_record(
+            action="console.customer_viewed",
+            actor=request.user,
+            subject_user=ticket.requester,
+            request=request,
+            data={"ticket": ticket.number},
+        )
+        glance = {
+            "balances": wallet_selectors.balances_for(user=ticket.requester),
+            "transactions": selectors_staff.recent_transactions(user=ticket.requester, limit=5),
+        }
+    return render(
+        request,
+        "console/ticket_detail.html",
+        {
+            "ticket": ticket,
+            "thread": ticket_selectors.all_messages(ticket),
+            "article": article,
+            "others": others,
+            "glance": glance,
+            "form": form or _reply_form(request, ticket),
+            "macros": ticket_selectors.macros_in_use(),
+            "status_form": StatusForm(initial={"status": ticket.status}),
+            "priority_form": PriorityForm(initial={"priority": ticket.priority}),
+            "staff_view": True,
+            "rating": ticket_selectors.rating_for(ticket),
+        },
+        status=status,
+    )
 
 
 @role_required(*STAFF)
@@ -80,9 +121,17 @@ def ticket_reply(request, number):
     if not form.is_valid():
         return _render(request, ticket, form, status=400)
     data = form.cleaned_data
-    ticket_actions.ticket_agent_reply(ticket=ticket, agent=request.user, body=data["body"], internal=data["internal"],
-                                      status=data["status"] or None, request=request)
-    messages.success(request, _("Note saved.") if data["internal"] else _("Reply sent to the customer by email."))
+    ticket_actions.ticket_agent_reply(
+        ticket=ticket,
+        agent=request.user,
+        body=data["body"],
+        internal=data["internal"],
+        status=data["status"] or None,
+        request=request,
+    )
+    messages.success(
+        request, _("Note saved.") if data["internal"] else _("Reply sent to the customer by email.")
+    )
     return redirect("console:ticket", number=ticket.number)
 
 
@@ -101,8 +150,15 @@ def _one_field_change(request, number, form_class, field, action, done, invalid)
 @require_POST
 @role_required(*STAFF)
 def ticket_status(request, number):
-    return _one_field_change(request, number, StatusForm, "status", ticket_actions.ticket_status_set,
-                             _("Status changed."), _("Choose a valid status."))
+    return _one_field_change(
+        request,
+        number,
+        StatusForm,
+        "status",
+        ticket_actions.ticket_status_set,
+        _("Status changed."),
+        _("Choose a valid status."),
+    )
 
 
 @require_POST
@@ -121,8 +177,15 @@ def ticket_assign(request, number):
 @require_POST
 @role_required(*STAFF)
 def ticket_priority(request, number):
-    return _one_field_change(request, number, PriorityForm, "priority", ticket_actions.ticket_priority_set,
-                             _("Priority changed."), _("Choose a valid priority."))
+    return _one_field_change(
+        request,
+        number,
+        PriorityForm,
+        "priority",
+        ticket_actions.ticket_priority_set,
+        _("Priority changed."),
+        _("Choose a valid priority."),
+    )
 
 
 @role_required(Role.SUPERVISOR, Role.ADMIN)
@@ -138,8 +201,12 @@ def macro_edit(request, macro_id=None):
         ticket_actions.macro_save(form=form, actor=request.user, request=request)
         messages.success(request, _("Saved reply stored."))
         return redirect("console:macros")
-    return render(request, "console/macro_edit.html", {"form": form, "macro": macro},
-                  status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "console/macro_edit.html",
+        {"form": form, "macro": macro},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @role_required(*STAFF)
@@ -147,7 +214,12 @@ def ticket_phone(request):
     form = PhoneTicketForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
     if request.method == "POST" and form.is_valid():
         ticket = ticket_actions.ticket_from_phone(agent=request.user, request=request, **form.cleaned_data)
-        messages.success(request, _("Phone call logged as %(number)s; the customer got a confirmation email.")
-                         % {"number": ticket.number})
+        messages.success(
+            request,
+            _("Phone call logged as %(number)s; the customer got a confirmation email.")
+            % {"number": ticket.number},
+        )
         return redirect("console:ticket", number=ticket.number)
-    return render(request, "console/ticket_phone.html", {"form": form}, status=400 if request.method == "POST" else 200)
+    return render(
+        request, "console/ticket_phone.html", {"form": form}, status=400 if request.method == "POST" else 200
+    )

@@ -22,8 +22,11 @@ STAFF = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 @role_required(*STAFF)
 def customers(request):
     query = request.GET.get("q", "")
-    return render(request, "console/customers.html", {"query": query,
-                                                      "customers": selectors_staff.customers_search(query=query)})
+    return render(
+        request,
+        "console/customers.html",
+        {"query": query, "customers": selectors_staff.customers_search(query=query)},
+    )
 
 
 @role_required(*STAFF)
@@ -31,15 +34,22 @@ def customer_360(request, customer_id):
     customer = selectors_staff.customer_for_staff(customer_id=customer_id)
     if customer is None:
         raise Http404
-    audit_event_record(action="console.customer_viewed", actor=request.user, subject_user=customer, request=request)
+    audit_event_record(
+        action="console.customer_viewed", actor=request.user, subject_user=customer, request=request
+    )
     level = rules()["levels"][str(customer.verification_level)]
-    return render(request, "console/customer_360.html", {
-        "customer": customer, "level": level,
-        "balances": wallet_selectors.balances_for(user=customer),
-        "transactions": selectors_staff.recent_transactions(user=customer),
-        "transfers": selectors_staff.international_for_user(user=customer),
-        "events": security_events_list(user=customer, limit=15),
-    })
+    return render(
+        request,
+        "console/customer_360.html",
+        {
+            "customer": customer,
+            "level": level,
+            "balances": wallet_selectors.balances_for(user=customer),
+            "transactions": selectors_staff.recent_transactions(user=customer),
+            "transfers": selectors_staff.international_for_user(user=customer),
+            "events": security_events_list(user=customer, limit=15),
+        },
+    )
 
 
 @role_required(Role.SUPERVISOR, Role.ADMIN)
@@ -52,9 +62,15 @@ def review_detail(request, transfer_id):
     transfer = selectors_staff.review_item(transfer_id=transfer_id)
     if transfer is None:
         raise Http404
-    return render(request, "console/review_detail.html", {
-        "transfer": transfer, "quote": transfer.quote,
-        "reasons": [str(REASON_TEXT.get(code, code)) for code in transfer.reason_codes]})
+    return render(
+        request,
+        "console/review_detail.html",
+        {
+            "transfer": transfer,
+            "quote": transfer.quote,
+            "reasons": [str(REASON_TEXT.get(code, code)) for code in transfer.reason_codes],
+        },
+    )
 
 
 @role_required(Role.SUPERVISOR, Role.ADMIN)
@@ -67,8 +83,12 @@ def review_decide(request, transfer_id):
         messages.error(request, _("Choose approve or reject."))
         return redirect("console:review_detail", transfer_id=transfer_id)
     try:
-        international_review_decide(reviewer=request.user, transfer_id=transfer_id, approve=decision == "approve",
-                                    note=request.POST.get("note", ""))
+        international_review_decide(
+            reviewer=request.user,
+            transfer_id=transfer_id,
+            approve=decision == "approve",
+            note=request.POST.get("note", ""),
+        )
     except WalletError as error:
         messages.error(request, error.message)
         return redirect("console:review_detail", transfer_id=transfer_id)

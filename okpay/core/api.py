@@ -101,13 +101,27 @@ def _not_found(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-             409: "conflict", 429: "rate_limited"}
-    messages = {403: _("You do not have permission to do this."), 404: _("Not found."),
-                405: _("This method is not allowed here."), 409: _("This request conflicts with another one."),
-                429: _("Too many requests. Try again later.")}
-    return _error(request, exc.status_code, codes.get(exc.status_code, "error"),
-                  messages.get(exc.status_code, _("The request could not be processed.")))
+    codes = {
+        400: "bad_request",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        409: "conflict",
+        429: "rate_limited",
+    }
+    messages = {
+        403: _("You do not have permission to do this."),
+        404: _("Not found."),
+        405: _("This method is not allowed here."),
+        409: _("This request conflicts with another one."),
+        429: _("Too many requests. Try again later."),
+    }
+    return _error(
+        request,
+        exc.status_code,
+        codes.get(exc.status_code, "error"),
+        messages.get(exc.status_code, _("The request could not be processed.")),
+    )
 
 
 @api.exception_handler(Exception)

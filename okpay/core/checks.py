@@ -18,8 +18,13 @@ def demo_users_absent(app_configs, **kwargs):
     except DatabaseError:
         return []  # no database yet: nothing to refuse
     if present:
-        return [Error(f"Demo accounts exist outside demo mode: {', '.join(sorted(present))}.",
-                      hint="Delete them (okpay shell) before serving in production.", id="okpay.E001")]
+        return [
+            Error(
+                f"Demo accounts exist outside demo mode: {', '.join(sorted(present))}.",
+                hint="Delete them (okpay shell) before serving in production.",
+                id="okpay.E001",
+            )
+        ]
     return []
 
 

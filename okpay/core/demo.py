@@ -32,8 +32,9 @@ def demo_users_ensure() -> str:
 
     created = 0
     for email, role, name, language in DEMO_USERS:
-        _user, was_created = demo_user_ensure(email=email, password=DEMO_PASSWORD, role=role, full_name=name,
-                                              language=language)
+        _user, was_created = demo_user_ensure(
+            email=email, password=DEMO_PASSWORD, role=role, full_name=name, language=language
+        )
         created += was_created
     return f"demo users: {created} created, {len(DEMO_USERS) - created} already there"
 
@@ -44,7 +45,9 @@ demo_step_register(0, "users", demo_users_ensure)
 def demo_load() -> list[str]:
     if not settings.DEMO_MODE:
         raise RuntimeError("demo data is only loaded in demo mode (OKPAY_DEMO_MODE=1)")
-    return [summary for _order, _name, step in sorted(_steps, key=lambda s: (s[0], s[1])) if (summary := step())]
+    return [
+        summary for _order, _name, step in sorted(_steps, key=lambda s: (s[0], s[1])) if (summary := step())
+    ]
 
 
 def demo_accounts_text() -> str:

@@ -27,12 +27,16 @@ def request_hash(payload: dict) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def idempotent(*, user, key: str, scope: str, payload: dict, action: Callable[[], tuple[int, dict]]) -> tuple[int, dict]:
+def idempotent(
+    *, user, key: str, scope: str, payload: dict, action: Callable[[], tuple[int, dict]]
+) -> tuple[int, dict]:
     """Run `action` (which returns (status, body)) once per (user, key). The record and the action's
     writes commit together. Raises IdempotencyError for a reused key with a different request or a
     request still in flight; re-raises the action's exceptions (the reservation is dropped)."""
     if not key or len(key) > MAX_KEY_LENGTH:
-        raise IdempotencyError("idempotency_key_invalid", _("The idempotency key must be 1 to 255 characters."))
+        raise IdempotencyError(
+            "idempotency_key_invalid", _("The idempotency key must be 1 to 255 characters.")
+        )
     digest = request_hash({"scope": scope, **payload})
     try:
         with transaction.atomic():
@@ -40,21 +44,24 @@ def idempotent(*, user, key: str, scope: str, payload: dict, action: Callable[[]
     except IntegrityError:
         record = IdempotencyRecord.objects.get(user=user, key=key)
         if record.request_hash != digest:
-            raise IdempotencyError("idempotency_key_reused",
-                                   _("This idempotency key was already used for a different request.")) from None
+            raise IdempotencyError(
+                "idempotency_key_reused", _("This idempotency key was already used for a different request.")
+            ) from None
         if record.state == IdempotencyRecord.DONE:
             return record.response_status, record.response_body
         if timezone.now() - record.created_at < STALE_IN_FLIGHT:
-            raise IdempotencyError("request_in_flight",
-                                   _("The same request is still being processed. Try again in a moment.")) from None
+            raise IdempotencyError(
+                "request_in_flight", _("The same request is still being processed. Try again in a moment.")
+            ) from None
         IdempotencyRecord.objects.filter(pk=record.pk).update(created_at=timezone.now())
     try:
         with transaction.atomic():
             status, body = action()
             # stored and returned in the same JSON form, so the first answer equals every replay
             body = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
-            IdempotencyRecord.objects.filter(pk=record.pk).update(state=IdempotencyRecord.DONE, response_status=status,
-                                                                  response_body=body)
+            IdempotencyRecord.objects.filter(pk=record.pk).update(
+                state=IdempotencyRecord.DONE, response_status=status, response_body=body
+            )
     except Exception as error:
         IdempotencyRecord.objects.filter(pk=record.pk, state=IdempotencyRecord.IN_FLIGHT).delete()
         raise error

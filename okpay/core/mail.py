@@ -31,8 +31,9 @@ class OutboxEmailBackend(BaseEmailBackend):
         return sent
 
 
-def email_send(*, to: str, template: str, context: dict, language: str, time_zone: str | None = None,
-               reply_to: str = "") -> None:
+def email_send(
+    *, to: str, template: str, context: dict, language: str, time_zone: str | None = None, reply_to: str = ""
+) -> None:
     """Render `<template>_subject.txt`, `.txt` and `.html` in the recipient's language and time zone,
     and send after commit. `reply_to`: where the recipient's reply goes (e.g. the ticket mailbox)."""
     zone = zoneinfo.ZoneInfo(time_zone) if time_zone else None
@@ -44,5 +45,6 @@ def email_send(*, to: str, template: str, context: dict, language: str, time_zon
 
     from .tasks import send_email  # tasks import this module
 
-    transaction.on_commit(lambda: send_email.enqueue(to=to, subject=subject, text=text, html=html,
-                                                                  reply_to=reply_to))
+    transaction.on_commit(
+        lambda: send_email.enqueue(to=to, subject=subject, text=text, html=html, reply_to=reply_to)
+    )

@@ -8,11 +8,19 @@ class AuditEvent(models.Model):
 
     action = models.CharField(_("action"), max_length=64, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("actor"),
     )
     subject_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("subject user"),
     )
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
@@ -22,7 +30,9 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["subject_user", "action", "created_at"], name="audit_subject_action_time")]
+        indexes = [
+            models.Index(fields=["subject_user", "action", "created_at"], name="audit_subject_action_time")
+        ]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
 
@@ -78,7 +88,9 @@ class IdempotencyRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="core_idempotency_user_key_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="core_idempotency_user_key_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"

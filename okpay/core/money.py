@@ -6,8 +6,27 @@ from babel.core import Locale
 from babel.numbers import format_currency
 
 # ISO 4217 exponents that are not 2.
-ZERO_DECIMAL = frozenset({"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
-                          "VND", "VUV", "XAF", "XOF", "XPF"})
+ZERO_DECIMAL = frozenset(
+    {
+        "BIF",
+        "CLP",
+        "DJF",
+        "GNF",
+        "ISK",
+        "JPY",
+        "KMF",
+        "KRW",
+        "PYG",
+        "RWF",
+        "UGX",
+        "UYI",
+        "VND",
+        "VUV",
+        "XAF",
+        "XOF",
+        "XPF",
+    }
+)
 THREE_DECIMAL = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
 
 
@@ -36,5 +55,9 @@ def format_money(amount_minor: int, currency: str, language: str) -> str:
     fraction = "." + "0" * exponent if exponent else ""
     pattern = pattern.replace("#,##0.00", "#,##0" + fraction)
     return format_currency(
-        to_major(amount_minor, currency), currency.upper(), format=pattern, locale=locale, currency_digits=False
+        to_major(amount_minor, currency),
+        currency.upper(),
+        format=pattern,
+        locale=locale,
+        currency_digits=False,
     )

@@ -40,8 +40,9 @@ def ranged_file_response(request, field_file, content_type: str, *, attachment: 
             response["Content-Range"] = f"bytes */{size}"
             return response
         length = end - start + 1
-        response = StreamingHttpResponse(_chunks(field_file.open("rb"), start, length), status=206,
-                                         content_type=content_type)
+        response = StreamingHttpResponse(
+            _chunks(field_file.open("rb"), start, length), status=206, content_type=content_type
+        )
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Content-Length"] = str(length)
     else:

@@ -66,23 +66,29 @@ def upload_check(upload, *, allowed: set[str], max_bytes: int) -> str:
     if upload is None:
         raise ValidationError(_("Choose a file."), code="required")
     if upload.size > max_bytes:
-        raise ValidationError(_("The file is too large: the limit is %(limit)s.") % {"limit": _size_text(max_bytes)},
-                              code="too_large")
+        raise ValidationError(
+            _("The file is too large: the limit is %(limit)s.") % {"limit": _size_text(max_bytes)},
+            code="too_large",
+        )
     if upload.size == 0:
         raise ValidationError(_("The file is empty."), code="empty")
     extension = Path(upload.name or "").suffix.lower()
     declared = next((k for k in allowed if extension in KINDS[k].extensions), None)
     allowed_extensions = ", ".join(sorted(e for k in allowed for e in KINDS[k].extensions))
     if declared is None:
-        raise ValidationError(_("This type of file is not accepted. Allowed: %(types)s.") % {"types": allowed_extensions},
-                              code="bad_extension")
+        raise ValidationError(
+            _("This type of file is not accepted. Allowed: %(types)s.") % {"types": allowed_extensions},
+            code="bad_extension",
+        )
     upload.seek(0)
     head = upload.read(64)
     upload.seek(0)
     actual = sniff(head)
     if actual != declared:
-        raise ValidationError(_("The file's content does not match its name (%(extension)s).") % {"extension": extension},
-                              code="content_mismatch")
+        raise ValidationError(
+            _("The file's content does not match its name (%(extension)s).") % {"extension": extension},
+            code="content_mismatch",
+        )
     return actual
 
 

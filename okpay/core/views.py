@@ -48,5 +48,3 @@ def outbox(request):
 def outbox_detail(request, pk):
     _demo_only()
     return render(request, "core/outbox_detail.html", {"email": get_object_or_404(OutboxEmail, pk=pk)})
-
-

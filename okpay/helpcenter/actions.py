@@ -46,25 +46,44 @@ def search_index_invalidate() -> None:
 
 def _snapshot(article: Article) -> dict:
     return {
-        "status": article.status, "category": article.category.slug, "kind": article.kind, "tags": article.tags,
-        "translations": {t.language: {"slug": t.slug, "title": t.title, "summary": t.summary, "body": t.body}
-                         for t in article.translations.all()},
+        "status": article.status,
+        "category": article.category.slug,
+        "kind": article.kind,
+        "tags": article.tags,
+        "translations": {
+            t.language: {"slug": t.slug, "title": t.title, "summary": t.summary, "body": t.body}
+            for t in article.translations.all()
+        },
     }
 
 
 def _revision(*, article: Article, actor, action: str, language: str = "") -> None:
-    ArticleRevision.objects.create(article=article, actor=actor, action=action, language=language,
-                                   snapshot=_snapshot(article))
+    ArticleRevision.objects.create(
+        article=article, actor=actor, action=action, language=language, snapshot=_snapshot(article)
+    )
     if actor is not None:
-        audit_event_record(action=f"helpcenter.article_{action}", actor=actor, subject_user=None,
-                           data={"article": article.key, "language": language})
+        audit_event_record(
+            action=f"helpcenter.article_{action}",
+            actor=actor,
+            subject_user=None,
+            data={"article": article.key, "language": language},
+        )
 
 
-def translation_save(*, article: Article, language: str, title: str, summary: str, body: str,
-                     slug: str = "", transcript: str | None = None) -> ArticleTranslation:
+def translation_save(
+    *,
+    article: Article,
+    language: str,
+    title: str,
+    summary: str,
+    body: str,
+    slug: str = "",
+    transcript: str | None = None,
+) -> ArticleTranslation:
     slug = slug or slugify(article.key) or article.key
     translation, _created = ArticleTranslation.objects.get_or_create(
-        article=article, language=language, defaults={"slug": slug, "title": title})
+        article=article, language=language, defaults={"slug": slug, "title": title}
+    )
     translation.slug, translation.title, translation.summary, translation.body = slug, title, summary, body
     translation.body_html = markdown_render(body)
     if transcript is not None:
@@ -75,8 +94,18 @@ def translation_save(*, article: Article, language: str, title: str, summary: st
 
 
 @transaction.atomic
-def article_save(*, actor, article: Article | None, key: str, category: Category, kind: str, tags: list[str],
-                 popular_rank: int | None, related_keys: list[str], translations: dict[str, dict]) -> Article:
+def article_save(
+    *,
+    actor,
+    article: Article | None,
+    key: str,
+    category: Category,
+    kind: str,
+    tags: list[str],
+    popular_rank: int | None,
+    related_keys: list[str],
+    translations: dict[str, dict],
+) -> Article:
     """Create or update an article and its translations (a dict per language with title, summary,
     body, slug; an empty title removes that language)."""
     created = article is None
@@ -88,8 +117,14 @@ def article_save(*, actor, article: Article | None, key: str, category: Category
     for language in LANGUAGES:
         data = translations.get(language) or {}
         if data.get("title"):
-            translation_save(article=article, language=language, title=data["title"], summary=data.get("summary", ""),
-                             body=data.get("body", ""), slug=data.get("slug", ""))
+            translation_save(
+                article=article,
+                language=language,
+                title=data["title"],
+                summary=data.get("summary", ""),
+                body=data.get("body", ""),
+                slug=data.get("slug", ""),
+            )
         elif not created:
             ArticleTranslation.objects.filter(article=article, language=language).delete()
     article.related.set(Article.objects.filter(key__in=related_keys).exclude(pk=article.pk))
@@ -105,15 +140,20 @@ def article_status_set(*, actor, article: Article, status: str) -> Article:
     if status == article.status:
         return article
     if status not in STATUS_PIPELINE.get(article.status, set()):
-        raise ValidationError(_("An article cannot move from %(old)s to %(new)s.") % {"old": article.status, "new": status})
+        raise ValidationError(
+            _("An article cannot move from %(old)s to %(new)s.") % {"old": article.status, "new": status}
+        )
     if status == ArticleStatus.PUBLISHED and not article.translations.exists():
         raise ValidationError(_("Add a title and text in at least one language before publishing."))
     article.status = status
     if status == ArticleStatus.PUBLISHED:
         article.published_at = timezone.now()
     article.save(update_fields=["status", "published_at"])
-    _revision(article=article, actor=actor, action={"published": "published", "draft": "unpublished",
-                                                   "archived": "archived"}[status])
+    _revision(
+        article=article,
+        actor=actor,
+        action={"published": "published", "draft": "unpublished", "archived": "archived"}[status],
+    )
     search_index_invalidate()
     return article
 
@@ -123,7 +163,9 @@ def article_view_record(*, article: Article) -> None:
 
 
 @transaction.atomic
-def feedback_submit(*, article: Article, user, browser_key: str, is_helpful: bool, language: str) -> tuple[ArticleFeedback, bool]:
+def feedback_submit(
+    *, article: Article, user, browser_key: str, is_helpful: bool, language: str
+) -> tuple[ArticleFeedback, bool]:
     """One vote per signed-in user, or per browser for visitors. Returns (vote, created); a repeated
     vote changes nothing."""
     identity = {"user": user} if user is not None else {"user": None, "browser_key": browser_key}
@@ -132,8 +174,13 @@ def feedback_submit(*, article: Article, user, browser_key: str, is_helpful: boo
         return existing, False
     try:
         with transaction.atomic():
-            vote = ArticleFeedback.objects.create(article=article, is_helpful=is_helpful, language=language,
-                                                  browser_key="" if user is not None else browser_key, user=user)
+            vote = ArticleFeedback.objects.create(
+                article=article,
+                is_helpful=is_helpful,
+                language=language,
+                browser_key="" if user is not None else browser_key,
+                user=user,
+            )
     except IntegrityError:
         return ArticleFeedback.objects.get(article=article, **identity), False
     counter = "helpful_yes" if is_helpful else "helpful_no"
@@ -154,9 +201,13 @@ def search_log(*, query: str, language: str, hits: list) -> SearchQueryLog | Non
     if not query:
         return None
     top = hits[0] if hits else None
-    return SearchQueryLog.objects.create(query=query, language=language, result_count=len(hits),
-                                         top_score=top.score if top else 0.0,
-                                         is_failed=top is None or not top.is_good)
+    return SearchQueryLog.objects.create(
+        query=query,
+        language=language,
+        result_count=len(hits),
+        top_score=top.score if top else 0.0,
+        is_failed=top is None or not top.is_good,
+    )
 
 
 @transaction.atomic
@@ -178,7 +229,9 @@ def video_upload(*, actor, article: Article, language: str, upload, part: str) -
         content = upload
     asset, _created = VideoAsset.objects.get_or_create(article=article, language=language)
     old = getattr(asset, part)
-    getattr(asset, part).save(f"{part}{Path(getattr(content, 'name', '') or '.bin').suffix or '.bin'}", content, save=False)
+    getattr(asset, part).save(
+        f"{part}{Path(getattr(content, 'name', '') or '.bin').suffix or '.bin'}", content, save=False
+    )
     asset.save()
     if old and old.name != getattr(asset, part).name:
         old.storage.delete(old.name)
@@ -203,8 +256,9 @@ def caption_upload(*, actor, article: Article, language: str, upload) -> VideoCa
     upload_check(upload, allowed={"vtt"}, max_bytes=MAX_CAPTION_BYTES)
     raw = upload.read().decode("utf-8", errors="strict") if hasattr(upload, "read") else ""
     upload.seek(0)
-    caption, _created = VideoCaption.objects.get_or_create(article=article, language=language,
-                                                           defaults={"file": ContentFile(raw.encode(), name="captions.vtt")})
+    caption, _created = VideoCaption.objects.get_or_create(
+        article=article, language=language, defaults={"file": ContentFile(raw.encode(), name="captions.vtt")}
+    )
     if not _created:
         caption.file.storage.delete(caption.file.name)
         caption.file.save("captions.vtt", ContentFile(raw.encode()), save=True)
@@ -231,11 +285,17 @@ def _channels_load() -> int:
     created = 0
     for row in data:
         _channel, was_created = ContactChannel.objects.get_or_create(
-            kind=row["kind"], value=row.get("value", ""),
-            defaults={"order": row["order"], "label": row["label"], "hours": row["hours"],
-                      "response_time": row["response_time"],
-                      "opens_at": dtime.fromisoformat(row["opens_at"]) if row.get("opens_at") else None,
-                      "closes_at": dtime.fromisoformat(row["closes_at"]) if row.get("closes_at") else None})
+            kind=row["kind"],
+            value=row.get("value", ""),
+            defaults={
+                "order": row["order"],
+                "label": row["label"],
+                "hours": row["hours"],
+                "response_time": row["response_time"],
+                "opens_at": dtime.fromisoformat(row["opens_at"]) if row.get("opens_at") else None,
+                "closes_at": dtime.fromisoformat(row["closes_at"]) if row.get("closes_at") else None,
+            },
+        )
         created += was_created
     return created
 
@@ -247,7 +307,9 @@ def content_load(*, content_dir: Path = CONTENT_DIR) -> dict:
     counts = {"categories": 0, "articles": 0, "videos": 0, "channels": 0}
     for row in json.loads((content_dir / "categories.json").read_text(encoding="utf-8")):
         _category, created = Category.objects.get_or_create(
-            slug=row["slug"], defaults={"order": row["order"], "name": row["name"], "description": row.get("description", {})})
+            slug=row["slug"],
+            defaults={"order": row["order"], "name": row["name"], "description": row.get("description", {})},
+        )
         counts["categories"] += created
     metas = {}
     for folder in sorted((content_dir / "articles").iterdir()):
@@ -256,16 +318,26 @@ def content_load(*, content_dir: Path = CONTENT_DIR) -> dict:
         if Article.objects.filter(key=meta["slug"]).exists():
             continue
         article = Article.objects.create(
-            key=meta["slug"], category=Category.objects.get(slug=meta["category"]), kind=meta["kind"],
-            tags=meta.get("tags", []), popular_rank=meta.get("popular"), status=ArticleStatus.PUBLISHED,
-            published_at=timezone.now())
+            key=meta["slug"],
+            category=Category.objects.get(slug=meta["category"]),
+            kind=meta["kind"],
+            tags=meta.get("tags", []),
+            popular_rank=meta.get("popular"),
+            status=ArticleStatus.PUBLISHED,
+            published_at=timezone.now(),
+        )
         for language in LANGUAGES:
             path = folder / f"{language}.md"
             if path.exists():
-                translation_save(article=article, language=language, slug=meta["slug"], **_read_markdown(path))
+                translation_save(
+                    article=article, language=language, slug=meta["slug"], **_read_markdown(path)
+                )
         counts["articles"] += 1
-        counts["videos"] += _videos_load(article=article, folder=content_dir / "videos" / meta["slug"],
-                                         duration=int(meta.get("duration_s") or 0))
+        counts["videos"] += _videos_load(
+            article=article,
+            folder=content_dir / "videos" / meta["slug"],
+            duration=int(meta.get("duration_s") or 0),
+        )
         _revision(article=article, actor=None, action="loaded")
     for key, meta in metas.items():
         article = Article.objects.get(key=key)
@@ -283,7 +355,10 @@ def _videos_load(*, article: Article, folder: Path, duration: int) -> int:
         return 0
     loaded = 0
     for language in LANGUAGES:
-        files = {part: folder / f"{language}.{ext}" for part, ext in (("mp4", "mp4"), ("webm", "webm"), ("poster", "jpg"))}
+        files = {
+            part: folder / f"{language}.{ext}"
+            for part, ext in (("mp4", "mp4"), ("webm", "webm"), ("poster", "jpg"))
+        }
         if not any(p.exists() for p in files.values()):
             continue
         asset = VideoAsset.objects.create(article=article, language=language, duration_seconds=duration)
@@ -295,9 +370,10 @@ def _videos_load(*, article: Article, folder: Path, duration: int) -> int:
         vtt = folder / f"{language}.vtt"
         if vtt.exists():
             raw = vtt.read_text(encoding="utf-8")
-            VideoCaption.objects.create(article=article, language=language,
-                                        file=ContentFile(raw.encode(), name=f"{language}.vtt"))
-            ArticleTranslation.objects.filter(article=article, language=language).update(transcript=vtt_text(raw))
+            VideoCaption.objects.create(
+                article=article, language=language, file=ContentFile(raw.encode(), name=f"{language}.vtt")
+            )
+            ArticleTranslation.objects.filter(article=article, language=language).update(
+                transcript=vtt_text(raw)
+            )
     return loaded
-
-

@@ -59,15 +59,29 @@ class SearchOut(Schema):
 
 
 def _summary(view) -> dict:
-    return {"key": view.article.key, "title": view.translation.title, "summary": view.translation.summary,
-            "url": view.url, "kind": view.article.kind, "category": view.article.category.slug, "language": view.language}
+    return {
+        "key": view.article.key,
+        "title": view.translation.title,
+        "summary": view.translation.summary,
+        "url": view.url,
+        "kind": view.article.kind,
+        "category": view.article.category.slug,
+        "language": view.language,
+    }
 
 
 @router.get("/help/categories", response=list[CategoryOut], auth=None, summary="Help-center categories")
 def categories(request, lang: str | None = None):
     language = _language(request, lang)
-    return [{"slug": c.slug, "name": c.name_in(language), "description": c.description_in(language),
-             "articles": c.published} for c in selectors.categories_with_counts()]
+    return [
+        {
+            "slug": c.slug,
+            "name": c.name_in(language),
+            "description": c.description_in(language),
+            "articles": c.published,
+        }
+        for c in selectors.categories_with_counts()
+    ]
 
 
 @router.get("/help/articles", response=list[ArticleSummaryOut], auth=None, summary="Published articles")
@@ -78,7 +92,9 @@ def articles(request, lang: str | None = None, category: str | None = None, kind
         queryset = queryset.filter(category__in=Category.objects.filter(slug=category))
     if kind:
         queryset = queryset.filter(kind=kind)
-    return [_summary(v) for v in selectors.article_views(queryset.order_by("category__order", "key"), language)]
+    return [
+        _summary(v) for v in selectors.article_views(queryset.order_by("category__order", "key"), language)
+    ]
 
 
 @router.get("/help/articles/{key}", response=ArticleOut, auth=None, summary="One published article")
@@ -86,15 +102,32 @@ def article(request, key: str, lang: str | None = None):
     view = selectors.article_by_key_for_language(key=key, language=_language(request, lang))
     if view is None:
         raise Http404
-    return {**_summary(view), "body_markdown": view.translation.body, "body_html": view.translation.body_html,
-            "tags": view.article.tags, "related": list(view.article.related.values_list("key", flat=True)),
-            "updated_at": view.translation.updated_at.isoformat()}
+    return {
+        **_summary(view),
+        "body_markdown": view.translation.body,
+        "body_html": view.translation.body_html,
+        "tags": view.article.tags,
+        "related": list(view.article.related.values_list("key", flat=True)),
+        "updated_at": view.translation.updated_at.isoformat(),
+    }
 
 
 @router.get("/help/search", response=SearchOut, auth=None, summary="Search the help center (best first)")
-def search(request, q: str = Query("", max_length=2000), lang: str | None = None, limit: int = Query(10, ge=1, le=50)):
+def search(
+    request, q: str = Query("", max_length=2000), lang: str | None = None, limit: int = Query(10, ge=1, le=50)
+):
     language = _language(request, lang)
     q = " ".join(q.split())[:200]
     hits = index_for(language).search(q, limit=limit) if q else []
-    return {"results": [{"title": h.document.title, "summary": h.document.summary, "url": h.document.url,
-                         "kind": h.document.kind, "score": round(h.score, 4)} for h in hits]}
+    return {
+        "results": [
+            {
+                "title": h.document.title,
+                "summary": h.document.summary,
+                "url": h.document.url,
+                "kind": h.document.kind,
+                "score": round(h.score, 4),
+            }
+            for h in hits
+        ]
+    }

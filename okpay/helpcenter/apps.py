@@ -11,13 +11,26 @@ class HelpcenterConfig(AppConfig):
         from okpay.console.registry import ConsolePage, console_page_register
         from okpay.core.demo import demo_step_register
 
-        console_page_register(ConsolePage(key="help", title=_("Help center articles"), url_name="console:help_list",
-                                          roles=frozenset({"supervisor", "admin"}), order=50,
-                                          permission="helpcenter.change_article"))
-        console_page_register(ConsolePage(key="help_report", title=_("Help center report"),
-                                          url_name="console:help_report",
-                                          roles=frozenset({"supervisor", "admin"}), order=51,
-                                          permission="helpcenter.change_article"))
+        console_page_register(
+            ConsolePage(
+                key="help",
+                title=_("Help center articles"),
+                url_name="console:help_list",
+                roles=frozenset({"supervisor", "admin"}),
+                order=50,
+                permission="helpcenter.change_article",
+            )
+        )
+        console_page_register(
+            ConsolePage(
+                key="help_report",
+                title=_("Help center report"),
+                url_name="console:help_report",
+                roles=frozenset({"supervisor", "admin"}),
+                order=51,
+                permission="helpcenter.change_article",
+            )
+        )
 
         def load_content():
             from .actions import content_load
@@ -33,8 +46,11 @@ class HelpcenterConfig(AppConfig):
             from okpay.accounts.models import User
 
             group, _created = Group.objects.get_or_create(name="Help center editors")
-            group.permissions.add(*Permission.objects.filter(content_type__app_label="helpcenter",
-                                                             codename__in=["add_article", "change_article"]))
+            group.permissions.add(
+                *Permission.objects.filter(
+                    content_type__app_label="helpcenter", codename__in=["add_article", "change_article"]
+                )
+            )
             agent = User.objects.filter(email="agent@example.com").first()
             if agent is not None:
                 agent.groups.add(group)

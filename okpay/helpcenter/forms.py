@@ -16,9 +16,15 @@ class SearchForm(Form):
 
 
 class FeedbackReasonForm(Form):
-    reason = forms.ChoiceField(label=_("What was wrong?"), choices=FeedbackReason.choices, widget=forms.RadioSelect)
-    comment = forms.CharField(label=_("Anything else? (optional)"), max_length=1000, required=False,
-                              widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.ChoiceField(
+        label=_("What was wrong?"), choices=FeedbackReason.choices, widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label=_("Anything else? (optional)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 LANGUAGE_NAMES = {"zh-hans": _("Chinese"), "en": _("English")}
@@ -29,24 +35,37 @@ class ArticleForm(Form):
     category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all())
     kind = forms.ChoiceField(label=_("Kind"), choices=ArticleKind.choices)
     tags = forms.CharField(label=_("Tags (comma-separated, both languages)"), max_length=500, required=False)
-    popular_rank = forms.IntegerField(label=_("Most-asked rank (empty = not listed)"), min_value=1, max_value=100,
-                                      required=False)
-    related = forms.CharField(label=_("Related article keys (comma-separated)"), max_length=500, required=False)
+    popular_rank = forms.IntegerField(
+        label=_("Most-asked rank (empty = not listed)"), min_value=1, max_value=100, required=False
+    )
+    related = forms.CharField(
+        label=_("Related article keys (comma-separated)"), max_length=500, required=False
+    )
 
     def __init__(self, *args, article: Article | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.article = article
         for language in LANGUAGES:
             name = LANGUAGE_NAMES[language]
-            self.fields[f"title_{language}"] = forms.CharField(label=_("Title (%(language)s)") % {"language": name},
-                                                               max_length=200, required=False)
-            self.fields[f"slug_{language}"] = forms.SlugField(label=_("URL slug (%(language)s)") % {"language": name},
-                                                              max_length=120, required=False, allow_unicode=True)
+            self.fields[f"title_{language}"] = forms.CharField(
+                label=_("Title (%(language)s)") % {"language": name}, max_length=200, required=False
+            )
+            self.fields[f"slug_{language}"] = forms.SlugField(
+                label=_("URL slug (%(language)s)") % {"language": name},
+                max_length=120,
+                required=False,
+                allow_unicode=True,
+            )
             self.fields[f"summary_{language}"] = forms.CharField(
-                label=_("Summary (%(language)s)") % {"language": name}, max_length=400, required=False)
+                label=_("Summary (%(language)s)") % {"language": name}, max_length=400, required=False
+            )
             self.fields[f"body_{language}"] = forms.CharField(
-                label=_("Text in Markdown (%(language)s)") % {"language": name}, required=False,
-                widget=forms.Textarea(attrs={"rows": 14, "class": "markdown-input", "data-language": language}))
+                label=_("Text in Markdown (%(language)s)") % {"language": name},
+                required=False,
+                widget=forms.Textarea(
+                    attrs={"rows": 14, "class": "markdown-input", "data-language": language}
+                ),
+            )
 
     def clean_key(self):
         key = self.cleaned_data["key"]
@@ -84,15 +103,28 @@ class ArticleForm(Form):
         return cleaned
 
     def translations(self) -> dict:
-        return {language: {"title": self.cleaned_data.get(f"title_{language}", ""),
-                           "slug": self.cleaned_data.get(f"slug_{language}") or self.cleaned_data["key"],
-                           "summary": self.cleaned_data.get(f"summary_{language}", ""),
-                           "body": self.cleaned_data.get(f"body_{language}", "")}
-                for language in LANGUAGES}
+        return {
+            language: {
+                "title": self.cleaned_data.get(f"title_{language}", ""),
+                "slug": self.cleaned_data.get(f"slug_{language}") or self.cleaned_data["key"],
+                "summary": self.cleaned_data.get(f"summary_{language}", ""),
+                "body": self.cleaned_data.get(f"body_{language}", ""),
+            }
+            for language in LANGUAGES
+        }
 
 
 class VideoUploadForm(Form):
-    language = forms.ChoiceField(label=_("Language"), choices=[(lang, LANGUAGE_NAMES[lang]) for lang in LANGUAGES])
-    part = forms.ChoiceField(label=_("File"), choices=[("mp4", _("Video (MP4)")), ("webm", _("Video (WebM)")),
-                                                       ("poster", _("Poster image")), ("captions", _("Captions (WebVTT)"))])
+    language = forms.ChoiceField(
+        label=_("Language"), choices=[(lang, LANGUAGE_NAMES[lang]) for lang in LANGUAGES]
+    )
+    part = forms.ChoiceField(
+        label=_("File"),
+        choices=[
+            ("mp4", _("Video (MP4)")),
+            ("webm", _("Video (WebM)")),
+            ("poster", _("Poster image")),
+            ("captions", _("Captions (WebVTT)")),
+        ],
+    )
     file = forms.FileField(label=_("Choose a file"))

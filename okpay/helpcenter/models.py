@@ -36,12 +36,20 @@ class Category(models.Model):
 
 
 class Article(models.Model):
-    key = models.SlugField(_("key"), max_length=100, unique=True, help_text=_("Stable identifier, also the default slug."))
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="articles", verbose_name=_("category"))
+    key = models.SlugField(
+        _("key"), max_length=100, unique=True, help_text=_("Stable identifier, also the default slug.")
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="articles", verbose_name=_("category")
+    )
     kind = models.CharField(_("kind"), max_length=8, choices=ArticleKind.choices, default=ArticleKind.FAQ)
-    status = models.CharField(_("status"), max_length=10, choices=ArticleStatus.choices, default=ArticleStatus.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ArticleStatus.choices, default=ArticleStatus.DRAFT
+    )
     tags = models.JSONField(_("tags"), default=list, blank=True)
-    related = models.ManyToManyField("self", symmetrical=False, blank=True, verbose_name=_("related articles"))
+    related = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, verbose_name=_("related articles")
+    )
     popular_rank = models.PositiveIntegerField(_("most-asked rank"), null=True, blank=True)
     view_count = models.PositiveIntegerField(_("views"), default=0)
     helpful_yes = models.PositiveIntegerField(default=0)
@@ -53,7 +61,11 @@ class Article(models.Model):
     class Meta:
         ordering = ["category__order", "popular_rank", "key"]
         indexes = [models.Index(fields=["status", "category"], name="helpcenter_article_status_cat")]
-        constraints = [models.CheckConstraint(condition=Q(status__in=ArticleStatus.values), name="helpcenter_article_status_valid")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ArticleStatus.values), name="helpcenter_article_status_valid"
+            )
+        ]
         verbose_name = _("article")
         verbose_name_plural = _("articles")
 
@@ -78,7 +90,9 @@ class ArticleTranslation(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["article", "language"], name="helpcenter_translation_one_per_language"),
+            models.UniqueConstraint(
+                fields=["article", "language"], name="helpcenter_translation_one_per_language"
+            ),
             models.UniqueConstraint(fields=["language", "slug"], name="helpcenter_translation_slug_unique"),
         ]
         verbose_name = _("article translation")
@@ -106,7 +120,9 @@ class VideoAsset(models.Model):
     duration_seconds = models.PositiveIntegerField(_("duration (seconds)"), default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["article", "language"], name="helpcenter_video_one_per_language")]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "language"], name="helpcenter_video_one_per_language")
+        ]
 
     def __str__(self) -> str:
         return f"{self.article_id}:{self.language}"
@@ -120,7 +136,11 @@ class VideoCaption(models.Model):
     file = models.FileField(_("WebVTT file"), upload_to=video_upload_to)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["article", "language"], name="helpcenter_caption_one_per_language")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "language"], name="helpcenter_caption_one_per_language"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.article_id}:{self.language}"
@@ -130,7 +150,9 @@ class ArticleRevision(models.Model):
     """Who changed what and when; a snapshot of the translation after the change."""
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     action = models.CharField(max_length=32)
     language = models.CharField(max_length=8, blank=True)
     snapshot = models.JSONField(default=dict, blank=True)
@@ -145,7 +167,9 @@ class ArticleRevision(models.Model):
 
 class ArticleFeedback(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="feedback")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     browser_key = models.CharField(max_length=64, blank=True)
     is_helpful = models.BooleanField()
     reason = models.CharField(max_length=20, choices=FeedbackReason.choices, blank=True)
@@ -155,10 +179,16 @@ class ArticleFeedback(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["article", "user"], condition=Q(user__isnull=False),
-                                    name="helpcenter_feedback_one_per_user"),
-            models.UniqueConstraint(fields=["article", "browser_key"], condition=Q(user__isnull=True),
-                                    name="helpcenter_feedback_one_per_browser"),
+            models.UniqueConstraint(
+                fields=["article", "user"],
+                condition=Q(user__isnull=False),
+                name="helpcenter_feedback_one_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["article", "browser_key"],
+                condition=Q(user__isnull=True),
+                name="helpcenter_feedback_one_per_browser",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -171,7 +201,9 @@ class SearchQueryLog(models.Model):
     result_count = models.PositiveIntegerField()
     top_score = models.FloatField(default=0)
     is_failed = models.BooleanField(default=False, db_index=True)
-    clicked_article = models.ForeignKey(Article, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    clicked_article = models.ForeignKey(
+        Article, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     def __str__(self) -> str:
@@ -195,7 +227,9 @@ class ContactChannel(models.Model):
     value = models.CharField(_("address or number"), max_length=200, blank=True)
     hours = models.JSONField(_("service hours"), default=dict, help_text='{"zh-hans": "…", "en": "…"}')
     response_time = models.JSONField(_("expected response"), default=dict)
-    opens_at = models.TimeField(_("opens (China time)"), null=True, blank=True, help_text=_("Empty for 24/7."))
+    opens_at = models.TimeField(
+        _("opens (China time)"), null=True, blank=True, help_text=_("Empty for 24/7.")
+    )
     closes_at = models.TimeField(_("closes (China time)"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 

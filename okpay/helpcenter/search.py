@@ -22,8 +22,231 @@ logger = logging.getLogger(__name__)
 TOKEN_RE = re.compile(rf"({CJK_RUN})|([a-z0-9]+(?:'[a-z]+)?)")
 BIGRAM = "\x01"  # namespace for character bigrams, apart from jieba words
 
-EN_STOP = frozenset(["a", "about", "after", "again", "all", "am", "an", "and", "any", "are", "as", "at", "be", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself", "get", "got", "can't", "cant", "dont", "don't", "im", "i'm", "want", "need", "please", "help", "hi", "hello", "okpay"])
-ZH_STOP = frozenset(["的", "了", "吗", "呢", "吧", "啊", "呀", "嘛", "么", "我", "你", "您", "他", "她", "它", "我们", "你们", "是", "在", "有", "和", "与", "及", "或", "就", "都", "也", "还", "要", "想", "会", "能", "可以", "怎么", "怎样", "如何", "什么", "哪里", "哪儿", "为什么", "为啥", "咋", "怎么办", "一下", "一个", "这个", "那个", "这", "那", "请问", "请", "帮", "帮忙", "如果", "但是", "可是", "因为", "所以", "然后", "现在", "已经", "没有", "不", "没", "多少", "几", "到", "给", "把", "被", "让", "对", "从", "向", "于", "个", "上", "下", "中", "里", "过", "着", "得", "地", "okpay"])
+EN_STOP = frozenset(
+    [
+        "a",
+        "about",
+        "after",
+        "again",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "get",
+        "got",
+        "can't",
+        "cant",
+        "dont",
+        "don't",
+        "im",
+        "i'm",
+        "want",
+        "need",
+        "please",
+        "help",
+        "hi",
+        "hello",
+        "okpay",
+    ]
+)
+ZH_STOP = frozenset(
+    [
+        "的",
+        "了",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "呀",
+        "嘛",
+        "么",
+        "我",
+        "你",
+        "您",
+        "他",
+        "她",
+        "它",
+        "我们",
+        "你们",
+        "是",
+        "在",
+        "有",
+        "和",
+        "与",
+        "及",
+        "或",
+        "就",
+        "都",
+        "也",
+        "还",
+        "要",
+        "想",
+        "会",
+        "能",
+        "可以",
+        "怎么",
+        "怎样",
+        "如何",
+        "什么",
+        "哪里",
+        "哪儿",
+        "为什么",
+        "为啥",
+        "咋",
+        "怎么办",
+        "一下",
+        "一个",
+        "这个",
+        "那个",
+        "这",
+        "那",
+        "请问",
+        "请",
+        "帮",
+        "帮忙",
+        "如果",
+        "但是",
+        "可是",
+        "因为",
+        "所以",
+        "然后",
+        "现在",
+        "已经",
+        "没有",
+        "不",
+        "没",
+        "多少",
+        "几",
+        "到",
+        "给",
+        "把",
+        "被",
+        "让",
+        "对",
+        "从",
+        "向",
+        "于",
+        "个",
+        "上",
+        "下",
+        "中",
+        "里",
+        "过",
+        "着",
+        "得",
+        "地",
+        "okpay",
+    ]
+)
 
 # Words customers use for the same thing; expanded at query time with a lower weight.
 SYNONYMS = [
@@ -46,7 +269,16 @@ SYNONYMS = [
     ["扣了两次", "重复扣款", "扣两次", "charged twice", "double charge", "duplicate"],
     ["双重验证", "两步验证", "二次验证", "2fa", "two-factor", "authenticator"],
     ["商户", "商家", "卖家", "店家", "merchant", "seller", "shop", "store"],
-    ["多久", "多长时间", "几天", "几个工作日", "how long", "how many days", "business days", "processing time"],
+    [
+        "多久",
+        "多长时间",
+        "几天",
+        "几个工作日",
+        "how long",
+        "how many days",
+        "business days",
+        "processing time",
+    ],
     ["取消", "撤销", "撤回", "cancel", "stop"],
     ["证据", "截图", "聊天记录", "凭证", "evidence", "screenshot", "screenshots", "proof"],
     ["冻结", "被冻结", "暂扣", "on hold", "held", "hold", "frozen"],
@@ -71,6 +303,7 @@ SEMANTIC_WEIGHT = 1.5
 SEMANTIC_FLOOR = 0.2
 GOOD_COSINE = 0.55
 LEXICAL_CANDIDATES, SEMANTIC_CANDIDATES = 50, 20
+
 
 def embed(texts: list[str], *, batch: bool = False) -> np.ndarray | None:
     """Sentence embeddings for search, or None when semantic ranking is off (OKPAY_HELP_SEMANTIC=0)."""
@@ -97,7 +330,9 @@ def _stem(word: str) -> str:
 @functools.lru_cache(maxsize=100_000)
 def _segment(run: str) -> tuple[str, ...]:
     """jieba words of one run of Chinese characters (search mode), cached: runs repeat a lot."""
-    return tuple(w for w in jieba_tokenizer().cut_for_search(run, HMM=False) if len(w) > 1 and w not in ZH_STOP)
+    return tuple(
+        w for w in jieba_tokenizer().cut_for_search(run, HMM=False) if len(w) > 1 and w not in ZH_STOP
+    )
 
 
 def tokenize(text: str) -> list[str]:
@@ -112,7 +347,7 @@ def tokenize(text: str) -> list[str]:
                     terms.append(cjk)
                 continue
             terms.extend(_segment(cjk))
-            terms.extend(BIGRAM + cjk[i:i + 2] for i in range(len(cjk) - 1))
+            terms.extend(BIGRAM + cjk[i : i + 2] for i in range(len(cjk) - 1))
         elif (latin not in EN_STOP and len(latin) > 1) or (latin.isdigit()):
             terms.append(_stem(latin.replace("'", "")))
     return terms
@@ -212,7 +447,9 @@ class Index:
                 field_lengths[name][i] = len(terms)
                 surface_words.update(re.findall(r"[a-z][a-z0-9]{2,}", normalize(text)))
             field_counts.append(counts)
-        averages = {name: max(float(lengths.mean()), 1.0) if n else 1.0 for name, lengths in field_lengths.items()}
+        averages = {
+            name: max(float(lengths.mean()), 1.0) if n else 1.0 for name, lengths in field_lengths.items()
+        }
         postings: dict[str, tuple[list[int], list[float]]] = {}
         for i, counts in enumerate(field_counts):
             pseudo: Counter = Counter()
@@ -230,7 +467,10 @@ class Index:
             tf_a = np.asarray(tfs, dtype=np.float32)
             df = len(ids)
             idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
-            self.terms[term] = (np.asarray(ids, dtype=np.int32), (idf * tf_a * (K1 + 1) / (tf_a + K1)).astype(np.float32))
+            self.terms[term] = (
+                np.asarray(ids, dtype=np.int32),
+                (idf * tf_a * (K1 + 1) / (tf_a + K1)).astype(np.float32),
+            )
         self.prefix_words = sorted(surface_words)
         self.embeddings = embed([f"{d.title}. {d.summary}" for d in documents], batch=True)
 
@@ -244,7 +484,7 @@ class Index:
         prefix = match.group(1)
         start = bisect.bisect_left(self.prefix_words, prefix)
         expanded: dict[str, float] = {}
-        for word in self.prefix_words[start:start + 12]:
+        for word in self.prefix_words[start : start + 12]:
             if not word.startswith(prefix):
                 break
             expanded[_stem(word)] = 0.6
@@ -295,11 +535,20 @@ class Index:
                 semantic = np.argsort(-cosines, kind="stable")[:SEMANTIC_CANDIDATES]
                 candidates = np.union1d(lexical, semantic)
         best_lexical = float(scores[lexical[0]]) or 1.0
-        combined = scores[candidates] / best_lexical + SEMANTIC_WEIGHT * np.maximum(cosines[candidates] - SEMANTIC_FLOOR, 0)
+        combined = scores[candidates] / best_lexical + SEMANTIC_WEIGHT * np.maximum(
+            cosines[candidates] - SEMANTIC_FLOOR, 0
+        )
         order = candidates[np.argsort(-combined, kind="stable")[:limit]]
         final = dict(zip(candidates.tolist(), combined.tolist(), strict=True))
-        return [Hit(self.documents[int(i)], final[int(i)], int(matched[i]) / max(real_concepts, 1), float(cosines[i]))
-                for i in order]
+        return [
+            Hit(
+                self.documents[int(i)],
+                final[int(i)],
+                int(matched[i]) / max(real_concepts, 1),
+                float(cosines[i]),
+            )
+            for i in order
+        ]
 
 
 def snippet(text: str, query: str, *, width: int = 90) -> str:
@@ -309,18 +558,20 @@ def snippet(text: str, query: str, *, width: int = 90) -> str:
         return ""
     needles = _needles(query)
     if not needles:
-        return html.escape(text[:width * 2]) + ("…" if len(text) > width * 2 else "")
-    pattern = re.compile("|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True)), re.IGNORECASE)
+        return html.escape(text[: width * 2]) + ("…" if len(text) > width * 2 else "")
+    pattern = re.compile(
+        "|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True)), re.IGNORECASE
+    )
     positions = [m.start() for m in pattern.finditer(text)]
     if not positions:
-        return html.escape(text[:width * 2]) + ("…" if len(text) > width * 2 else "")
+        return html.escape(text[: width * 2]) + ("…" if len(text) > width * 2 else "")
     best = max(positions, key=lambda p: sum(1 for q in positions if p <= q < p + width * 2))
     start = max(0, best - width // 3)
     end = min(len(text), start + width * 2)
     excerpt = text[start:end]
     parts, last = [], 0
     for m in pattern.finditer(excerpt):
-        parts.append(html.escape(excerpt[last:m.start()]))
+        parts.append(html.escape(excerpt[last : m.start()]))
         parts.append(f"<mark>{html.escape(m.group(0))}</mark>")
         last = m.end()
     parts.append(html.escape(excerpt[last:]))
@@ -332,7 +583,9 @@ def _needles(query: str) -> set[str]:
     for match in TOKEN_RE.finditer(normalize(query[:500])):
         cjk, latin = match.groups()
         if cjk:
-            words = [w for w in jieba_tokenizer().cut_for_search(cjk, HMM=False) if len(w) > 1 and w not in ZH_STOP]
+            words = [
+                w for w in jieba_tokenizer().cut_for_search(cjk, HMM=False) if len(w) > 1 and w not in ZH_STOP
+            ]
             needles.update(words or ([cjk] if cjk not in ZH_STOP else []))
         elif latin not in EN_STOP and len(latin) > 2:
             needles.add(_stem(latin) if len(_stem(latin)) >= 3 else latin)
@@ -375,8 +628,12 @@ def index_for(language: str) -> Index:
                 started = time.perf_counter()
                 index = Index(search_documents(language=language))
                 _cache[language] = index
-                logger.info("help search index %s built: %d documents in %.2fs", language, len(index.documents),
-                            time.perf_counter() - started)
+                logger.info(
+                    "help search index %s built: %d documents in %.2fs",
+                    language,
+                    len(index.documents),
+                    time.perf_counter() - started,
+                )
     return index
 
 

@@ -33,8 +33,10 @@ def article_url(translation: ArticleTranslation) -> str:
 
 
 def can_edit_help(user) -> bool:
-    return bool(user.is_authenticated and (user.role in ("supervisor", "admin") or
-                                           user.has_perm("helpcenter.change_article")))
+    return bool(
+        user.is_authenticated
+        and (user.role in ("supervisor", "admin") or user.has_perm("helpcenter.change_article"))
+    )
 
 
 def published_articles() -> QuerySet[Article]:
@@ -43,7 +45,8 @@ def published_articles() -> QuerySet[Article]:
 
 def _with_translations(queryset: QuerySet[Article]) -> QuerySet[Article]:
     return queryset.select_related("category").prefetch_related(
-        Prefetch("translations", queryset=ArticleTranslation.objects.all()))
+        Prefetch("translations", queryset=ArticleTranslation.objects.all())
+    )
 
 
 def pick_translation(article: Article, language: str) -> ArticleView | None:
@@ -62,28 +65,37 @@ def article_views(articles, language: str) -> list[ArticleView]:
 
 def categories_with_counts() -> QuerySet[Category]:
     return Category.objects.annotate(
-        published=Count("articles", filter=Q(articles__status=ArticleStatus.PUBLISHED))).order_by("order", "slug")
+        published=Count("articles", filter=Q(articles__status=ArticleStatus.PUBLISHED))
+    ).order_by("order", "slug")
 
 
 def popular_articles(*, language: str, limit: int = 8) -> list[ArticleView]:
-    articles = _with_translations(published_articles().filter(popular_rank__isnull=False)).order_by("popular_rank")
+    articles = _with_translations(published_articles().filter(popular_rank__isnull=False)).order_by(
+        "popular_rank"
+    )
     return article_views(articles[:limit], language)
 
 
 def video_articles(*, language: str, limit: int = 6) -> list[ArticleView]:
-    articles = _with_translations(published_articles().filter(kind="video").prefetch_related("videos")).order_by("key")
+    articles = _with_translations(
+        published_articles().filter(kind="video").prefetch_related("videos")
+    ).order_by("key")
     return article_views(articles[:limit], language)
 
 
 def category_articles(*, category: Category, language: str) -> list[ArticleView]:
     articles = _with_translations(published_articles().filter(category=category)).order_by(
-        F("popular_rank").asc(nulls_last=True), "key")
+        F("popular_rank").asc(nulls_last=True), "key"
+    )
     return article_views(articles, language)
 
 
 def article_by_slug(*, language: str, slug: str, include_unpublished: bool = False) -> ArticleView | None:
-    translation = ArticleTranslation.objects.select_related("article", "article__category").filter(
-        language=language, slug=slug).first()
+    translation = (
+        ArticleTranslation.objects.select_related("article", "article__category")
+        .filter(language=language, slug=slug)
+        .first()
+    )
     if translation is None:
         return None
     article = translation.article
@@ -98,7 +110,9 @@ def article_by_key_for_language(*, key: str, language: str) -> ArticleView | Non
 
 
 def related_articles(*, article: Article, language: str) -> list[ArticleView]:
-    return article_views(_with_translations(published_articles().filter(pk__in=article.related.values("pk"))), language)
+    return article_views(
+        _with_translations(published_articles().filter(pk__in=article.related.values("pk"))), language
+    )
 
 
 def contact_channels() -> QuerySet[ContactChannel]:
@@ -118,21 +132,38 @@ def search_documents(*, language: str):
             continue
         t = view.translation
         body_text = plain_text(t.body_html)
-        documents.append(Document(
-            article_id=article.pk, key=article.key, language=t.language, title=t.title, summary=t.summary,
-            url=article_url(t), kind=article.kind, body_text=body_text,
-            fields={"title": t.title, "tags": " ".join(article.tags), "summary": t.summary, "body": body_text,
-                    "transcript": t.transcript},
-        ))
+        documents.append(
+            Document(
+                article_id=article.pk,
+                key=article.key,
+                language=t.language,
+                title=t.title,
+                summary=t.summary,
+                url=article_url(t),
+                kind=article.kind,
+                body_text=body_text,
+                fields={
+                    "title": t.title,
+                    "tags": " ".join(article.tags),
+                    "summary": t.summary,
+                    "body": body_text,
+                    "transcript": t.transcript,
+                },
+            )
+        )
     return documents
 
 
 def help_report(*, limit: int = 10) -> dict:
     most_viewed = published_articles().order_by("-view_count")[:limit]
     rated = published_articles().annotate(votes=F("helpful_yes") + F("helpful_no")).filter(votes__gte=1)
-    least_helpful = sorted(rated, key=lambda a: (a.helpful_yes / (a.helpful_yes + a.helpful_no), -a.helpful_no))[:limit]
-    failed = (SearchQueryLog.objects.filter(is_failed=True).values("query", "language")
-              .annotate(times=Count("id")).order_by("-times", "query")[:limit * 2])
+    least_helpful = sorted(
+        rated, key=lambda a: (a.helpful_yes / (a.helpful_yes + a.helpful_no), -a.helpful_no)
+    )[:limit]
+    failed = (
+        SearchQueryLog.objects.filter(is_failed=True)
+        .values("query", "language")
+        .annotate(times=Count("id"))
+        .order_by("-times", "query")[: limit * 2]
+    )
     return {"most_viewed": most_viewed, "least_helpful": least_helpful, "failed_searches": failed}
-
-

@@ -41,33 +41,50 @@ def _help_links(language: str, article: Article | None = None) -> dict:
     OKPay" box, which hands over to a person), a question becomes a ticket with the article
     attached. The live-chat app takes over chat_url when it lands."""
     suffix = f"?article={article.key}" if article else ""
-    return {"chat_url": reverse("helpcenter:index") + "#ask", "ticket_url": reverse("tickets:new") + suffix,
-            "contact_url": reverse("helpcenter:contact") + suffix}
+    return {
+        "chat_url": reverse("helpcenter:index") + "#ask",
+        "ticket_url": reverse("tickets:new") + suffix,
+        "contact_url": reverse("helpcenter:contact") + suffix,
+    }
 
 
 def index(request):
     language = _language(request)
-    return render(request, "helpcenter/index.html", {
-        "search_form": SearchForm(),
-        "popular": selectors.popular_articles(language=language),
-        "categories": [(c, c.name_in(language), c.description_in(language))
-                       for c in selectors.categories_with_counts() if c.published],
-        "videos": selectors.video_articles(language=language),
-        "channels": selectors.contact_channels(),
-        "language": language,
-        **_help_links(language),
-    })
+    return render(
+        request,
+        "helpcenter/index.html",
+        {
+            "search_form": SearchForm(),
+            "popular": selectors.popular_articles(language=language),
+            "categories": [
+                (c, c.name_in(language), c.description_in(language))
+                for c in selectors.categories_with_counts()
+                if c.published
+            ],
+            "videos": selectors.video_articles(language=language),
+            "channels": selectors.contact_channels(),
+            "language": language,
+            **_help_links(language),
+        },
+    )
 
 
 def category(request, language, slug):
     _use_language(request, language)
     category_obj = get_object_or_404(Category, slug=slug)
-    return render(request, "helpcenter/category.html", {
-        "category": category_obj, "name": category_obj.name_in(language),
-        "description": category_obj.description_in(language),
-        "articles": selectors.category_articles(category=category_obj, language=language),
-        "language_alternates": {lang: reverse("helpcenter:category", args=[lang, slug]) for lang in LANGUAGES},
-    })
+    return render(
+        request,
+        "helpcenter/category.html",
+        {
+            "category": category_obj,
+            "name": category_obj.name_in(language),
+            "description": category_obj.description_in(language),
+            "articles": selectors.category_articles(category=category_obj, language=language),
+            "language_alternates": {
+                lang: reverse("helpcenter:category", args=[lang, slug]) for lang in LANGUAGES
+            },
+        },
+    )
 
 
 def article(request, language, slug):
@@ -93,20 +110,32 @@ def article(request, language, slug):
     all_translations = {t.language: t for t in article_obj.translations.all()}
     alternates = {lang: selectors.article_url(t) for lang, t in all_translations.items()}
     vote = _existing_vote(request, article_obj)
-    video = VideoAsset.objects.filter(article=article_obj, language=view.language).first() or \
-        VideoAsset.objects.filter(article=article_obj).first()
-    return render(request, "helpcenter/article.html", {
-        "view": view, "article": article_obj, "translation": view.translation,
-        "related": selectors.related_articles(article=article_obj, language=language),
-        "category_name": article_obj.category.name_in(language),
-        "language_alternates": {lang: alternates.get(lang) or reverse("helpcenter:article", args=[lang, slug])
-                                for lang in LANGUAGES},
-        "hreflang": alternates,
-        "vote": vote, "reason_form": FeedbackReasonForm() if vote and not vote.is_helpful and not vote.reason else None,
-        "video": video, "captions": VideoCaption.objects.filter(article=article_obj).order_by("language"),
-        "is_editor": editor,
-        **_help_links(language, article_obj),
-    })
+    video = (
+        VideoAsset.objects.filter(article=article_obj, language=view.language).first()
+        or VideoAsset.objects.filter(article=article_obj).first()
+    )
+    return render(
+        request,
+        "helpcenter/article.html",
+        {
+            "view": view,
+            "article": article_obj,
+            "translation": view.translation,
+            "related": selectors.related_articles(article=article_obj, language=language),
+            "category_name": article_obj.category.name_in(language),
+            "language_alternates": {
+                lang: alternates.get(lang) or reverse("helpcenter:article", args=[lang, slug])
+                for lang in LANGUAGES
+            },
+            "hreflang": alternates,
+            "vote": vote,
+            "reason_form": FeedbackReasonForm() if vote and not vote.is_helpful and not vote.reason else None,
+            "video": video,
+            "captions": VideoCaption.objects.filter(article=article_obj).order_by("language"),
+            "is_editor": editor,
+            **_help_links(language, article_obj),
+        },
+    )
 
 
 def _browser_key(request) -> str:
@@ -117,13 +146,19 @@ def _existing_vote(request, article_obj) -> ArticleFeedback | None:
     if request.user.is_authenticated:
         return ArticleFeedback.objects.filter(article=article_obj, user=request.user).first()
     key = _browser_key(request)
-    return ArticleFeedback.objects.filter(article=article_obj, user=None, browser_key=key).first() if key else None
+    return (
+        ArticleFeedback.objects.filter(article=article_obj, user=None, browser_key=key).first()
+        if key
+        else None
+    )
 
 
 @require_POST
 def feedback(request, key):
     article_obj = get_object_or_404(selectors.published_articles(), key=key)
-    language = request.POST.get("language") if request.POST.get("language") in LANGUAGES else _language(request)
+    language = (
+        request.POST.get("language") if request.POST.get("language") in LANGUAGES else _language(request)
+    )
     translation.activate(language)
     browser_key = _browser_key(request) or secrets.token_urlsafe(24)
     helpful = request.POST.get("helpful")
@@ -134,24 +169,44 @@ def feedback(request, key):
         if vote is None or vote.is_helpful:
             error = _("Rate the article first.")
         elif form.is_valid():
-            vote = actions.feedback_reason_set(vote=vote, reason=form.cleaned_data["reason"],
-                                               comment=form.cleaned_data["comment"])
+            vote = actions.feedback_reason_set(
+                vote=vote, reason=form.cleaned_data["reason"], comment=form.cleaned_data["comment"]
+            )
         else:
             error = _("Choose what was wrong.")
     elif helpful in ("yes", "no"):
         user = request.user if request.user.is_authenticated else None
-        vote, _created = actions.feedback_submit(article=article_obj, user=user, browser_key=browser_key,
-                                                 is_helpful=helpful == "yes", language=language)
+        vote, _created = actions.feedback_submit(
+            article=article_obj,
+            user=user,
+            browser_key=browser_key,
+            is_helpful=helpful == "yes",
+            language=language,
+        )
     else:
         error = _("Choose yes or no.")
-    response = render(request, "helpcenter/_feedback.html", {
-        "article": article_obj, "vote": vote, "error": error, "language": language,
-        "reason_form": FeedbackReasonForm() if vote and not vote.is_helpful and not vote.reason else None,
-        **_help_links(language, article_obj),
-    }, status=400 if error else 200)
+    response = render(
+        request,
+        "helpcenter/_feedback.html",
+        {
+            "article": article_obj,
+            "vote": vote,
+            "error": error,
+            "language": language,
+            "reason_form": FeedbackReasonForm() if vote and not vote.is_helpful and not vote.reason else None,
+            **_help_links(language, article_obj),
+        },
+        status=400 if error else 200,
+    )
     if not request.user.is_authenticated and not _browser_key(request):
-        response.set_cookie(BROWSER_COOKIE, browser_key, max_age=365 * 24 * 3600, httponly=True, samesite="Lax",
-                            secure=request.is_secure())
+        response.set_cookie(
+            BROWSER_COOKIE,
+            browser_key,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure(),
+        )
     if not request.htmx:
         response.status_code = 303 if not error else 400
         if not error:
@@ -182,12 +237,22 @@ def search(request):
     results = [{"hit": h, "snippet": snippet(h.document.body_text, query)} for h in (good or hits)]
     if query:
         actions.search_log(query=query, language=language, hits=hits)
-    return render(request, "helpcenter/search.html", {
-        "search_form": form, "query": query, "results": results, "weak": bool(hits) and not good,
-        "language": language, "channels": selectors.contact_channels(), **_help_links(language),
-        # the customer's own words become the question's subject
-        **({"ticket_url": reverse("tickets:new") + "?" + urlencode({"q": query[:200]})} if query else {}),
-    }, status=200 if form.is_valid() or not request.GET else 400)
+    return render(
+        request,
+        "helpcenter/search.html",
+        {
+            "search_form": form,
+            "query": query,
+            "results": results,
+            "weak": bool(hits) and not good,
+            "language": language,
+            "channels": selectors.contact_channels(),
+            **_help_links(language),
+            # the customer's own words become the question's subject
+            **({"ticket_url": reverse("tickets:new") + "?" + urlencode({"q": query[:200]})} if query else {}),
+        },
+        status=200 if form.is_valid() or not request.GET else 400,
+    )
 
 
 @require_GET
@@ -205,10 +270,16 @@ def contact(request):
     if request.GET.get("article"):
         view = selectors.article_by_key_for_language(key=request.GET["article"][:100], language=language)
         article_obj = view
-    return render(request, "helpcenter/contact.html", {
-        "channels": selectors.contact_channels(), "about": article_obj, "language": language,
-        **_help_links(language, article_obj.article if article_obj else None),
-    })
+    return render(
+        request,
+        "helpcenter/contact.html",
+        {
+            "channels": selectors.contact_channels(),
+            "about": article_obj,
+            "language": language,
+            **_help_links(language, article_obj.article if article_obj else None),
+        },
+    )
 
 
 def video_file(request, asset_id, part):
@@ -231,12 +302,17 @@ def caption_file(request, caption_id):
 def sitemap(request):
     entries = []
     for article_obj in selectors.published_articles().prefetch_related("translations"):
-        urls = {t.language: request.build_absolute_uri(selectors.article_url(t)) for t in article_obj.translations.all()}
+        urls = {
+            t.language: request.build_absolute_uri(selectors.article_url(t))
+            for t in article_obj.translations.all()
+        }
         for url in urls.values():
             entries.append({"loc": url, "lastmod": article_obj.updated_at, "alternates": urls})
     for category_obj in Category.objects.all():
-        urls = {lang: request.build_absolute_uri(reverse("helpcenter:category", args=[lang, category_obj.slug]))
-                for lang in LANGUAGES}
+        urls = {
+            lang: request.build_absolute_uri(reverse("helpcenter:category", args=[lang, category_obj.slug]))
+            for lang in LANGUAGES
+        }
         entries.extend({"loc": url, "lastmod": None, "alternates": urls} for url in urls.values())
     body = render(request, "helpcenter/sitemap.xml", {"entries": entries}).content
     return HttpResponse(body, content_type="application/xml")

@@ -44,40 +44,78 @@ def customer_url(ticket: Ticket) -> str:
 
 def _attachments_save(message: TicketMessage, files) -> None:
     for upload in files or ():
-        TicketAttachment.objects.create(message=message, file=upload, original_name=upload.name[:200],
-                                        content_type=getattr(upload, "okpay_content_type", "application/octet-stream"),
-                                        size=upload.size)
+        TicketAttachment.objects.create(
+            message=message,
+            file=upload,
+            original_name=upload.name[:200],
+            content_type=getattr(upload, "okpay_content_type", "application/octet-stream"),
+            size=upload.size,
+        )
 
 
 def _notify(ticket: Ticket, template: str, **context) -> None:
     requester = ticket.requester
-    email_send(to=ticket.requester_email, template=f"tickets/email/{template}",
-               context={"ticket": ticket, "ticket_url": customer_url(ticket), **context},
-               language=requester.language if requester else ticket.language,
-               time_zone=requester.time_zone if requester else None,
-               reply_to=settings.OKPAY_SUPPORT_EMAIL)  # replies come back through `okpay mail intake`
+    email_send(
+        to=ticket.requester_email,
+        template=f"tickets/email/{template}",
+        context={"ticket": ticket, "ticket_url": customer_url(ticket), **context},
+        language=requester.language if requester else ticket.language,
+        time_zone=requester.time_zone if requester else None,
+        reply_to=settings.OKPAY_SUPPORT_EMAIL,
+    )  # replies come back through `okpay mail intake`
 
 
 @transaction.atomic
-def ticket_create(*, request=None, requester=None, email: str, name: str = "", language: str, topic: str,
-                  subject: str, body: str, files=(), channel: str = TicketChannel.WEB, article_key: str = "",
-                  bot_conversation=None, transaction=None) -> Ticket:
+def ticket_create(
+    *,
+    request=None,
+    requester=None,
+    email: str,
+    name: str = "",
+    language: str,
+    topic: str,
+    subject: str,
+    body: str,
+    files=(),
+    channel: str = TicketChannel.WEB,
+    article_key: str = "",
+    bot_conversation=None,
+    transaction=None,
+) -> Ticket:
     if requester is not None and not requester.is_authenticated:
         requester = None
     priority = sla.priority_for(topic)
     ticket = Ticket.objects.create(
-        requester=requester, requester_email=requester.email if requester else email,
-        requester_name=(requester.display_name if requester else name)[:150], language=language, channel=channel,
-        topic=topic, subject=subject, article_key=article_key[:100], bot_conversation=bot_conversation,
-        transaction=transaction if transaction is not None and requester is not None
-        and transaction.user_id == requester.pk else None,
-        priority=priority, reply_due_at=sla.reply_due(priority, timezone.now()))
-    message = TicketMessage.objects.create(ticket=ticket, kind=MessageKind.CUSTOMER, author=requester, body=body)
+        requester=requester,
+        requester_email=requester.email if requester else email,
+        requester_name=(requester.display_name if requester else name)[:150],
+        language=language,
+        channel=channel,
+        topic=topic,
+        subject=subject,
+        article_key=article_key[:100],
+        bot_conversation=bot_conversation,
+        transaction=transaction
+        if transaction is not None and requester is not None and transaction.user_id == requester.pk
+        else None,
+        priority=priority,
+        reply_due_at=sla.reply_due(priority, timezone.now()),
+    )
+    message = TicketMessage.objects.create(
+        ticket=ticket, kind=MessageKind.CUSTOMER, author=requester, body=body
+    )
     _attachments_save(message, files)
     if bot_conversation is not None:
-        TicketMessage.objects.create(ticket=ticket, kind=MessageKind.NOTE, body=conversation_summary(bot_conversation))
-    audit_event_record(action="ticket.created", actor=requester, subject_user=requester, request=request,
-                       data={"ticket": ticket.number, "channel": channel})
+        TicketMessage.objects.create(
+            ticket=ticket, kind=MessageKind.NOTE, body=conversation_summary(bot_conversation)
+        )
+    audit_event_record(
+        action="ticket.created",
+        actor=requester,
+        subject_user=requester,
+        request=request,
+        data={"ticket": ticket.number, "channel": channel},
+    )
     _notify(ticket, "received", message=message)
     return ticket
 
@@ -100,14 +138,20 @@ def ticket_customer_reply(*, ticket: Ticket, user=None, body: str, files=(), req
     if ticket.reply_due_at is None:
         ticket.reply_due_at = sla.reply_due(ticket.priority, timezone.now())
     ticket.save(update_fields=["status", "solved_at", "reply_due_at", "updated_at"])
-    audit_event_record(action="ticket.customer_replied", actor=author, subject_user=ticket.requester, request=request,
-                       data={"ticket": ticket.number})
+    audit_event_record(
+        action="ticket.customer_replied",
+        actor=author,
+        subject_user=ticket.requester,
+        request=request,
+        data={"ticket": ticket.number},
+    )
     return message
 
 
 @transaction.atomic
-def ticket_agent_reply(*, ticket: Ticket, agent, body: str, internal: bool = False, status: str | None = None,
-                       request=None) -> TicketMessage:
+def ticket_agent_reply(
+    *, ticket: Ticket, agent, body: str, internal: bool = False, status: str | None = None, request=None
+) -> TicketMessage:
     """A public reply (emailed to the customer; the ticket then waits for them unless another status
     is chosen) or an internal note (never shown to the customer)."""
     ticket = _locked(ticket)
@@ -128,8 +172,13 @@ def ticket_agent_reply(*, ticket: Ticket, agent, body: str, internal: bool = Fal
         _status_apply(ticket, status)
         fields += ["status", "solved_at", "reply_due_at"]
     ticket.save(update_fields=fields)
-    audit_event_record(action="ticket.note_added" if internal else "ticket.agent_replied", actor=agent,
-                       subject_user=ticket.requester, request=request, data={"ticket": ticket.number})
+    audit_event_record(
+        action="ticket.note_added" if internal else "ticket.agent_replied",
+        actor=agent,
+        subject_user=ticket.requester,
+        request=request,
+        data={"ticket": ticket.number},
+    )
     if not internal:
         _notify(ticket, "reply", message=message)
     return message
@@ -151,8 +200,13 @@ def ticket_status_set(*, ticket: Ticket, actor, status: str, request=None) -> Ti
     previous = ticket.status
     _status_apply(ticket, status)
     ticket.save(update_fields=["status", "solved_at", "reply_due_at", "updated_at"])
-    audit_event_record(action="ticket.status_changed", actor=actor, subject_user=ticket.requester, request=request,
-                       data={"ticket": ticket.number, "from": previous, "to": status})
+    audit_event_record(
+        action="ticket.status_changed",
+        actor=actor,
+        subject_user=ticket.requester,
+        request=request,
+        data={"ticket": ticket.number, "from": previous, "to": status},
+    )
     if status == TicketStatus.SOLVED:
         _notify(ticket, "solved")
     return ticket
@@ -166,8 +220,13 @@ def ticket_customer_solve(*, ticket: Ticket, user=None, request=None) -> Ticket:
     _status_apply(ticket, TicketStatus.SOLVED)
     ticket.save(update_fields=["status", "solved_at", "reply_due_at", "updated_at"])
     TicketMessage.objects.create(ticket=ticket, kind=MessageKind.SYSTEM, body=SystemEvent.CUSTOMER_SOLVED)
-    audit_event_record(action="ticket.customer_solved", actor=user, subject_user=ticket.requester, request=request,
-                       data={"ticket": ticket.number})
+    audit_event_record(
+        action="ticket.customer_solved",
+        actor=user,
+        subject_user=ticket.requester,
+        request=request,
+        data={"ticket": ticket.number},
+    )
     return ticket
 
 
@@ -178,8 +237,13 @@ def ticket_assign(*, ticket: Ticket, actor, assignee, request=None) -> Ticket:
     if ticket.status == TicketStatus.NEW:
         ticket.status = TicketStatus.OPEN
     ticket.save(update_fields=["assignee", "status", "updated_at"])
-    audit_event_record(action="ticket.assigned", actor=actor, subject_user=ticket.requester, request=request,
-                       data={"ticket": ticket.number, "assignee": assignee.email if assignee else ""})
+    audit_event_record(
+        action="ticket.assigned",
+        actor=actor,
+        subject_user=ticket.requester,
+        request=request,
+        data={"ticket": ticket.number, "assignee": assignee.email if assignee else ""},
+    )
     return ticket
 
 
@@ -200,8 +264,13 @@ def ticket_priority_set(*, ticket: Ticket, actor, priority: str, request=None) -
         first = waiting.order_by("created_at", "id").first()
         ticket.reply_due_at = sla.reply_due(priority, first.created_at if first else timezone.now())
     ticket.save(update_fields=["priority", "reply_due_at", "updated_at"])
-    audit_event_record(action="ticket.priority_changed", actor=actor, subject_user=ticket.requester, request=request,
-                       data={"ticket": ticket.number, "from": previous, "to": priority})
+    audit_event_record(
+        action="ticket.priority_changed",
+        actor=actor,
+        subject_user=ticket.requester,
+        request=request,
+        data={"ticket": ticket.number, "from": previous, "to": priority},
+    )
     return ticket
 
 
@@ -213,9 +282,16 @@ def ticket_rate(*, ticket: Ticket, user=None, score: int, comment: str = "", req
         raise TicketError(_("You can rate a question once it is solved."))
     if TicketRating.objects.filter(ticket=ticket).exists():
         raise TicketError(_("You have already rated this question. Thank you!"))
-    rating = TicketRating.objects.create(ticket=ticket, score=score, comment=comment.strip(), agent=ticket.assignee)
-    audit_event_record(action="ticket.rated", actor=user, subject_user=ticket.requester, request=request,
-                       data={"ticket": ticket.number, "score": score})
+    rating = TicketRating.objects.create(
+        ticket=ticket, score=score, comment=comment.strip(), agent=ticket.assignee
+    )
+    audit_event_record(
+        action="ticket.rated",
+        actor=user,
+        subject_user=ticket.requester,
+        request=request,
+        data={"ticket": ticket.number, "score": score},
+    )
     return rating
 
 
@@ -224,22 +300,49 @@ def macro_save(*, form, actor, request=None) -> Macro:
     macro = form.save(commit=False)
     macro.updated_by = actor
     macro.save()
-    audit_event_record(action="ticket.macro_saved", actor=actor, request=request,
-                       data={"macro": macro.pk, "title": macro.title})
+    audit_event_record(
+        action="ticket.macro_saved",
+        actor=actor,
+        request=request,
+        data={"macro": macro.pk, "title": macro.title},
+    )
     return macro
 
 
 @transaction.atomic
-def ticket_from_phone(*, agent, email: str, name: str, verified: bool, language: str, topic: str, subject: str,
-                      body: str, request=None) -> Ticket:
+def ticket_from_phone(
+    *,
+    agent,
+    email: str,
+    name: str,
+    verified: bool,
+    language: str,
+    topic: str,
+    subject: str,
+    body: str,
+    request=None,
+) -> Ticket:
     """A phone call logged by an agent. The caller's account is attached only when the agent checked
     their identity on the call; otherwise it is followed like a visitor's question (emailed link)."""
     from okpay.accounts.selectors import user_by_email
 
     account = user_by_email(email=email) if verified else None
-    ticket = ticket_create(request=request, requester=account, email=email, name=name, language=language,
-                           topic=topic, subject=subject, body=body, channel=TicketChannel.PHONE)
-    TicketMessage.objects.create(ticket=ticket, kind=MessageKind.NOTE, author=agent,
-                                 body=f"Logged from a phone call by {agent.email}; identity "
-                                      f"{'checked' if verified else 'not checked'} on the call.")
+    ticket = ticket_create(
+        request=request,
+        requester=account,
+        email=email,
+        name=name,
+        language=language,
+        topic=topic,
+        subject=subject,
+        body=body,
+        channel=TicketChannel.PHONE,
+    )
+    TicketMessage.objects.create(
+        ticket=ticket,
+        kind=MessageKind.NOTE,
+        author=agent,
+        body=f"Logged from a phone call by {agent.email}; identity "
+        f"{'checked' if verified else 'not checked'} on the call.",
+    )
     return ticket

@@ -48,18 +48,37 @@ class TicketDetailOut(TicketOut):
 
 
 def _out(ticket, *, messages: bool = False) -> dict:
-    data = {"number": ticket.number, "subject": ticket.subject, "topic": ticket.topic, "status": ticket.status,
-            "status_text": str(ticket.customer_status_text), "created_at": ticket.created_at,
-            "updated_at": ticket.updated_at, "url": actions.customer_url(ticket)}
+    data = {
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "topic": ticket.topic,
+        "status": ticket.status,
+        "status_text": str(ticket.customer_status_text),
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+        "url": actions.customer_url(ticket),
+    }
     if messages:
-        data["messages"] = [{"kind": m.kind, "body": m.system_text if m.kind == "system" else m.body,
-                             "created_at": m.created_at} for m in selectors.public_messages(ticket)]
+        data["messages"] = [
+            {
+                "kind": m.kind,
+                "body": m.system_text if m.kind == "system" else m.body,
+                "created_at": m.created_at,
+            }
+            for m in selectors.public_messages(ticket)
+        ]
     return data
 
 
 def _invalid(form):
-    raise ApiError(422, "invalid", _("Some fields need attention."),
-                   details={field: [e["message"] for e in errors] for field, errors in form.errors.get_json_data().items()})
+    raise ApiError(
+        422,
+        "invalid",
+        _("Some fields need attention."),
+        details={
+            field: [e["message"] for e in errors] for field, errors in form.errors.get_json_data().items()
+        },
+    )
 
 
 def _mine(request, number):
@@ -80,12 +99,25 @@ def tickets_create(request, payload: TicketIn):
     if not form.is_valid():
         _invalid(form)
     if too_many(request):
-        raise ApiError(429, "rate_limited", _("You have sent several questions in a short time. Please wait an hour, "
-                                              "or add to one you already sent."))
+        raise ApiError(
+            429,
+            "rate_limited",
+            _(
+                "You have sent several questions in a short time. Please wait an hour, "
+                "or add to one you already sent."
+            ),
+        )
     data = form.cleaned_data
-    ticket = actions.ticket_create(request=request, requester=request.auth, email="", language=request.auth.language,
-                                   topic=data["topic"], subject=data["subject"], body=data["body"],
-                                   article_key=payload.article[:100])
+    ticket = actions.ticket_create(
+        request=request,
+        requester=request.auth,
+        email="",
+        language=request.auth.language,
+        topic=data["topic"],
+        subject=data["subject"],
+        body=data["body"],
+        article_key=payload.article[:100],
+    )
     return Status(201, _out(ticket, messages=True))
 
 
@@ -101,7 +133,9 @@ def tickets_reply(request, number: str, payload: ReplyIn):
     if not form.is_valid():
         _invalid(form)
     try:
-        actions.ticket_customer_reply(ticket=ticket, user=request.auth, body=form.cleaned_data["body"], request=request)
+        actions.ticket_customer_reply(
+            ticket=ticket, user=request.auth, body=form.cleaned_data["body"], request=request
+        )
     except actions.TicketError as error:
         raise ApiError(409, "closed", str(error)) from error
     ticket.refresh_from_db()

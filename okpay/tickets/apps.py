@@ -20,9 +20,16 @@ class TicketsConfig(AppConfig):
             text = gettext("%(active)s waiting for us") % counts
             return text + (" · " + gettext("%(overdue)s overdue") % counts if counts["overdue"] else "")
 
-        console_page_register(ConsolePage(key="tickets", title=_("Tickets"), url_name="console:tickets",
-                                          roles=frozenset({"agent", "supervisor", "admin"}), order=5,
-                                          status=queue_status))
+        console_page_register(
+            ConsolePage(
+                key="tickets",
+                title=_("Tickets"),
+                url_name="console:tickets",
+                roles=frozenset({"agent", "supervisor", "admin"}),
+                order=5,
+                status=queue_status,
+            )
+        )
 
         def demo_tickets():
             from .demo import tickets_demo_load

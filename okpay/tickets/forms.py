@@ -27,7 +27,9 @@ class AttachmentsField(forms.FileField):
     def clean(self, data, initial=None):
         files = [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
         if len(files) > ATTACHMENT_MAX_COUNT:
-            raise ValidationError(_("Attach at most %(count)d files.") % {"count": ATTACHMENT_MAX_COUNT}, code="too_many")
+            raise ValidationError(
+                _("Attach at most %(count)d files.") % {"count": ATTACHMENT_MAX_COUNT}, code="too_many"
+            )
         for upload in files:
             super().clean(upload, initial)
             kind = upload_check(upload, allowed=ATTACHMENT_KINDS, max_bytes=ATTACHMENT_MAX_BYTES)
@@ -36,12 +38,20 @@ class AttachmentsField(forms.FileField):
 
 
 class BodyMixin(forms.Form):
-    body = forms.CharField(label=_("Your message"), min_length=10, max_length=5000,
-                           widget=forms.Textarea(attrs={"rows": 6}),
-                           error_messages={"min_length": _("Please tell us a little more (at least 10 characters).")})
-    attachments = AttachmentsField(label=_("Screenshots or documents (optional)"),
-                                   help_text=_("Up to 3 files: JPG, PNG, PDF or TXT, 5 MB each. "
-                                               "Never send your password, full card number or verification codes."))
+    body = forms.CharField(
+        label=_("Your message"),
+        min_length=10,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"min_length": _("Please tell us a little more (at least 10 characters).")},
+    )
+    attachments = AttachmentsField(
+        label=_("Screenshots or documents (optional)"),
+        help_text=_(
+            "Up to 3 files: JPG, PNG, PDF or TXT, 5 MB each. "
+            "Never send your password, full card number or verification codes."
+        ),
+    )
 
     def clean_body(self):
         return self.cleaned_data["body"].strip()
@@ -50,8 +60,11 @@ class BodyMixin(forms.Form):
 class TicketForm(BodyMixin, Form):
     name = forms.CharField(label=_("Your name"), max_length=150, required=False)
     email = forms.EmailField(label=_("Your email"), help_text=_("We reply to this address."))
-    topic = forms.ChoiceField(label=_("What is it about?"), choices=[("", _("Choose a topic")), *TicketTopic.choices],
-                              error_messages={"required": _("Choose what your question is about.")})
+    topic = forms.ChoiceField(
+        label=_("What is it about?"),
+        choices=[("", _("Choose a topic")), *TicketTopic.choices],
+        error_messages={"required": _("Choose what your question is about.")},
+    )
     subject = forms.CharField(label=_("Subject"), max_length=200, min_length=3)
     field_order = ["name", "email", "topic", "subject", "body", "attachments"]
 
@@ -72,8 +85,11 @@ class ReplyForm(BodyMixin, Form):
 class AgentReplyForm(Form):
     body = forms.CharField(label=_("Message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6}))
     internal = forms.BooleanField(label=_("Internal note (not shown to the customer)"), required=False)
-    status = forms.ChoiceField(label=_("Then set the status to"), required=False,
-                               choices=[("", _("Waiting for customer (default for replies)")), *TicketStatus.choices])
+    status = forms.ChoiceField(
+        label=_("Then set the status to"),
+        required=False,
+        choices=[("", _("Waiting for customer (default for replies)")), *TicketStatus.choices],
+    )
 
     def clean_body(self):
         body = self.cleaned_data["body"].strip()
@@ -91,11 +107,19 @@ class PriorityForm(Form):
 
 
 class RatingForm(Form):
-    score = forms.TypedChoiceField(label=_("How satisfied are you with our answer?"), coerce=int,
-                                   choices=Satisfaction.choices, widget=forms.RadioSelect,
-                                   error_messages={"required": _("Choose how satisfied you are.")})
-    comment = forms.CharField(label=_("Anything we could do better? (optional)"), max_length=1000, required=False,
-                              widget=forms.Textarea(attrs={"rows": 3}))
+    score = forms.TypedChoiceField(
+        label=_("How satisfied are you with our answer?"),
+        coerce=int,
+        choices=Satisfaction.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose how satisfied you are.")},
+    )
+    comment = forms.CharField(
+        label=_("Anything we could do better? (optional)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class MacroForm(forms.ModelForm):
@@ -119,10 +143,17 @@ class PhoneTicketForm(Form):
 
     email = forms.EmailField(label=_("Customer's email"))
     name = forms.CharField(label=_("Customer's name"), max_length=150, required=False)
-    verified = forms.BooleanField(label=_("Identity checked on the call (security questions passed)"), required=False,
-                                  help_text=_("Only then is the question attached to the customer's account."))
+    verified = forms.BooleanField(
+        label=_("Identity checked on the call (security questions passed)"),
+        required=False,
+        help_text=_("Only then is the question attached to the customer's account."),
+    )
     language = forms.ChoiceField(label=_("Language"), choices=[("zh-hans", "简体中文"), ("en", "English")])
     topic = forms.ChoiceField(label=_("What is it about?"), choices=TicketTopic.choices)
     subject = forms.CharField(label=_("Subject"), max_length=200, min_length=3)
-    body = forms.CharField(label=_("What the customer said"), max_length=5000, min_length=10,
-                           widget=forms.Textarea(attrs={"rows": 6}))
+    body = forms.CharField(
+        label=_("What the customer said"),
+        max_length=5000,
+        min_length=10,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )

@@ -29,7 +29,9 @@ from .forms import ATTACHMENT_KINDS, ATTACHMENT_MAX_BYTES, ATTACHMENT_MAX_COUNT
 from .models import NUMBER_ALPHABET, Ticket
 
 NUMBER = re.compile(rf"\bQ-[{NUMBER_ALPHABET}]{{7}}\b")
-QUOTE_START = re.compile(r"^(>|On .+ wrote:|在.+写道[:：]|-{2,} ?Original Message|-----原始邮件-----|From: )", re.I)
+QUOTE_START = re.compile(
+    r"^(>|On .+ wrote:|在.+写道[:：]|-{2,} ?Original Message|-----原始邮件-----|From: )", re.I
+)
 SENDER_LIMIT_PER_HOUR = 10
 MAX_BODY = 5000
 
@@ -84,8 +86,13 @@ def _is_automatic(message, sender: str) -> bool:
     auto = (message.get("Auto-Submitted") or "no").strip().lower()
     precedence = (message.get("Precedence") or "").strip().lower()
     ours = {parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower(), settings.OKPAY_SUPPORT_EMAIL.lower()}
-    return auto != "no" or precedence in ("bulk", "junk", "list") or bool(message.get("List-Id")) or \
-        sender in ours or sender.startswith(("mailer-daemon@", "postmaster@", "no-reply@", "noreply@"))
+    return (
+        auto != "no"
+        or precedence in ("bulk", "junk", "list")
+        or bool(message.get("List-Id"))
+        or sender in ours
+        or sender.startswith(("mailer-daemon@", "postmaster@", "no-reply@", "noreply@"))
+    )
 
 
 def email_intake(raw: bytes) -> IntakeResult:
@@ -98,7 +105,9 @@ def email_intake(raw: bytes) -> IntakeResult:
         return IntakeResult("skipped", reason="no valid sender")
     if _is_automatic(message, sender):
         return IntakeResult("skipped", reason="automatic message")
-    if rate_limit_exceeded(scope="tickets.email", key=sender, limit=SENDER_LIMIT_PER_HOUR, window_seconds=3600):
+    if rate_limit_exceeded(
+        scope="tickets.email", key=sender, limit=SENDER_LIMIT_PER_HOUR, window_seconds=3600
+    ):
         return IntakeResult("skipped", reason="sender over the hourly limit")
     subject = " ".join(str(message.get("Subject", "")).split())[:200]
     body = reply_text(_text(message))
@@ -109,11 +118,23 @@ def email_intake(raw: bytes) -> IntakeResult:
     match = NUMBER.search(subject)
     if match:
         ticket = Ticket.objects.filter(number=match.group(0)).first()
-        if ticket is not None and ticket.requester_email.lower() == sender and ticket.status != TicketStatus.CLOSED:
+        if (
+            ticket is not None
+            and ticket.requester_email.lower() == sender
+            and ticket.status != TicketStatus.CLOSED
+        ):
             actions.ticket_customer_reply(ticket=ticket, user=None, body=body, files=files)
             return IntakeResult("added", ticket)
     language = "zh-hans" if CJK.search(normalize(subject + body)) else "en"
-    ticket = actions.ticket_create(requester=None, email=sender, name=name[:150], language=language,
-                                   topic=TicketTopic.OTHER, subject=subject or body[:80], body=body, files=files,
-                                   channel=TicketChannel.EMAIL)
+    ticket = actions.ticket_create(
+        requester=None,
+        email=sender,
+        name=name[:150],
+        language=language,
+        topic=TicketTopic.OTHER,
+        subject=subject or body[:80],
+        body=body,
+        files=files,
+        channel=TicketChannel.EMAIL,
+    )
     return IntakeResult("created", ticket)

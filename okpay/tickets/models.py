@@ -29,23 +29,33 @@ class Ticket(models.Model):
     random (it reveals nothing about volume) and is what customers quote."""
 
     number = models.CharField(max_length=12, unique=True, default=ticket_number_new, editable=False)
-    requester = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="tickets")
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
     requester_email = models.EmailField(_("email"))
     requester_name = models.CharField(_("name"), max_length=150, blank=True)
     language = models.CharField(max_length=8)
     channel = models.CharField(max_length=10, choices=TicketChannel.choices, default=TicketChannel.WEB)
-    topic = models.CharField(_("topic"), max_length=20, choices=TicketTopic.choices, default=TicketTopic.OTHER)
+    topic = models.CharField(
+        _("topic"), max_length=20, choices=TicketTopic.choices, default=TicketTopic.OTHER
+    )
     subject = models.CharField(_("subject"), max_length=200)
     status = models.CharField(max_length=10, choices=TicketStatus.choices, default=TicketStatus.NEW)
     priority = models.CharField(max_length=10, choices=TicketPriority.choices, default=TicketPriority.NORMAL)
-    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="assigned_tickets")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )
     article_key = models.CharField(max_length=100, blank=True)
-    transaction = models.ForeignKey("wallet.Transaction", null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="tickets")  # the customer's own transaction the question is about
-    bot_conversation = models.ForeignKey("bot.BotConversation", null=True, blank=True, on_delete=models.SET_NULL,
-                                         related_name="tickets")
+    transaction = models.ForeignKey(
+        "wallet.Transaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )  # the customer's own transaction the question is about
+    bot_conversation = models.ForeignKey(
+        "bot.BotConversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     first_responded_at = models.DateTimeField(null=True, blank=True)
@@ -55,8 +65,10 @@ class Ticket(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "created_at"], name="ticket_status_created"),
-                   models.Index(fields=["requester", "-created_at"], name="ticket_requester_created")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="ticket_status_created"),
+            models.Index(fields=["requester", "-created_at"], name="ticket_requester_created"),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -77,8 +89,9 @@ class Ticket(models.Model):
 class TicketMessage(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
     kind = models.CharField(max_length=10, choices=MessageKind.choices)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -98,7 +111,9 @@ class TicketMessage(models.Model):
 
 
 def attachment_path(instance, filename: str) -> str:
-    return f"tickets/{secrets.token_hex(16)}{'.' + filename.rsplit('.', 1)[-1][:5] if '.' in filename else ''}"
+    return (
+        f"tickets/{secrets.token_hex(16)}{'.' + filename.rsplit('.', 1)[-1][:5] if '.' in filename else ''}"
+    )
 
 
 class TicketAttachment(models.Model):
@@ -121,12 +136,17 @@ class TicketRating(models.Model):
     ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="rating")
     score = models.PositiveSmallIntegerField(choices=Satisfaction.choices)
     comment = models.CharField(max_length=1000, blank=True)
-    agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")  # who handled it, for the report
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )  # who handled it, for the report
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5), name="ticket_rating_1_to_5")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__gte=1, score__lte=5), name="ticket_rating_1_to_5"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket.number}: {self.score}"
@@ -139,11 +159,13 @@ class Macro(models.Model):
     title = models.CharField(_("title"), max_length=120)
     body_zh = models.TextField(_("text (Chinese)"), max_length=5000)
     body_en = models.TextField(_("text (English)"), max_length=5000)
-    status_after = models.CharField(_("then set the status to"), max_length=10, blank=True,
-                                    choices=TicketStatus.choices)
+    status_after = models.CharField(
+        _("then set the status to"), max_length=10, blank=True, choices=TicketStatus.choices
+    )
     is_active = models.BooleanField(_("in use"), default=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

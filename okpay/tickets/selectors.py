@@ -32,8 +32,11 @@ def ticket_for_viewer(*, number: str, user, session) -> Ticket | None:
 
 
 def public_messages(ticket: Ticket):
-    return ticket.messages.filter(kind__in=("customer", "agent", "system")).select_related("author") \
+    return (
+        ticket.messages.filter(kind__in=("customer", "agent", "system"))
+        .select_related("author")
         .prefetch_related("attachments")
+    )
 
 
 def all_messages(ticket: Ticket):
@@ -48,18 +51,22 @@ QUEUES = {
 }
 
 
-def staff_queue(*, queue: str = "active", user=None, mine: bool = False, unassigned: bool = False,
-                query: str = "") -> QuerySet[Ticket]:
+def staff_queue(
+    *, queue: str = "active", user=None, mine: bool = False, unassigned: bool = False, query: str = ""
+) -> QuerySet[Ticket]:
     """Oldest waiting first for work queues; newest first for the archive views."""
-    tickets = Ticket.objects.filter(QUEUES.get(queue, QUEUES["active"])).select_related("assignee", "requester")
+    tickets = Ticket.objects.filter(QUEUES.get(queue, QUEUES["active"])).select_related(
+        "assignee", "requester"
+    )
     if mine and user is not None:
         tickets = tickets.filter(assignee=user)
     if unassigned:
         tickets = tickets.filter(assignee__isnull=True)
     query = query.strip()[:100]
     if query:
-        tickets = tickets.filter(Q(number__iexact=query) | Q(requester_email__icontains=query) |
-                                 Q(subject__icontains=query))
+        tickets = tickets.filter(
+            Q(number__iexact=query) | Q(requester_email__icontains=query) | Q(subject__icontains=query)
+        )
     if queue == "active":  # the reply owed soonest first
         return tickets.order_by(F("reply_due_at").asc(nulls_last=True), "created_at", "id")
     return tickets.order_by("created_at", "id") if queue == "pending" else tickets.order_by("-updated_at")
@@ -67,14 +74,20 @@ def staff_queue(*, queue: str = "active", user=None, mine: bool = False, unassig
 
 def queue_counts() -> dict[str, int]:
     counts = Ticket.objects.aggregate(
-        active=Count("id", filter=QUEUES["active"]), pending=Count("id", filter=QUEUES["pending"]),
+        active=Count("id", filter=QUEUES["active"]),
+        pending=Count("id", filter=QUEUES["pending"]),
         unassigned=Count("id", filter=QUEUES["active"] & Q(assignee__isnull=True)),
-        overdue=Count("id", filter=Q(reply_due_at__lt=timezone.now()) & ~Q(status__in=FINISHED)))
+        overdue=Count("id", filter=Q(reply_due_at__lt=timezone.now()) & ~Q(status__in=FINISHED)),
+    )
     return counts
 
 
 def ticket_for_staff(*, number: str) -> Ticket | None:
-    return Ticket.objects.filter(number=number[:12]).select_related("requester", "assignee", "bot_conversation").first()
+    return (
+        Ticket.objects.filter(number=number[:12])
+        .select_related("requester", "assignee", "bot_conversation")
+        .first()
+    )
 
 
 def rating_for(ticket: Ticket) -> TicketRating | None:
@@ -88,7 +101,9 @@ def satisfaction_summary(*, days: int = 30) -> dict:
     from django.db.models import Avg
 
     ratings = TicketRating.objects.filter(created_at__gte=timezone.now() - timedelta(days=days))
-    summary = ratings.aggregate(n=Count("id"), average=Avg("score"), satisfied=Count("id", filter=Q(score__gte=4)))
+    summary = ratings.aggregate(
+        n=Count("id"), average=Avg("score"), satisfied=Count("id", filter=Q(score__gte=4))
+    )
     summary["satisfied_share"] = round(100 * summary["satisfied"] / summary["n"]) if summary["n"] else None
     summary["days"] = days
     return summary

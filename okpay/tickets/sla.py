@@ -7,7 +7,12 @@ from datetime import datetime, timedelta
 
 from .choices import TicketPriority, TicketTopic
 
-REPLY_HOURS = {TicketPriority.URGENT: 1, TicketPriority.HIGH: 2, TicketPriority.NORMAL: 24, TicketPriority.LOW: 48}
+REPLY_HOURS = {
+    TicketPriority.URGENT: 1,
+    TicketPriority.HIGH: 2,
+    TicketPriority.NORMAL: 24,
+    TicketPriority.LOW: 48,
+}
 TOPIC_PRIORITY = {TicketTopic.ACCOUNT: TicketPriority.HIGH}
 
 

@@ -28,10 +28,18 @@ CUSTOMER_LIMIT_PER_HOUR = 20
 
 def too_many(request) -> bool:
     if request.user.is_authenticated:
-        return rate_limit_exceeded(scope="tickets.create.user", key=str(request.user.pk),
-                                   limit=CUSTOMER_LIMIT_PER_HOUR, window_seconds=3600)
-    return rate_limit_exceeded(scope="tickets.create.ip", key=client_ip(request) or "-", limit=GUEST_LIMIT_PER_HOUR,
-                               window_seconds=3600)
+        return rate_limit_exceeded(
+            scope="tickets.create.user",
+            key=str(request.user.pk),
+            limit=CUSTOMER_LIMIT_PER_HOUR,
+            window_seconds=3600,
+        )
+    return rate_limit_exceeded(
+        scope="tickets.create.ip",
+        key=client_ip(request) or "-",
+        limit=GUEST_LIMIT_PER_HOUR,
+        window_seconds=3600,
+    )
 
 
 def _grant(request, number: str) -> None:
@@ -41,7 +49,7 @@ def _grant(request, number: str) -> None:
 
 
 def new(request):
-    """"Submit a question". Context travels with it: the help article the customer was reading
+    """ "Submit a question". Context travels with it: the help article the customer was reading
     (?article=key) or the answer bot conversation that handed over (?from=bot)."""
     language = get_language()
     signed_in = request.user.is_authenticated
@@ -50,25 +58,48 @@ def new(request):
     from_bot = (request.POST.get("from") or request.GET.get("from")) == "bot"
     conversation = box_conversation(request) if from_bot else None
     transaction_id = request.POST.get("transaction") or request.GET.get("transaction") or ""
-    transaction = transaction_for_user(user=request.user, transaction_id=int(transaction_id)) \
-        if signed_in and transaction_id.isdigit() else None
+    transaction = (
+        transaction_for_user(user=request.user, transaction_id=int(transaction_id))
+        if signed_in and transaction_id.isdigit()
+        else None
+    )
     if request.method == "POST":
         form = TicketForm(request.POST, request.FILES, signed_in=signed_in)
         if form.is_valid():
             if too_many(request):
-                form.add_error(None, _("You have sent several questions in a short time. Please wait an hour, "
-                                       "or add to one you already sent."))
+                form.add_error(
+                    None,
+                    _(
+                        "You have sent several questions in a short time. Please wait an hour, "
+                        "or add to one you already sent."
+                    ),
+                )
             else:
                 data = form.cleaned_data
                 ticket = actions.ticket_create(
-                    request=request, requester=request.user, email=data.get("email", ""), name=data.get("name", ""),
-                    language=language, topic=data["topic"], subject=data["subject"], body=data["body"],
-                    files=data["attachments"], channel=TicketChannel.BOT if conversation else TicketChannel.WEB,
-                    article_key=article.article.key if article else "", bot_conversation=conversation,
-                    transaction=transaction)
+                    request=request,
+                    requester=request.user,
+                    email=data.get("email", ""),
+                    name=data.get("name", ""),
+                    language=language,
+                    topic=data["topic"],
+                    subject=data["subject"],
+                    body=data["body"],
+                    files=data["attachments"],
+                    channel=TicketChannel.BOT if conversation else TicketChannel.WEB,
+                    article_key=article.article.key if article else "",
+                    bot_conversation=conversation,
+                    transaction=transaction,
+                )
                 _grant(request, ticket.number)
-                messages.success(request, _("Thank you — your question %(number)s has reached our team. We have sent "
-                                            "a confirmation to your email.") % {"number": ticket.number})
+                messages.success(
+                    request,
+                    _(
+                        "Thank you — your question %(number)s has reached our team. We have sent "
+                        "a confirmation to your email."
+                    )
+                    % {"number": ticket.number},
+                )
                 return redirect("tickets:detail", number=ticket.number)
     else:
         initial = {"topic": request.GET.get("topic", "")}
@@ -82,14 +113,24 @@ def new(request):
         elif request.GET.get("q"):
             initial["subject"] = request.GET["q"].strip()[:200]
         form = TicketForm(initial=initial, signed_in=signed_in)
-    return render(request, "tickets/new.html", {"form": form, "article": article, "conversation": conversation,
-                                                "from_bot": from_bot and conversation is not None,
-                                                "transaction": transaction})
+    return render(
+        request,
+        "tickets/new.html",
+        {
+            "form": form,
+            "article": article,
+            "conversation": conversation,
+            "from_bot": from_bot and conversation is not None,
+            "transaction": transaction,
+        },
+    )
 
 
 @login_required
 def mine(request):
-    return render(request, "tickets/list.html", {"tickets": selectors.tickets_for_customer(user=request.user)})
+    return render(
+        request, "tickets/list.html", {"tickets": selectors.tickets_for_customer(user=request.user)}
+    )
 
 
 def _viewer(view):
@@ -109,11 +150,25 @@ def _viewer(view):
 
 
 def _detail(request, ticket, *, form=None, rating_form=None, status=200):
-    article = article_by_key_for_language(key=ticket.article_key, language=get_language()) if ticket.article_key else None
-    return render(request, "tickets/detail.html", {
-        "ticket": ticket, "thread": selectors.public_messages(ticket), "article": article,
-        "form": form or ReplyForm(), "rating": selectors.rating_for(ticket),
-        "rating_form": rating_form or RatingForm(), "guest": ticket.requester_id is None}, status=status)
+    article = (
+        article_by_key_for_language(key=ticket.article_key, language=get_language())
+        if ticket.article_key
+        else None
+    )
+    return render(
+        request,
+        "tickets/detail.html",
+        {
+            "ticket": ticket,
+            "thread": selectors.public_messages(ticket),
+            "article": article,
+            "form": form or ReplyForm(),
+            "rating": selectors.rating_for(ticket),
+            "rating_form": rating_form or RatingForm(),
+            "guest": ticket.requester_id is None,
+        },
+        status=status,
+    )
 
 
 @_viewer
@@ -127,8 +182,13 @@ def reply(request, ticket):
     form = ReplyForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            actions.ticket_customer_reply(ticket=ticket, user=request.user, body=form.cleaned_data["body"],
-                                          files=form.cleaned_data["attachments"], request=request)
+            actions.ticket_customer_reply(
+                ticket=ticket,
+                user=request.user,
+                body=form.cleaned_data["body"],
+                files=form.cleaned_data["attachments"],
+                request=request,
+            )
         except actions.TicketError as error:
             messages.error(request, str(error))
         else:
@@ -152,8 +212,13 @@ def rate(request, ticket):
     if not form.is_valid():
         return _detail(request, ticket, rating_form=form, status=400)
     try:
-        actions.ticket_rate(ticket=ticket, user=request.user, score=form.cleaned_data["score"],
-                            comment=form.cleaned_data["comment"], request=request)
+        actions.ticket_rate(
+            ticket=ticket,
+            user=request.user,
+            score=form.cleaned_data["score"],
+            comment=form.cleaned_data["comment"],
+            request=request,
+        )
     except actions.TicketError as error:
         messages.error(request, str(error))
     else:
@@ -174,11 +239,15 @@ def access(request, token):
 def attachment(request, attachment_id):
     item = get_object_or_404(TicketAttachment.objects.select_related("message__ticket"), pk=attachment_id)
     ticket = item.message.ticket
-    customer_may_see = item.message.is_public and \
-        selectors.ticket_for_viewer(number=ticket.number, user=request.user, session=request.session) is not None
+    customer_may_see = (
+        item.message.is_public
+        and selectors.ticket_for_viewer(number=ticket.number, user=request.user, session=request.session)
+        is not None
+    )
     if not (selectors.is_staff(request.user) or customer_may_see):
         raise Http404
-    response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.original_name,
-                            content_type=item.content_type)
+    response = FileResponse(
+        item.file.open("rb"), as_attachment=True, filename=item.original_name, content_type=item.content_type
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -16,12 +16,35 @@ from .models import Payment, PaymentLink, Refund, Transaction, TransactionEvent
 from .money import MAX_AMOUNT_MINOR, merchant_fee, supported_currency
 
 
-def transaction_record(*, user, kind: str, status: str, amount_minor: int, currency: str, reference: str, entry=None,
-                       fee_minor: int = 0, counterparty: str = "", description: str = "", note: str = "") -> Transaction:
+def transaction_record(
+    *,
+    user,
+    kind: str,
+    status: str,
+    amount_minor: int,
+    currency: str,
+    reference: str,
+    entry=None,
+    fee_minor: int = 0,
+    counterparty: str = "",
+    description: str = "",
+    note: str = "",
+) -> Transaction:
     now = timezone.now()
-    row = Transaction.objects.create(user=user, kind=kind, status=status, amount_minor=amount_minor, fee_minor=fee_minor,
-                                     currency=currency, counterparty=counterparty[:200], description=description[:200],
-                                     reference=reference, entry=entry, created_at=now, updated_at=now)
+    row = Transaction.objects.create(
+        user=user,
+        kind=kind,
+        status=status,
+        amount_minor=amount_minor,
+        fee_minor=fee_minor,
+        currency=currency,
+        counterparty=counterparty[:200],
+        description=description[:200],
+        reference=reference,
+        entry=entry,
+        created_at=now,
+        updated_at=now,
+    )
     TransactionEvent.objects.create(transaction=row, status=status, note=note[:300], created_at=now)
     return row
 
@@ -43,20 +66,45 @@ def topup_demo(*, user, amount_minor: int, currency: str, key: str) -> Transacti
     """Demo only: money arrives from "the outside world". In production top-ups come from a provider."""
     _check_amount(amount_minor)
     currency = supported_currency(currency)
-    entry = entry_create(key=f"topup:{user.pk}:{key}", kind=EntryKind.TOPUP, reference=f"topup:{user.pk}",
-                         description="demo top-up", created_by=user, lines=[
-                             Line(system_account("external", currency), Side.DEBIT, amount_minor),
-                             Line(wallet_account(user, currency), Side.CREDIT, amount_minor)])
-    row = transaction_record(user=user, kind=TransactionKind.TOPUP, status=TransactionStatus.COMPLETED,
-                             amount_minor=amount_minor, currency=currency, reference=f"entry:{entry.pk}", entry=entry,
-                             counterparty="OKPay", description=str(_("Demo top-up")))
-    audit_event_record(action="wallet.topup", actor=user, data={"amount_minor": amount_minor, "currency": currency})
+    entry = entry_create(
+        key=f"topup:{user.pk}:{key}",
+        kind=EntryKind.TOPUP,
+        reference=f"topup:{user.pk}",
+        description="demo top-up",
+        created_by=user,
+        lines=[
+            Line(system_account("external", currency), Side.DEBIT, amount_minor),
+            Line(wallet_account(user, currency), Side.CREDIT, amount_minor),
+        ],
+    )
+    row = transaction_record(
+        user=user,
+        kind=TransactionKind.TOPUP,
+        status=TransactionStatus.COMPLETED,
+        amount_minor=amount_minor,
+        currency=currency,
+        reference=f"entry:{entry.pk}",
+        entry=entry,
+        counterparty="OKPay",
+        description=str(_("Demo top-up")),
+    )
+    audit_event_record(
+        action="wallet.topup", actor=user, data={"amount_minor": amount_minor, "currency": currency}
+    )
     return row
 
 
 @transaction.atomic
-def payment_create(*, customer, merchant, amount_minor: int, currency: str, description: str, key: str,
-                   link: PaymentLink | None = None) -> Payment:
+def payment_create(
+    *,
+    customer,
+    merchant,
+    amount_minor: int,
+    currency: str,
+    description: str,
+    key: str,
+    link: PaymentLink | None = None,
+) -> Payment:
     _check_amount(amount_minor)
     currency = supported_currency(currency)
     if merchant.role != "merchant" or not merchant.is_active:
@@ -64,24 +112,60 @@ def payment_create(*, customer, merchant, amount_minor: int, currency: str, desc
     if merchant.pk == customer.pk:
         raise WalletError("self_payment", _("You cannot pay yourself."))
     fee = merchant_fee(amount_minor)
-    lines = [Line(wallet_account(customer, currency), Side.DEBIT, amount_minor),
-             Line(wallet_account(merchant, currency), Side.CREDIT, amount_minor - fee)]
+    lines = [
+        Line(wallet_account(customer, currency), Side.DEBIT, amount_minor),
+        Line(wallet_account(merchant, currency), Side.CREDIT, amount_minor - fee),
+    ]
     if fee:
         lines.append(Line(system_account("fee_revenue", currency), Side.CREDIT, fee))
-    entry = entry_create(key=f"payment:{customer.pk}:{key}", kind=EntryKind.PAYMENT, lines=lines, created_by=customer,
-                         description=description, reference="payment:new")
-    payment = Payment.objects.create(customer=customer, merchant=merchant, amount_minor=amount_minor, currency=currency,
-                                     fee_minor=fee, description=description[:200], payment_link=link, entry=entry)
+    entry = entry_create(
+        key=f"payment:{customer.pk}:{key}",
+        kind=EntryKind.PAYMENT,
+        lines=lines,
+        created_by=customer,
+        description=description,
+        reference="payment:new",
+    )
+    payment = Payment.objects.create(
+        customer=customer,
+        merchant=merchant,
+        amount_minor=amount_minor,
+        currency=currency,
+        fee_minor=fee,
+        description=description[:200],
+        payment_link=link,
+        entry=entry,
+    )
     entry.reference = f"payment:{payment.pk}"
     entry.save(update_fields=["reference"])
-    transaction_record(user=customer, kind=TransactionKind.PAYMENT, status=TransactionStatus.COMPLETED,
-                       amount_minor=-amount_minor, currency=currency, reference=entry.reference, entry=entry,
-                       counterparty=merchant.display_name, description=description)
-    transaction_record(user=merchant, kind=TransactionKind.PAYMENT_RECEIVED, status=TransactionStatus.COMPLETED,
-                       amount_minor=amount_minor - fee, fee_minor=fee, currency=currency, reference=entry.reference,
-                       entry=entry, counterparty=customer.display_name, description=description)
-    audit_event_record(action="wallet.payment", actor=customer,
-                       data={"payment": payment.pk, "amount_minor": amount_minor, "currency": currency})
+    transaction_record(
+        user=customer,
+        kind=TransactionKind.PAYMENT,
+        status=TransactionStatus.COMPLETED,
+        amount_minor=-amount_minor,
+        currency=currency,
+        reference=entry.reference,
+        entry=entry,
+        counterparty=merchant.display_name,
+        description=description,
+    )
+    transaction_record(
+        user=merchant,
+        kind=TransactionKind.PAYMENT_RECEIVED,
+        status=TransactionStatus.COMPLETED,
+        amount_minor=amount_minor - fee,
+        fee_minor=fee,
+        currency=currency,
+        reference=entry.reference,
+        entry=entry,
+        counterparty=customer.display_name,
+        description=description,
+    )
+    audit_event_record(
+        action="wallet.payment",
+        actor=customer,
+        data={"payment": payment.pk, "amount_minor": amount_minor, "currency": currency},
+    )
     return payment
 
 
@@ -95,26 +179,58 @@ def refund_create(*, merchant, payment: Payment, amount_minor: int, reason: str,
         raise WalletError("not_found", _("Payment not found."))
     if amount_minor > payment.refundable_minor:
         raise WalletError("refund_too_large", _("You can refund at most the amount not yet refunded."))
-    entry = entry_create(key=f"refund:{payment.pk}:{key}", kind=EntryKind.REFUND, created_by=merchant,
-                         reference=f"payment:{payment.pk}", description=reason, lines=[
-                             Line(wallet_account(merchant, payment.currency), Side.DEBIT, amount_minor),
-                             Line(wallet_account(payment.customer, payment.currency), Side.CREDIT, amount_minor)])
-    refund = Refund.objects.create(payment=payment, amount_minor=amount_minor, reason=reason[:300], created_by=merchant,
-                                   entry=entry)
+    entry = entry_create(
+        key=f"refund:{payment.pk}:{key}",
+        kind=EntryKind.REFUND,
+        created_by=merchant,
+        reference=f"payment:{payment.pk}",
+        description=reason,
+        lines=[
+            Line(wallet_account(merchant, payment.currency), Side.DEBIT, amount_minor),
+            Line(wallet_account(payment.customer, payment.currency), Side.CREDIT, amount_minor),
+        ],
+    )
+    refund = Refund.objects.create(
+        payment=payment, amount_minor=amount_minor, reason=reason[:300], created_by=merchant, entry=entry
+    )
     payment.refunded_minor += amount_minor
     payment.save(update_fields=["refunded_minor"])
-    new_status = TransactionStatus.REFUNDED if payment.refundable_minor == 0 else TransactionStatus.PARTIALLY_REFUNDED
-    for row in Transaction.objects.filter(reference=f"payment:{payment.pk}",
-                                          kind__in=[TransactionKind.PAYMENT, TransactionKind.PAYMENT_RECEIVED]):
+    new_status = (
+        TransactionStatus.REFUNDED if payment.refundable_minor == 0 else TransactionStatus.PARTIALLY_REFUNDED
+    )
+    for row in Transaction.objects.filter(
+        reference=f"payment:{payment.pk}",
+        kind__in=[TransactionKind.PAYMENT, TransactionKind.PAYMENT_RECEIVED],
+    ):
         transaction_status_set(row=row, status=new_status, note=reason)
-    transaction_record(user=payment.customer, kind=TransactionKind.REFUND, status=TransactionStatus.COMPLETED,
-                       amount_minor=amount_minor, currency=payment.currency, reference=f"payment:{payment.pk}",
-                       entry=entry, counterparty=merchant.display_name, description=reason or payment.description)
-    transaction_record(user=merchant, kind=TransactionKind.REFUND_ISSUED, status=TransactionStatus.COMPLETED,
-                       amount_minor=-amount_minor, currency=payment.currency, reference=f"payment:{payment.pk}",
-                       entry=entry, counterparty=payment.customer.display_name, description=reason or payment.description)
-    audit_event_record(action="wallet.refund", actor=merchant, subject_user=payment.customer,
-                       data={"payment": payment.pk, "amount_minor": amount_minor})
+    transaction_record(
+        user=payment.customer,
+        kind=TransactionKind.REFUND,
+        status=TransactionStatus.COMPLETED,
+        amount_minor=amount_minor,
+        currency=payment.currency,
+        reference=f"payment:{payment.pk}",
+        entry=entry,
+        counterparty=merchant.display_name,
+        description=reason or payment.description,
+    )
+    transaction_record(
+        user=merchant,
+        kind=TransactionKind.REFUND_ISSUED,
+        status=TransactionStatus.COMPLETED,
+        amount_minor=-amount_minor,
+        currency=payment.currency,
+        reference=f"payment:{payment.pk}",
+        entry=entry,
+        counterparty=payment.customer.display_name,
+        description=reason or payment.description,
+    )
+    audit_event_record(
+        action="wallet.refund",
+        actor=merchant,
+        subject_user=payment.customer,
+        data={"payment": payment.pk, "amount_minor": amount_minor},
+    )
     return refund
 
 
@@ -123,7 +239,12 @@ def payment_link_create(*, merchant, amount_minor: int, currency: str, descripti
     currency = supported_currency(currency)
     if merchant.role != "merchant":
         raise WalletError("not_a_merchant", _("Only merchants can create payment links."))
-    link = PaymentLink.objects.create(merchant=merchant, token=secrets.token_urlsafe(12), amount_minor=amount_minor,
-                                      currency=currency, description=description[:200])
+    link = PaymentLink.objects.create(
+        merchant=merchant,
+        token=secrets.token_urlsafe(12),
+        amount_minor=amount_minor,
+        currency=currency,
+        description=description[:200],
+    )
     audit_event_record(action="wallet.payment_link_created", actor=merchant, data={"link": link.pk})
     return link

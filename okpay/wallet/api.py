@@ -47,7 +47,7 @@ class TransactionPage(Schema):
 class QuoteIn(Schema):
     from_currency: str = Field(..., max_length=3)
     to_currency: str = Field(..., max_length=3)
-    amount: str = Field(..., max_length=30, description="in major units, e.g. \"1000.50\"")
+    amount: str = Field(..., max_length=30, description='in major units, e.g. "1000.50"')
     recipient_country: str = Field(..., min_length=2, max_length=2)
 
 
@@ -110,52 +110,95 @@ def _wallet_error(error: WalletError) -> ApiError:
 def _run_idempotent(request, scope: str, payload: dict, action):
     key = request.headers.get("Idempotency-Key", "")
     if not key:
-        raise ApiError(400, "idempotency_key_required", _("Send an Idempotency-Key header with every money-moving request."))
+        raise ApiError(
+            400,
+            "idempotency_key_required",
+            _("Send an Idempotency-Key header with every money-moving request."),
+        )
     try:
         return idempotent(user=request.auth, key=key, scope=scope, payload=payload, action=action)
     except IdempotencyError as error:
-        raise ApiError(409 if error.code != "idempotency_key_invalid" else 400, error.code, error.message) from None
+        raise ApiError(
+            409 if error.code != "idempotency_key_invalid" else 400, error.code, error.message
+        ) from None
     except WalletError as error:
         raise _wallet_error(error) from None
 
 
 def _quote_out(q: Quote) -> dict:
-    return {"id": q.pk, "from_currency": q.from_currency, "to_currency": q.to_currency,
-            "source_amount_minor": q.source_amount_minor, "target_amount_minor": q.target_amount_minor,
-            "mid_rate": str(q.mid_rate), "applied_rate": str(q.applied_rate), "markup_percent": f"{q.markup_percent:.3f}",
-            "fee_fixed_minor": q.fee_fixed_minor, "fee_percent_minor": q.fee_percent_minor,
-            "fee_total_minor": q.fee_total_minor, "total_debit_minor": q.total_debit_minor,
-            "rate_date": q.rate_set.as_of.isoformat(), "expires_at": q.expires_at}
+    return {
+        "id": q.pk,
+        "from_currency": q.from_currency,
+        "to_currency": q.to_currency,
+        "source_amount_minor": q.source_amount_minor,
+        "target_amount_minor": q.target_amount_minor,
+        "mid_rate": str(q.mid_rate),
+        "applied_rate": str(q.applied_rate),
+        "markup_percent": f"{q.markup_percent:.3f}",
+        "fee_fixed_minor": q.fee_fixed_minor,
+        "fee_percent_minor": q.fee_percent_minor,
+        "fee_total_minor": q.fee_total_minor,
+        "total_debit_minor": q.total_debit_minor,
+        "rate_date": q.rate_set.as_of.isoformat(),
+        "expires_at": q.expires_at,
+    }
 
 
 def _transfer_out(t: InternationalTransfer) -> dict:
-    return {"id": t.pk, "status": t.status, "decision": t.decision, "reason_codes": t.reason_codes,
-            "quote_id": t.quote_id, "cancel_until": t.cancel_until, "review_deadline": t.review_deadline}
+    return {
+        "id": t.pk,
+        "status": t.status,
+        "decision": t.decision,
+        "reason_codes": t.reason_codes,
+        "quote_id": t.quote_id,
+        "cancel_until": t.cancel_until,
+        "review_deadline": t.review_deadline,
+    }
 
 
 @router.get("/wallet/balances", response=list[BalanceOut], summary="Your balances per currency")
 def balances(request):
-    return [{"currency": a.currency, "available_minor": a.available_balance, "posted_minor": a.posted_balance,
-             "pending_out_minor": a.pending_out} for a in selectors.balances_for(user=request.auth)]
+    return [
+        {
+            "currency": a.currency,
+            "available_minor": a.available_balance,
+            "posted_minor": a.posted_balance,
+            "pending_out_minor": a.pending_out,
+        }
+        for a in selectors.balances_for(user=request.auth)
+    ]
 
 
-@router.get("/wallet/transactions", response=TransactionPage, summary="Your history, newest first (keyset pages)")
-def transactions(request, kind: str = "", status: str = "", currency: str = "", cursor: str = "",
-                 limit: int = Query(25, ge=1, le=100)):
+@router.get(
+    "/wallet/transactions", response=TransactionPage, summary="Your history, newest first (keyset pages)"
+)
+def transactions(
+    request,
+    kind: str = "",
+    status: str = "",
+    currency: str = "",
+    cursor: str = "",
+    limit: int = Query(25, ge=1, le=100),
+):
     before = None
     if cursor:
         try:
             stamp, pk = cursor.rsplit("_", 1)
             before = (datetime.fromisoformat(stamp), int(pk))
         except ValueError:
-            raise ApiError(400, "bad_cursor", _("The cursor is not valid; start from the first page.")) from None
-    rows = selectors.transactions_for_user(user=request.auth, kind=kind, status=status, currency=currency.upper(),
-                                           before=before, limit=limit)
+            raise ApiError(
+                400, "bad_cursor", _("The cursor is not valid; start from the first page.")
+            ) from None
+    rows = selectors.transactions_for_user(
+        user=request.auth, kind=kind, status=status, currency=currency.upper(), before=before, limit=limit
+    )
     next_cursor = f"{rows[-1].created_at.isoformat()}_{rows[-1].pk}" if len(rows) == limit else None
     return {"results": rows, "next_cursor": next_cursor}
 
 
-@router.get("/wallet/transactions/{transaction_id}", response=TransactionOut, summary="One of your transactions")
+@router.get(
+    "/wallet/transactions/{transaction_id}", response=TransactionOut, summary="One of your transactions"
+)
 def transaction_detail(request, transaction_id: int):
     row = selectors.transaction_for_user(user=request.auth, transaction_id=transaction_id)
     if row is None:
@@ -163,32 +206,47 @@ def transaction_detail(request, transaction_id: int):
     return row
 
 
-@router.post("/wallet/quotes", response={201: QuoteOut}, summary="Quote an international transfer (30 minutes)")
+@router.post(
+    "/wallet/quotes", response={201: QuoteOut}, summary="Quote an international transfer (30 minutes)"
+)
 def quote_create(request, payload: QuoteIn):
     try:
         from_currency = supported_currency(payload.from_currency)
         amount = parse_amount(payload.amount, from_currency)
-        q = fx.quote_create(user=request.auth, from_currency=from_currency, to_currency=payload.to_currency.upper(),
-                            source_amount_minor=amount, recipient_country=payload.recipient_country.upper())
+        q = fx.quote_create(
+            user=request.auth,
+            from_currency=from_currency,
+            to_currency=payload.to_currency.upper(),
+            source_amount_minor=amount,
+            recipient_country=payload.recipient_country.upper(),
+        )
     except WalletError as error:
         raise _wallet_error(error) from None
     return Status(201, _quote_out(q))
 
 
-@router.post("/wallet/transfers", response={201: TransferOut}, summary="Send an international transfer (Idempotency-Key)")
+@router.post(
+    "/wallet/transfers",
+    response={201: TransferOut},
+    summary="Send an international transfer (Idempotency-Key)",
+)
 def transfer_create(request, payload: TransferIn):
     data = payload.model_dump()
     data["recipient_country"] = data["recipient_country"].upper()
 
     def action():
-        transfer = international.international_submit(user=request.auth, key=request.headers["Idempotency-Key"], **data)
+        transfer = international.international_submit(
+            user=request.auth, key=request.headers["Idempotency-Key"], **data
+        )
         return 201, _transfer_out(transfer)
 
     status, body = _run_idempotent(request, "api.transfer", {k: str(v) for k, v in data.items()}, action)
     return Status(status, body)
 
 
-@router.get("/wallet/transfers/{transfer_id}", response=TransferOut, summary="One of your international transfers")
+@router.get(
+    "/wallet/transfers/{transfer_id}", response=TransferOut, summary="One of your international transfers"
+)
 def transfer_detail(request, transfer_id: int):
     transfer = InternationalTransfer.objects.filter(pk=transfer_id, user=request.auth).first()
     if transfer is None:
@@ -196,10 +254,16 @@ def transfer_detail(request, transfer_id: int):
     return _transfer_out(transfer)
 
 
-@router.post("/wallet/transfers/{transfer_id}/cancel", response=TransferOut, summary="Cancel within 30 minutes (Idempotency-Key)")
+@router.post(
+    "/wallet/transfers/{transfer_id}/cancel",
+    response=TransferOut,
+    summary="Cancel within 30 minutes (Idempotency-Key)",
+)
 def transfer_cancel(request, transfer_id: int):
     def action():
-        return 200, _transfer_out(international.international_cancel(user=request.auth, transfer_id=transfer_id))
+        return 200, _transfer_out(
+            international.international_cancel(user=request.auth, transfer_id=transfer_id)
+        )
 
     _status, body = _run_idempotent(request, "api.cancel", {"transfer": transfer_id}, action)
     return body
@@ -214,13 +278,21 @@ def payment(request, payload: PaymentIn):
         if merchant is None:
             raise WalletError("not_a_merchant", _("This merchant cannot accept payments."))
         currency = supported_currency(payload.currency)
-        made = payment_create(customer=request.auth, merchant=merchant, amount_minor=parse_amount(payload.amount, currency),
-                              currency=currency, description=payload.description,
-                              key=request.headers["Idempotency-Key"])
+        made = payment_create(
+            customer=request.auth,
+            merchant=merchant,
+            amount_minor=parse_amount(payload.amount, currency),
+            currency=currency,
+            description=payload.description,
+            key=request.headers["Idempotency-Key"],
+        )
         row = made.entry.transactions.get(user=request.auth)
-        return 201, {"id": made.pk, "amount_minor": made.amount_minor, "currency": made.currency, "transaction_id": row.pk}
+        return 201, {
+            "id": made.pk,
+            "amount_minor": made.amount_minor,
+            "currency": made.currency,
+            "transaction_id": row.pk,
+        }
 
     status, body = _run_idempotent(request, "api.payment", payload.model_dump(), action)
     return Status(status, body)
-
-

@@ -11,10 +11,24 @@ class WalletConfig(AppConfig):
         from okpay.console.registry import ConsolePage, console_page_register
         from okpay.core.demo import demo_step_register
 
-        console_page_register(ConsolePage(key="customers", title=_("Customers (360)"), url_name="console:customers",
-                                          roles=frozenset({"agent", "supervisor", "admin"}), order=10))
-        console_page_register(ConsolePage(key="reviews", title=_("Compliance review queue"), url_name="console:reviews",
-                                          roles=frozenset({"supervisor", "admin"}), order=20))
+        console_page_register(
+            ConsolePage(
+                key="customers",
+                title=_("Customers (360)"),
+                url_name="console:customers",
+                roles=frozenset({"agent", "supervisor", "admin"}),
+                order=10,
+            )
+        )
+        console_page_register(
+            ConsolePage(
+                key="reviews",
+                title=_("Compliance review queue"),
+                url_name="console:reviews",
+                roles=frozenset({"supervisor", "admin"}),
+                order=20,
+            )
+        )
 
         def demo_wallet():
             from .demo import wallet_demo_load

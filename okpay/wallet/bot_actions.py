@@ -21,8 +21,11 @@ def _line(row: Transaction, language: str) -> str:
 def charged_twice(user, language) -> ActionResult:
     """Payments to the same merchant for the same amount within 24 hours, in the last 30 days."""
     since = timezone.now() - timedelta(days=30)
-    rows = list(Transaction.objects.filter(user=user, kind=TransactionKind.PAYMENT, created_at__gte=since)
-                .order_by("created_at", "id"))
+    rows = list(
+        Transaction.objects.filter(user=user, kind=TransactionKind.PAYMENT, created_at__gte=since).order_by(
+            "created_at", "id"
+        )
+    )
     last_seen: dict[tuple, Transaction] = {}
     pairs = []
     for row in rows:
@@ -32,29 +35,45 @@ def charged_twice(user, language) -> ActionResult:
             pairs.append(row)
         last_seen[key] = row
     if not pairs:
-        return ActionResult(text=_("I found no two payments to the same merchant for the same amount within a day in the last 30 days."),
-                            links=[ActionLink(_("Transaction history"), reverse("wallet:transactions"))])
+        return ActionResult(
+            text=_(
+                "I found no two payments to the same merchant for the same amount within a day in the last 30 days."
+            ),
+            links=[ActionLink(_("Transaction history"), reverse("wallet:transactions"))],
+        )
     return ActionResult(
         text=_("These payments look like duplicates. Open one to contact the merchant or open a dispute:"),
         items=[_line(row, language) for row in pairs],
-        links=[ActionLink(_("Open the payment"), reverse("wallet:transaction", args=[row.pk])) for row in pairs[:3]])
+        links=[
+            ActionLink(_("Open the payment"), reverse("wallet:transaction", args=[row.pk]))
+            for row in pairs[:3]
+        ],
+    )
 
 
 def recent_payments(user, language) -> ActionResult:
     rows = selectors.transactions_for_user(user=user, kind=TransactionKind.PAYMENT, limit=5)
     if not rows:
         return ActionResult(text=_("You have no payments yet."))
-    return ActionResult(text=_("Your latest payments:"), items=[_line(row, language) for row in rows],
-                        links=[ActionLink(_("Transaction history"), reverse("wallet:transactions"))])
+    return ActionResult(
+        text=_("Your latest payments:"),
+        items=[_line(row, language) for row in rows],
+        links=[ActionLink(_("Transaction history"), reverse("wallet:transactions"))],
+    )
 
 
 def balances(user, language) -> ActionResult:
     accounts = selectors.balances_for(user=user)
-    items = [format_money(a.available_balance, a.currency, language)
-             + (f" ({_('on hold')}: {format_money(a.pending_out, a.currency, language)})" if a.pending_out else "")
-             for a in accounts]
-    return ActionResult(text=_("Your available balances:") if items else _("You have no balance yet."), items=items,
-                        links=[ActionLink(_("My Account"), reverse("wallet:home"))])
+    items = [
+        format_money(a.available_balance, a.currency, language)
+        + (f" ({_('on hold')}: {format_money(a.pending_out, a.currency, language)})" if a.pending_out else "")
+        for a in accounts
+    ]
+    return ActionResult(
+        text=_("Your available balances:") if items else _("You have no balance yet."),
+        items=items,
+        links=[ActionLink(_("My Account"), reverse("wallet:home"))],
+    )
 
 
 def exchange_rate(user, language) -> ActionResult:
@@ -63,8 +82,13 @@ def exchange_rate(user, language) -> ActionResult:
     rate_set = latest_rate_set()
     if rate_set is None:
         return ActionResult(text=_("Exchange rates are not available right now. Please try again later."))
-    items = [f"1 CNY = {cross_rate(rate_set, 'CNY', code):.4f} {code}" for code in ("USD", "EUR", "HKD", "GBP", "JPY")]
+    items = [
+        f"1 CNY = {cross_rate(rate_set, 'CNY', code):.4f} {code}"
+        for code in ("USD", "EUR", "HKD", "GBP", "JPY")
+    ]
     return ActionResult(
         text=_("Reference rates of the European Central Bank on %(date)s (we add 0.5%% when converting):")
         % {"date": rate_set.as_of.isoformat()},
-        items=items, links=[ActionLink(_("Get a quote"), reverse("international:new"))])
+        items=items,
+        links=[ActionLink(_("Get a quote"), reverse("international:new"))],
+    )

@@ -28,8 +28,12 @@ class IdempotentForm(Form):
     """A money-moving form: a one-time key is generated when the form is first shown and travels
     with every re-submission, so a double click cannot move money twice."""
 
-    idempotency_key = forms.CharField(max_length=255, widget=forms.HiddenInput, initial=new_idempotency_key,
-                                      error_messages={"required": _("This form has expired. Please start again.")})
+    idempotency_key = forms.CharField(
+        max_length=255,
+        widget=forms.HiddenInput,
+        initial=new_idempotency_key,
+        error_messages={"required": _("This form has expired. Please start again.")},
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -74,8 +78,9 @@ class AmountCurrencyMixin:
             except WalletError as error:
                 self.add_error("amount", forms.ValidationError(error.message, code=error.code))
             except ArithmeticError:  # e.g. "1e999999999": decimal.Overflow inside parse_amount
-                self.add_error("amount", forms.ValidationError(_("The amount is too large."),
-                                                               code="amount_too_large"))
+                self.add_error(
+                    "amount", forms.ValidationError(_("The amount is too large."), code="amount_too_large")
+                )
         return cleaned
 
 
@@ -86,12 +91,20 @@ class TopupForm(AmountCurrencyMixin, IdempotentForm):
 
 
 class PaymentForm(AmountCurrencyMixin, IdempotentForm):
-    merchant = forms.ModelChoiceField(label=_("Merchant"), queryset=selectors.merchants(), empty_label=None,
-                                      error_messages={"invalid_choice": _("Choose a merchant from the list.")})
+    merchant = forms.ModelChoiceField(
+        label=_("Merchant"),
+        queryset=selectors.merchants(),
+        empty_label=None,
+        error_messages={"invalid_choice": _("Choose a merchant from the list.")},
+    )
     amount = AmountField()
     currency = CurrencyField()
-    description = forms.CharField(label=_("What are you paying for?"), max_length=200, required=False,
-                                  widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    description = forms.CharField(
+        label=_("What are you paying for?"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
     field_order = ["merchant", "amount", "currency", "description"]
 
     def __init__(self, *args, **kwargs):
@@ -105,8 +118,12 @@ class ConfirmForm(IdempotentForm):
 
 class RefundForm(AmountCurrencyMixin, IdempotentForm):
     amount = AmountField(label=_("Amount to refund"))
-    reason = forms.CharField(label=_("Reason"), max_length=300, required=False,
-                             widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
     field_order = ["amount", "reason"]
 
     def __init__(self, *args, currency: str, **kwargs):
@@ -117,20 +134,31 @@ class RefundForm(AmountCurrencyMixin, IdempotentForm):
 class PaymentLinkForm(AmountCurrencyMixin, Form):
     amount = AmountField()
     currency = CurrencyField()
-    description = forms.CharField(label=_("Description"), max_length=200,
-                                  widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    description = forms.CharField(
+        label=_("Description"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
 
 
 class TransactionFilterForm(Form):
     """GET filters of the history. Invalid values are dropped one by one (the view says which)."""
 
-    kind = forms.ChoiceField(label=_("Type"), required=False,
-                             choices=[("", _("All types")), *TransactionKind.choices])
-    status = forms.ChoiceField(label=_("Status"), required=False,
-                               choices=[("", _("All statuses")), *TransactionStatus.choices])
+    kind = forms.ChoiceField(
+        label=_("Type"), required=False, choices=[("", _("All types")), *TransactionKind.choices]
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All statuses")), *TransactionStatus.choices]
+    )
     currency = forms.ChoiceField(label=_("Currency"), required=False)
-    date_from = forms.DateField(label=pgettext_lazy("date range", "From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=pgettext_lazy("date range", "To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label=pgettext_lazy("date range", "From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = forms.DateField(
+        label=pgettext_lazy("date range", "To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -139,7 +167,10 @@ class TransactionFilterForm(Form):
     def valid_filters(self) -> tuple[dict, list[str]]:
         """(filters for selectors.transactions_for_user, labels of the fields that were ignored)."""
         self.is_valid()
-        filters = {name: self.cleaned_data[name] for name in self.fields
-                   if name not in self.errors and self.cleaned_data.get(name)}
+        filters = {
+            name: self.cleaned_data[name]
+            for name in self.fields
+            if name not in self.errors and self.cleaned_data.get(name)
+        }
         ignored = [str(self.fields[name].label) for name in self.errors if name in self.fields]
         return filters, ignored

@@ -31,15 +31,21 @@ def target_currency_choices():
 
 class QuoteForm(Form):
     from_currency = forms.ChoiceField(label=_("You send in"))
-    amount = forms.CharField(label=_("Amount you send"), max_length=30,
-                             widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+    amount = forms.CharField(
+        label=_("Amount you send"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
     recipient_country = forms.ChoiceField(label=_("Recipient's country"))
     to_currency = forms.ChoiceField(label=_("Recipient gets"))
     recipient_name = forms.CharField(label=_("Recipient's full name"), max_length=140)
     recipient_account = forms.CharField(label=_("Recipient's IBAN or account number"), max_length=40)
-    recipient_address = forms.CharField(label=_("Recipient's address (needed from 1,000 EUR)"), max_length=200,
-                                        required=False)
-    sender_address = forms.CharField(label=_("Your address (needed from 1,000 EUR)"), max_length=200, required=False)
+    recipient_address = forms.CharField(
+        label=_("Recipient's address (needed from 1,000 EUR)"), max_length=200, required=False
+    )
+    sender_address = forms.CharField(
+        label=_("Your address (needed from 1,000 EUR)"), max_length=200, required=False
+    )
     purpose = forms.CharField(label=_("Purpose (optional)"), max_length=140, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -57,5 +63,8 @@ class QuoteForm(Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("from_currency") and cleaned.get("from_currency") == cleaned.get("to_currency"):
-            self.add_error("to_currency", _("Choose a different currency for the recipient: this is not an international transfer."))
+            self.add_error(
+                "to_currency",
+                _("Choose a different currency for the recipient: this is not an international transfer."),
+            )
         return cleaned

@@ -63,7 +63,9 @@ def rates_store(*, xml: bytes, source: str = "ecb") -> FxRateSet:
     as_of, rates = ecb_parse(xml)
     rate_set, created = FxRateSet.objects.get_or_create(source=source, as_of=as_of)
     if created:
-        FxRate.objects.bulk_create([FxRate(rate_set=rate_set, currency=c, per_eur=v) for c, v in rates.items()])
+        FxRate.objects.bulk_create(
+            [FxRate(rate_set=rate_set, currency=c, per_eur=v) for c, v in rates.items()]
+        )
     else:
         rate_set.fetched_at = timezone.now()
         rate_set.save(update_fields=["fetched_at"])
@@ -99,18 +101,27 @@ def rates_usable() -> FxRateSet:
     rates (OKPAY_FX_ALLOW_STALE; on by default only in demo mode, where the bundled snapshot ages)."""
     rate_set = latest_rate_set()
     if rate_set is None:
-        raise WalletError("no_rates", _("Exchange rates are not available right now. Please try again later."))
+        raise WalletError(
+            "no_rates", _("Exchange rates are not available right now. Please try again later.")
+        )
     if rate_age_days(rate_set) > settings.OKPAY_FX_MAX_AGE_DAYS and not settings.OKPAY_FX_ALLOW_STALE:
-        raise WalletError("stale_rates", _("Exchange rates are out of date, so we cannot quote right now. Please try again later."))
+        raise WalletError(
+            "stale_rates",
+            _("Exchange rates are out of date, so we cannot quote right now. Please try again later."),
+        )
     return rate_set
 
 
 def per_eur(rate_set: FxRateSet, currency: str) -> Decimal:
     if currency == "EUR":
         return Decimal(1)
-    rate = FxRate.objects.filter(rate_set=rate_set, currency=currency).values_list("per_eur", flat=True).first()
+    rate = (
+        FxRate.objects.filter(rate_set=rate_set, currency=currency).values_list("per_eur", flat=True).first()
+    )
     if rate is None:
-        raise WalletError("unsupported_currency", _("This currency is not supported: %(currency)s."), currency=currency)
+        raise WalletError(
+            "unsupported_currency", _("This currency is not supported: %(currency)s."), currency=currency
+        )
     return rate
 
 
@@ -130,10 +141,14 @@ def eur_equivalent_minor(rate_set: FxRateSet, amount_minor: int, currency: str) 
 
 
 @transaction.atomic
-def quote_create(*, user, from_currency: str, to_currency: str, source_amount_minor: int,
-                 recipient_country: str) -> Quote:
+def quote_create(
+    *, user, from_currency: str, to_currency: str, source_amount_minor: int, recipient_country: str
+) -> Quote:
     if from_currency == to_currency:
-        raise WalletError("same_currency", _("Choose a different currency for the recipient: this is not an international transfer."))
+        raise WalletError(
+            "same_currency",
+            _("Choose a different currency for the recipient: this is not an international transfer."),
+        )
     rate_set = rates_usable()
     mid = cross_rate(rate_set, from_currency, to_currency)
     markup = settings.OKPAY_FX_MARKUP_PERCENT
@@ -141,14 +156,33 @@ def quote_create(*, user, from_currency: str, to_currency: str, source_amount_mi
     target = convert_minor(source_amount_minor, applied, from_currency, to_currency)
     if target <= 0:
         raise WalletError("amount_too_small", _("The amount is too small to send."))
-    fee_percent = int((Decimal(source_amount_minor) * settings.OKPAY_FX_FEE_PERCENT / Decimal(100)).quantize(
-        Decimal(1), rounding=ROUND_HALF_UP))
-    fee_fixed = convert_minor(settings.OKPAY_FX_FEE_FIXED_EUR_MINOR, cross_rate(rate_set, "EUR", from_currency),
-                              "EUR", from_currency)
+    fee_percent = int(
+        (Decimal(source_amount_minor) * settings.OKPAY_FX_FEE_PERCENT / Decimal(100)).quantize(
+            Decimal(1), rounding=ROUND_HALF_UP
+        )
+    )
+    fee_fixed = convert_minor(
+        settings.OKPAY_FX_FEE_FIXED_EUR_MINOR,
+        cross_rate(rate_set, "EUR", from_currency),
+        "EUR",
+        from_currency,
+    )
     now = timezone.now()
     return Quote.objects.create(
-        id=uuid.uuid4(), user=user, from_currency=from_currency, to_currency=to_currency,
-        source_amount_minor=source_amount_minor, target_amount_minor=target, mid_rate=mid.quantize(Decimal("0.0000000001")),
-        applied_rate=applied, markup_percent=markup, fee_fixed_minor=fee_fixed, fee_percent_minor=fee_percent,
-        fee_total_minor=fee_fixed + fee_percent, rate_set=rate_set, recipient_country=recipient_country,
-        created_at=now, expires_at=now + timedelta(minutes=settings.OKPAY_FX_QUOTE_MINUTES))
+        id=uuid.uuid4(),
+        user=user,
+        from_currency=from_currency,
+        to_currency=to_currency,
+        source_amount_minor=source_amount_minor,
+        target_amount_minor=target,
+        mid_rate=mid.quantize(Decimal("0.0000000001")),
+        applied_rate=applied,
+        markup_percent=markup,
+        fee_fixed_minor=fee_fixed,
+        fee_percent_minor=fee_percent,
+        fee_total_minor=fee_fixed + fee_percent,
+        rate_set=rate_set,
+        recipient_country=recipient_country,
+        created_at=now,
+        expires_at=now + timedelta(minutes=settings.OKPAY_FX_QUOTE_MINUTES),
+    )

@@ -35,7 +35,13 @@ def system_account(role: str, currency: str) -> LedgerAccount:
     kind, normal, allow_negative = SYSTEM_ACCOUNTS[role]
     account, _created = LedgerAccount.objects.get_or_create(
         code=f"system:{role}:{currency}",
-        defaults={"kind": kind, "normal_balance": normal, "currency": currency, "allow_negative": allow_negative})
+        defaults={
+            "kind": kind,
+            "normal_balance": normal,
+            "currency": currency,
+            "allow_negative": allow_negative,
+        },
+    )
     return account
 
 
@@ -43,14 +49,23 @@ def wallet_account(user, currency: str) -> LedgerAccount:
     """The user's balance in `currency` (a liability of OKPay to the user; never negative)."""
     account, _created = LedgerAccount.objects.get_or_create(
         code=f"user:{user.pk}:wallet:{currency}",
-        defaults={"owner": user, "kind": AccountKind.LIABILITY, "normal_balance": Side.CREDIT, "currency": currency,
-                  "allow_negative": False})
+        defaults={
+            "owner": user,
+            "kind": AccountKind.LIABILITY,
+            "normal_balance": Side.CREDIT,
+            "currency": currency,
+            "allow_negative": False,
+        },
+    )
     return account
 
 
 def _lock_accounts(ids) -> dict[int, LedgerAccount]:
     """select_for_update in primary-key order, so concurrent entries never deadlock."""
-    return {a.pk: a for a in LedgerAccount.objects.select_for_update().filter(pk__in=sorted(set(ids))).order_by("pk")}
+    return {
+        a.pk: a
+        for a in LedgerAccount.objects.select_for_update().filter(pk__in=sorted(set(ids))).order_by("pk")
+    }
 
 
 def _validate(lines: list[Line]) -> None:
@@ -84,21 +99,40 @@ def _check_available(accounts) -> None:
 def _save(accounts) -> None:
     for account in accounts:
         account.version += 1
-        account.save(update_fields=["posted_debits", "posted_credits", "pending_debits", "pending_credits", "version"])
+        account.save(
+            update_fields=["posted_debits", "posted_credits", "pending_debits", "pending_credits", "version"]
+        )
 
 
-def entry_create(*, key: str, kind: str, lines: list[Line], pending: bool = False, reference: str = "",
-                 description: str = "", created_by=None, expires_at: datetime | None = None,
-                 reverses: JournalEntry | None = None) -> JournalEntry:
+def entry_create(
+    *,
+    key: str,
+    kind: str,
+    lines: list[Line],
+    pending: bool = False,
+    reference: str = "",
+    description: str = "",
+    created_by=None,
+    expires_at: datetime | None = None,
+    reverses: JournalEntry | None = None,
+) -> JournalEntry:
     """Write a balanced entry. Pending entries reserve funds (count against available balance).
     One transaction (or savepoint) per entry; a repeated key or a balance the database's own CHECK
     refuses surfaces as a WalletError, with nothing written."""
     _validate(lines)
     try:
         with transaction.atomic():
-            return _entry_write(key=key, kind=kind, lines=lines, pending=pending, reference=reference,
-                                description=description, created_by=created_by, expires_at=expires_at,
-                                reverses=reverses)
+            return _entry_write(
+                key=key,
+                kind=kind,
+                lines=lines,
+                pending=pending,
+                reference=reference,
+                description=description,
+                created_by=created_by,
+                expires_at=expires_at,
+                reverses=reverses,
+            )
     except IntegrityError as error:
         if "idempotency_key" in str(error) or "wallet_journalentry" in str(error):
             raise WalletError("duplicate_entry", _("This operation was already recorded.")) from None
@@ -111,12 +145,28 @@ def _entry_write(*, key, kind, lines, pending, reference, description, created_b
         _apply(accounts[line.account.pk], line.side, line.amount, bucket="pending" if pending else "posted")
     _check_available(accounts.values())
     entry = JournalEntry.objects.create(
-        idempotency_key=key, kind=kind, status=EntryStatus.PENDING if pending else EntryStatus.POSTED,
-        reference=reference, description=description[:300], created_by=created_by, expires_at=expires_at,
-        posted_at=None if pending else timezone.now(), reverses=reverses)
-    Posting.objects.bulk_create([Posting(entry=entry, account=accounts[line.account.pk], side=line.side,
-                                         amount=line.amount, currency=accounts[line.account.pk].currency)
-                                 for line in lines])
+        idempotency_key=key,
+        kind=kind,
+        status=EntryStatus.PENDING if pending else EntryStatus.POSTED,
+        reference=reference,
+        description=description[:300],
+        created_by=created_by,
+        expires_at=expires_at,
+        posted_at=None if pending else timezone.now(),
+        reverses=reverses,
+    )
+    Posting.objects.bulk_create(
+        [
+            Posting(
+                entry=entry,
+                account=accounts[line.account.pk],
+                side=line.side,
+                amount=line.amount,
+                currency=accounts[line.account.pk].currency,
+            )
+            for line in lines
+        ]
+    )
     _save(accounts.values())
     return entry
 
@@ -134,8 +184,9 @@ def entry_post(entry: JournalEntry, *, amount: int | None = None) -> JournalEntr
     entry, postings, accounts = _locked_entry(entry)
     if entry.status != EntryStatus.PENDING:
         raise WalletError("entry_not_pending", _("This transaction has already been completed or cancelled."))
-    if amount is not None and (len(postings) != 2 or not isinstance(amount, int)
-                               or not 0 < amount <= postings[0].amount):
+    if amount is not None and (
+        len(postings) != 2 or not isinstance(amount, int) or not 0 < amount <= postings[0].amount
+    ):
         raise ValueError("partial posting needs a two-posting entry and 0 < amount <= the pending amount")
     for posting in postings:
         account = accounts[posting.account_id]
@@ -169,10 +220,19 @@ def entry_reverse(entry: JournalEntry, *, key: str, created_by=None, description
     """Correct a posted entry with a new entry that swaps every side (posted entries never change)."""
     if entry.status != EntryStatus.POSTED:
         raise WalletError("entry_not_posted", _("Only completed transactions can be reversed."))
-    lines = [Line(p.account, Side.CREDIT if p.side == Side.DEBIT else Side.DEBIT, p.amount)
-             for p in entry.postings.select_related("account")]
-    return entry_create(key=key, kind="reversal", lines=lines, reference=entry.reference, reverses=entry,
-                        description=description or f"reversal of entry {entry.pk}", created_by=created_by)
+    lines = [
+        Line(p.account, Side.CREDIT if p.side == Side.DEBIT else Side.DEBIT, p.amount)
+        for p in entry.postings.select_related("account")
+    ]
+    return entry_create(
+        key=key,
+        kind="reversal",
+        lines=lines,
+        reference=entry.reference,
+        reverses=entry,
+        description=description or f"reversal of entry {entry.pk}",
+        created_by=created_by,
+    )
 
 
 def entries_expire(*, now: datetime | None = None) -> int:
@@ -191,7 +251,7 @@ def ledger_verify() -> list[str]:
     """Recompute every balance from postings and check the invariants of domain.md. Returns breaches."""
     problems: list[str] = []
     sums: dict[tuple[int, str, str], int] = defaultdict(int)
-    rows = (Posting.objects.values("account_id", "side", "entry__status").annotate(total=Sum("amount")))
+    rows = Posting.objects.values("account_id", "side", "entry__status").annotate(total=Sum("amount"))
     for row in rows:
         bucket = {"posted": "posted", "pending": "pending"}.get(row["entry__status"])
         if bucket:
@@ -208,8 +268,11 @@ def ledger_verify() -> list[str]:
             problems.append(f"{account.code}: available balance {account.available_balance} < 0")
         trial[account.currency] += account.posted_debits - account.posted_credits
     problems += [f"trial balance {currency} off by {total}" for currency, total in trial.items() if total]
-    signed = Case(When(side=Side.DEBIT, then="amount"), When(side=Side.CREDIT, then=-F("amount")),
-                  output_field=BigIntegerField())
+    signed = Case(
+        When(side=Side.DEBIT, then="amount"),
+        When(side=Side.CREDIT, then=-F("amount")),
+        output_field=BigIntegerField(),
+    )
     for row in Posting.objects.values("entry_id", "currency").annotate(net=Sum(signed)).exclude(net=0):
         problems.append(f"entry {row['entry_id']} does not balance in {row['currency']} ({row['net']})")
     for entry in JournalEntry.objects.annotate(n=Count("postings")).filter(n__lt=2):

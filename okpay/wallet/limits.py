@@ -17,10 +17,17 @@ def limits_remaining(*, user) -> dict:
     def left(limit, used):
         return None if limit is None else max(limit - used, 0)
 
-    per_transfer = level["per_transfer"] if level["international_max"] is None else min(level["per_transfer"], level["international_max"])
+    per_transfer = (
+        level["per_transfer"]
+        if level["international_max"] is None
+        else min(level["per_transfer"], level["international_max"])
+    )
     return {
-        "level": user.verification_level, "international": level["international"],
+        "level": user.verification_level,
+        "international": level["international"],
         "per_transfer": per_transfer if level["international"] else 0,
-        "day_limit": level["day"], "day_left": left(level["day"], day),
-        "month_limit": level["month"], "month_left": left(level["month"], month),
+        "day_limit": level["day"],
+        "day_left": left(level["day"], day),
+        "month_limit": level["month"],
+        "month_left": left(level["month"], month),
     }

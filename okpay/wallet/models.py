@@ -11,8 +11,13 @@ from .choices import AccountKind, EntryKind, EntryStatus, Side, TransactionKind,
 
 class LedgerAccount(models.Model):
     code = models.CharField(max_length=100, unique=True)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="ledger_accounts")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_accounts",
+    )
     kind = models.CharField(max_length=10, choices=AccountKind.choices)
     normal_balance = models.CharField(max_length=6, choices=Side.choices)
     currency = models.CharField(max_length=3)
@@ -26,15 +31,21 @@ class LedgerAccount(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(posted_debits__gte=0, posted_credits__gte=0, pending_debits__gte=0, pending_credits__gte=0),
-                name="wallet_account_totals_non_negative"),
+                condition=Q(
+                    posted_debits__gte=0, posted_credits__gte=0, pending_debits__gte=0, pending_credits__gte=0
+                ),
+                name="wallet_account_totals_non_negative",
+            ),
             # invariant 3: an account that may not go negative never does, counting pending debits
             models.CheckConstraint(
                 condition=Q(allow_negative=True)
                 | Q(normal_balance=Side.CREDIT, posted_credits__gte=F("posted_debits") + F("pending_debits"))
                 | Q(normal_balance=Side.DEBIT, posted_debits__gte=F("posted_credits") + F("pending_credits")),
-                name="wallet_account_available_non_negative"),
-            models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="wallet_account_currency_iso"),
+                name="wallet_account_available_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="wallet_account_currency_iso"
+            ),
         ]
         indexes = [models.Index(fields=["owner", "currency"], name="wallet_account_owner_currency")]
 
@@ -63,10 +74,15 @@ class JournalEntry(models.Model):
     kind = models.CharField(max_length=16, choices=EntryKind.choices)
     status = models.CharField(max_length=8, choices=EntryStatus.choices, default=EntryStatus.PENDING)
     description = models.CharField(max_length=300, blank=True)
-    reference = models.CharField(max_length=100, blank=True, db_index=True, help_text="business object, e.g. payment:42")
-    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    reference = models.CharField(
+        max_length=100, blank=True, db_index=True, help_text="business object, e.g. payment:42"
+    )
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     effective_at = models.DateTimeField(default=timezone.now)
     posted_at = models.DateTimeField(null=True, blank=True)
@@ -75,9 +91,13 @@ class JournalEntry(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=EntryStatus.values), name="wallet_entry_status_valid"),
-            models.CheckConstraint(condition=~Q(status=EntryStatus.POSTED) | Q(posted_at__isnull=False),
-                                   name="wallet_entry_posted_has_time"),
+            models.CheckConstraint(
+                condition=Q(status__in=EntryStatus.values), name="wallet_entry_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=EntryStatus.POSTED) | Q(posted_at__isnull=False),
+                name="wallet_entry_posted_has_time",
+            ),
         ]
         indexes = [models.Index(fields=["status", "expires_at"], name="wallet_entry_status_expiry")]
         verbose_name_plural = "journal entries"
@@ -104,7 +124,9 @@ class Posting(models.Model):
 
 
 class PaymentLink(models.Model):
-    merchant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payment_links")
+    merchant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payment_links"
+    )
     token = models.CharField(max_length=32, unique=True)
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=3)
@@ -113,7 +135,9 @@ class PaymentLink(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=Q(amount_minor__gt=0), name="wallet_link_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="wallet_link_amount_positive")
+        ]
 
     def __str__(self) -> str:
         return self.token
@@ -122,24 +146,34 @@ class PaymentLink(models.Model):
 class Payment(models.Model):
     """A customer's payment to a merchant. The merchant fee (policy) is kept on refunds."""
 
-    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments_made")
-    merchant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments_received")
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments_made"
+    )
+    merchant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments_received"
+    )
     amount_minor = models.BigIntegerField()
     currency = models.CharField(max_length=3)
     fee_minor = models.BigIntegerField()
     refunded_minor = models.BigIntegerField(default=0)
     description = models.CharField(max_length=200)
-    payment_link = models.ForeignKey(PaymentLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments")
+    payment_link = models.ForeignKey(
+        PaymentLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
+    )
     entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="payment")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="wallet_payment_amount_positive"),
-            models.CheckConstraint(condition=Q(fee_minor__gte=0, fee_minor__lte=F("amount_minor")),
-                                   name="wallet_payment_fee_within_amount"),
-            models.CheckConstraint(condition=Q(refunded_minor__gte=0, refunded_minor__lte=F("amount_minor")),
-                                   name="wallet_payment_refund_within_amount"),
+            models.CheckConstraint(
+                condition=Q(fee_minor__gte=0, fee_minor__lte=F("amount_minor")),
+                name="wallet_payment_fee_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_minor__gte=0, refunded_minor__lte=F("amount_minor")),
+                name="wallet_payment_refund_within_amount",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -159,7 +193,9 @@ class Refund(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=Q(amount_minor__gt=0), name="wallet_refund_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="wallet_refund_amount_positive")
+        ]
 
     def __str__(self) -> str:
         return f"refund#{self.pk}"
@@ -168,7 +204,9 @@ class Refund(models.Model):
 class Transaction(models.Model):
     """One line of a user's history (customer or merchant). Written with the ledger entry it shows."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="wallet_transactions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="wallet_transactions"
+    )
     kind = models.CharField(_("type"), max_length=20, choices=TransactionKind.choices)
     status = models.CharField(_("status"), max_length=20, choices=TransactionStatus.choices)
     amount_minor = models.BigIntegerField(help_text="signed: negative = money out of this user's balance")
@@ -177,7 +215,9 @@ class Transaction(models.Model):
     counterparty = models.CharField(max_length=200, blank=True)
     description = models.CharField(max_length=200, blank=True)
     reference = models.CharField(max_length=100, db_index=True)
-    entry = models.ForeignKey(JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions")
+    entry = models.ForeignKey(
+        JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -259,11 +299,17 @@ class Quote(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(source_amount_minor__gt=0, target_amount_minor__gt=0),
-                                   name="wallet_quote_amounts_positive"),
-            models.CheckConstraint(condition=Q(fee_total_minor=F("fee_fixed_minor") + F("fee_percent_minor")),
-                                   name="wallet_quote_fee_total"),
-            models.CheckConstraint(condition=~Q(from_currency=F("to_currency")), name="wallet_quote_two_currencies"),
+            models.CheckConstraint(
+                condition=Q(source_amount_minor__gt=0, target_amount_minor__gt=0),
+                name="wallet_quote_amounts_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(fee_total_minor=F("fee_fixed_minor") + F("fee_percent_minor")),
+                name="wallet_quote_fee_total",
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_currency=F("to_currency")), name="wallet_quote_two_currencies"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -278,10 +324,15 @@ class InternationalTransfer(models.Model):
     STATUS_PIPELINE = {
         "under_review": {"pending", "rejected", "canceled"},
         "pending": {"paid", "canceled"},
-        "paid": set(), "canceled": set(), "rejected": set(), "blocked": set(),
+        "paid": set(),
+        "canceled": set(),
+        "rejected": set(),
+        "blocked": set(),
     }
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="international_transfers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="international_transfers"
+    )
     quote = models.OneToOneField(Quote, on_delete=models.PROTECT, related_name="transfer")
     recipient_name = models.CharField(max_length=140)
     recipient_country = models.CharField(max_length=2)
@@ -292,20 +343,28 @@ class InternationalTransfer(models.Model):
     status = models.CharField(max_length=16)
     decision = models.CharField(max_length=8)  # allow | review | block
     reason_codes = models.JSONField(default=list, blank=True)
-    entry = models.OneToOneField(JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="international")
-    transaction = models.OneToOneField(Transaction, null=True, blank=True, on_delete=models.PROTECT, related_name="international")
+    entry = models.OneToOneField(
+        JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="international"
+    )
+    transaction = models.OneToOneField(
+        Transaction, null=True, blank=True, on_delete=models.PROTECT, related_name="international"
+    )
     eur_equivalent_minor = models.BigIntegerField(default=0)
     cancel_until = models.DateTimeField()
     review_deadline = models.DateTimeField(null=True, blank=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     review_note = models.CharField(max_length=1000, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "review_deadline"], name="wallet_intl_status_deadline"),
-                   models.Index(fields=["user", "recipient_account"], name="wallet_intl_user_beneficiary")]
+        indexes = [
+            models.Index(fields=["status", "review_deadline"], name="wallet_intl_status_deadline"),
+            models.Index(fields=["user", "recipient_account"], name="wallet_intl_user_beneficiary"),
+        ]
 
     def __str__(self) -> str:
         return f"international#{self.pk}"

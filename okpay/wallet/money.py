@@ -15,8 +15,11 @@ MAX_AMOUNT_MINOR = 10**13  # 100 billion in a 2-decimal currency: beyond any wal
 def supported_currency(currency: str) -> str:
     currency = (currency or "").strip().upper()
     if currency not in settings.OKPAY_WALLET_CURRENCIES:
-        raise WalletError("unsupported_currency", _("This currency is not supported: %(currency)s."),
-                          currency=currency[:10] or "—")
+        raise WalletError(
+            "unsupported_currency",
+            _("This currency is not supported: %(currency)s."),
+            currency=currency[:10] or "—",
+        )
     return currency
 
 
@@ -33,8 +36,12 @@ def parse_amount(text, currency: str) -> int:
         raise WalletError("amount_not_positive", _("The amount must be greater than zero."))
     exponent = currency_exponent(currency)
     if value.as_tuple().exponent < -exponent:
-        raise WalletError("too_many_decimals", _("%(currency)s amounts have at most %(places)s decimal places."),
-                          currency=currency, places=exponent)
+        raise WalletError(
+            "too_many_decimals",
+            _("%(currency)s amounts have at most %(places)s decimal places."),
+            currency=currency,
+            places=exponent,
+        )
     if value.adjusted() > 20:  # far beyond any limit; also keeps scaleb from overflowing
         raise WalletError("amount_too_large", _("The amount is too large."))
     minor = int(value.scaleb(exponent))

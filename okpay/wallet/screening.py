@@ -20,17 +20,31 @@ REASON_TEXT = {
     "blocked_country": _("Transfers to this country are not allowed (sanctions)."),
     "high_risk_country": _("Transfers to this country are reviewed by our compliance team."),
     "large_transfer": _("Transfers of 1,000 EUR or more are reviewed."),
-    "daily_volume": _("Your transfers in the last 24 hours reach 2,000 EUR or more, so this one is reviewed."),
+    "daily_volume": _(
+        "Your transfers in the last 24 hours reach 2,000 EUR or more, so this one is reviewed."
+    ),
     "new_beneficiary_large": _("A first transfer of 500 EUR or more to a new recipient is reviewed."),
-    "level_no_international": _("Your verification level does not allow international transfers. Verify your identity (L1) first."),
+    "level_no_international": _(
+        "Your verification level does not allow international transfers. Verify your identity (L1) first."
+    ),
     "level_per_transfer": _("This is more than your verification level allows per transfer."),
-    "level_international_max": _("This is more than your verification level allows per international transfer."),
+    "level_international_max": _(
+        "This is more than your verification level allows per international transfer."
+    ),
     "level_24h": _("This would go over your 24-hour limit."),
     "level_30d": _("This would go over your 30-day limit."),
-    "missing_details": _("Transfers of 1,000 EUR or more need the full addresses of the sender and the recipient."),
+    "missing_details": _(
+        "Transfers of 1,000 EUR or more need the full addresses of the sender and the recipient."
+    ),
 }
-LIMIT_REASONS = {"level_no_international", "level_per_transfer", "level_international_max", "level_24h", "level_30d",
-                 "missing_details"}
+LIMIT_REASONS = {
+    "level_no_international",
+    "level_per_transfer",
+    "level_international_max",
+    "level_24h",
+    "level_30d",
+    "missing_details",
+}
 
 
 @cache
@@ -59,12 +73,17 @@ class Screening:
 def _volume_eur(user, since) -> int:
     from .models import InternationalTransfer
 
-    return InternationalTransfer.objects.filter(
-        user=user, created_at__gte=since, status__in=["pending", "under_review", "paid"]).aggregate(
-        total=Sum("eur_equivalent_minor"))["total"] or 0
+    return (
+        InternationalTransfer.objects.filter(
+            user=user, created_at__gte=since, status__in=["pending", "under_review", "paid"]
+        ).aggregate(total=Sum("eur_equivalent_minor"))["total"]
+        or 0
+    )
 
 
-def screen(*, user, eur_minor: int, country: str, recipient_account: str, has_full_details: bool) -> Screening:
+def screen(
+    *, user, eur_minor: int, country: str, recipient_account: str, has_full_details: bool
+) -> Screening:
     data = rules()
     reasons: list[str] = []
     if country in data["blocked_countries"]:
@@ -94,7 +113,9 @@ def screen(*, user, eur_minor: int, country: str, recipient_account: str, has_fu
         reasons.append("daily_volume")
     from .models import InternationalTransfer
 
-    known = InternationalTransfer.objects.filter(user=user, recipient_account=recipient_account, status="paid").exists()
+    known = InternationalTransfer.objects.filter(
+        user=user, recipient_account=recipient_account, status="paid"
+    ).exists()
     if not known and eur_minor >= data["review_new_beneficiary_eur"]:
         reasons.append("new_beneficiary_large")
     return Screening(REVIEW if reasons else ALLOW, reasons)

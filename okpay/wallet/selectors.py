@@ -9,15 +9,28 @@ from .models import LedgerAccount, Payment, Transaction
 
 
 def balances_for(*, user) -> list[LedgerAccount]:
-    return list(LedgerAccount.objects.filter(owner=user, code__startswith=f"user:{user.pk}:wallet:").order_by("currency"))
+    return list(
+        LedgerAccount.objects.filter(owner=user, code__startswith=f"user:{user.pk}:wallet:").order_by(
+            "currency"
+        )
+    )
 
 
 def transaction_for_user(*, user, transaction_id: int) -> Transaction | None:
     return Transaction.objects.filter(user=user, pk=transaction_id).select_related("entry").first()
 
 
-def transactions_for_user(*, user, kind: str = "", status: str = "", currency: str = "", date_from=None, date_to=None,
-                          before: tuple[datetime, int] | None = None, limit: int = 25) -> list[Transaction]:
+def transactions_for_user(
+    *,
+    user,
+    kind: str = "",
+    status: str = "",
+    currency: str = "",
+    date_from=None,
+    date_to=None,
+    before: tuple[datetime, int] | None = None,
+    limit: int = 25,
+) -> list[Transaction]:
     """Newest first; keyset pagination: `before` = (created_at, id) of the last row already shown."""
     rows = Transaction.objects.filter(user=user)
     if kind:
@@ -42,7 +55,11 @@ def payment_for_merchant(*, merchant, payment_id: int) -> Payment | None:
 
 def payment_for_transaction(*, row: Transaction) -> Payment | None:
     if row.reference.startswith("payment:"):
-        return Payment.objects.filter(pk=int(row.reference.split(":")[1])).select_related("merchant", "customer").first()
+        return (
+            Payment.objects.filter(pk=int(row.reference.split(":")[1]))
+            .select_related("merchant", "customer")
+            .first()
+        )
     return None
 
 
@@ -58,26 +75,39 @@ def available_balance(*, user, currency: str) -> int:
 
 # --- My Account and merchant pages ---------------------------------------------------------------
 
+
 def payment_transaction_for_customer(*, payment: Payment) -> Transaction:
     """The customer's history row of a payment (the receipt page)."""
     from .choices import TransactionKind
 
-    return Transaction.objects.get(user_id=payment.customer_id, kind=TransactionKind.PAYMENT, entry_id=payment.entry_id)
+    return Transaction.objects.get(
+        user_id=payment.customer_id, kind=TransactionKind.PAYMENT, entry_id=payment.entry_id
+    )
 
 
 def payments_for_merchant(*, merchant, limit: int = 50) -> list[Payment]:
-    return list(Payment.objects.filter(merchant=merchant).select_related("customer")
-                .order_by("-created_at", "-id")[:limit])
+    return list(
+        Payment.objects.filter(merchant=merchant)
+        .select_related("customer")
+        .order_by("-created_at", "-id")[:limit]
+    )
 
 
 def merchant_fee_totals(*, merchant) -> list[dict]:
     """Per currency: number of payments, amount received, fees, amount refunded."""
     from django.db.models import Count, Sum
 
-    return list(Payment.objects.filter(merchant=merchant).values("currency")
-                .annotate(payments=Count("id"), amount_minor=Sum("amount_minor"), fee_minor=Sum("fee_minor"),
-                          refunded_minor=Sum("refunded_minor"))
-                .order_by("currency"))
+    return list(
+        Payment.objects.filter(merchant=merchant)
+        .values("currency")
+        .annotate(
+            payments=Count("id"),
+            amount_minor=Sum("amount_minor"),
+            fee_minor=Sum("fee_minor"),
+            refunded_minor=Sum("refunded_minor"),
+        )
+        .order_by("currency")
+    )
 
 
 def refunds_for_payment(*, payment: Payment) -> list:
@@ -94,5 +124,8 @@ def payment_link_active(*, token: str):
     """An active payment link by its token, or None (unknown and inactive links look the same)."""
     from .models import PaymentLink
 
-    return PaymentLink.objects.filter(token=token, is_active=True, merchant__is_active=True).select_related(
-        "merchant").first()
+    return (
+        PaymentLink.objects.filter(token=token, is_active=True, merchant__is_active=True)
+        .select_related("merchant")
+        .first()
+    )

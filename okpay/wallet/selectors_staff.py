@@ -11,7 +11,9 @@ def customers_search(*, query: str, limit: int = 25) -> QuerySet[User]:
     users = User.objects.filter(role__in=["customer", "merchant"]).order_by("email")
     query = query.strip()[:100]
     if query:
-        users = users.filter(Q(email__icontains=query) | Q(full_name__icontains=query) | Q(phone__icontains=query))
+        users = users.filter(
+            Q(email__icontains=query) | Q(full_name__icontains=query) | Q(phone__icontains=query)
+        )
     return users[:limit]
 
 
@@ -24,14 +26,24 @@ def recent_transactions(*, user, limit: int = 20) -> QuerySet[Transaction]:
 
 
 def international_for_user(*, user, limit: int = 10) -> QuerySet[InternationalTransfer]:
-    return InternationalTransfer.objects.filter(user=user).select_related("quote").order_by("-created_at")[:limit]
+    return (
+        InternationalTransfer.objects.filter(user=user)
+        .select_related("quote")
+        .order_by("-created_at")[:limit]
+    )
 
 
 def review_queue() -> QuerySet[InternationalTransfer]:
-    return (InternationalTransfer.objects.filter(status="under_review").select_related("user", "quote")
-            .order_by("review_deadline", "pk"))
+    return (
+        InternationalTransfer.objects.filter(status="under_review")
+        .select_related("user", "quote")
+        .order_by("review_deadline", "pk")
+    )
 
 
 def review_item(*, transfer_id: int) -> InternationalTransfer | None:
-    return InternationalTransfer.objects.select_related("user", "quote", "quote__rate_set", "reviewed_by").filter(
-        pk=transfer_id).first()
+    return (
+        InternationalTransfer.objects.select_related("user", "quote", "quote__rate_set", "reviewed_by")
+        .filter(pk=transfer_id)
+        .first()
+    )

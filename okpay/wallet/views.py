@@ -31,11 +31,24 @@ PAGE_SIZE = 25
 RECENT_ON_HOME = 10
 CSV_BATCH = 500
 MAX_ID = 2**63 - 1
-CSV_HEADER = ["date", "type", "status", "amount", "fee", "currency", "counterparty", "description", "reference"]
+CSV_HEADER = [
+    "date",
+    "type",
+    "status",
+    "amount",
+    "fee",
+    "currency",
+    "counterparty",
+    "description",
+    "reference",
+]
 
 # Verification levels as docs/policies.md states them (limits in EUR equivalent, minor units).
-LEVEL_CHECKS = {0: gettext_lazy("email + phone"), 1: gettext_lazy("ID document"),
-                2: gettext_lazy("ID + address + source of funds")}
+LEVEL_CHECKS = {
+    0: gettext_lazy("email + phone"),
+    1: gettext_lazy("ID document"),
+    2: gettext_lazy("ID + address + source of funds"),
+}
 
 
 def verification_levels() -> dict[int, dict]:
@@ -46,11 +59,17 @@ def verification_levels() -> dict[int, dict]:
             international = gettext_lazy("not available")
         elif rule["international_max"] is not None:
             international = gettext_lazy("up to %(amount)s per transfer") % {
-                "amount": format_money(rule["international_max"], "EUR", get_language() or "zh-hans")}
+                "amount": format_money(rule["international_max"], "EUR", get_language() or "zh-hans")
+            }
         else:
             international = pgettext_lazy("international transfers", "available")
-        levels[int(number)] = {"checked": LEVEL_CHECKS[int(number)], "per_transfer": rule["per_transfer"],
-                               "day": rule["day"], "month": rule["month"], "international": international}
+        levels[int(number)] = {
+            "checked": LEVEL_CHECKS[int(number)],
+            "per_transfer": rule["per_transfer"],
+            "day": rule["day"],
+            "month": rule["month"],
+            "international": international,
+        }
     return levels
 
 
@@ -63,8 +82,13 @@ def run_idempotent(request, form, *, scope: str, payload: dict, run) -> dict | N
     """Run `run()` (returns the response body) once per form key. On refusal the reason is put on the
     form and None returned; nothing has moved."""
     try:
-        _status, body = idempotent(user=request.user, key=form.cleaned_data["idempotency_key"], scope=scope,
-                                   payload=payload, action=lambda: (302, run()))
+        _status, body = idempotent(
+            user=request.user,
+            key=form.cleaned_data["idempotency_key"],
+            scope=scope,
+            payload=payload,
+            action=lambda: (302, run()),
+        )
     except (WalletError, IdempotencyError) as error:
         form.add_error(None, str(error.message))
         return None
@@ -73,21 +97,27 @@ def run_idempotent(request, form, *, scope: str, payload: dict, run) -> dict | N
 
 # --- home -----------------------------------------------------------------------------------------
 
+
 @login_required
 def account_home(request):
     level = request.user.verification_level
     levels = verification_levels()
-    return render(request, "wallet/home.html", {
-        "balances": selectors.balances_for(user=request.user),
-        "recent": selectors.transactions_for_user(user=request.user, limit=RECENT_ON_HOME),
-        "level": level,
-        "level_info": levels[level],
-        "levels": sorted(levels.items()),
-        "remaining": limits_remaining(user=request.user),
-    })
+    return render(
+        request,
+        "wallet/home.html",
+        {
+            "balances": selectors.balances_for(user=request.user),
+            "recent": selectors.transactions_for_user(user=request.user, limit=RECENT_ON_HOME),
+            "level": level,
+            "level_info": levels[level],
+            "levels": sorted(levels.items()),
+            "remaining": limits_remaining(user=request.user),
+        },
+    )
 
 
 # --- history --------------------------------------------------------------------------------------
+
 
 def _parse_cursor(value: str) -> tuple[datetime, int] | None:
     """`<iso datetime>_<id>` → (created_at, id); anything else (tampered, naive, negative) → None."""
@@ -129,11 +159,19 @@ def _csv_rows(user, filters):
     while True:
         rows = selectors.transactions_for_user(user=user, before=before, limit=CSV_BATCH, **filters)
         for row in rows:
-            yield writer.writerow([
-                timezone.localtime(row.created_at).isoformat(), row.kind, row.status,
-                str(to_major(row.amount_minor, row.currency)), str(to_major(row.fee_minor, row.currency)),
-                row.currency, _csv_safe(row.counterparty), _csv_safe(row.description), _csv_safe(row.reference),
-            ])
+            yield writer.writerow(
+                [
+                    timezone.localtime(row.created_at).isoformat(),
+                    row.kind,
+                    row.status,
+                    str(to_major(row.amount_minor, row.currency)),
+                    str(to_major(row.fee_minor, row.currency)),
+                    row.currency,
+                    _csv_safe(row.counterparty),
+                    _csv_safe(row.description),
+                    _csv_safe(row.reference),
+                ]
+            )
         if len(rows) < CSV_BATCH:
             return
         before = (rows[-1].created_at, rows[-1].pk)
@@ -145,20 +183,29 @@ def transaction_list(request):
     form = TransactionFilterForm(request.GET or None)
     filters, ignored = form.valid_filters() if request.GET else ({}, [])
     if request.GET.get("format") == "csv":
-        response = StreamingHttpResponse(_csv_rows(request.user, filters), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            _csv_rows(request.user, filters), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = 'attachment; filename="okpay-transactions.csv"'
         return response
     before = _parse_cursor(request.GET.get("before", ""))
     rows = selectors.transactions_for_user(user=request.user, before=before, limit=PAGE_SIZE + 1, **filters)
     has_older = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    return render(request, "wallet/transactions.html", {
-        "form": form, "rows": rows, "ignored": ignored, "is_first_page": before is None,
-        "filters_active": bool(filters or ignored),
-        "older_query": _query(request.GET, before=_cursor(rows[-1])) if has_older else "",
-        "newest_query": _query(request.GET),
-        "csv_query": _query(request.GET, format="csv"),
-    })
+    return render(
+        request,
+        "wallet/transactions.html",
+        {
+            "form": form,
+            "rows": rows,
+            "ignored": ignored,
+            "is_first_page": before is None,
+            "filters_active": bool(filters or ignored),
+            "older_query": _query(request.GET, before=_cursor(rows[-1])) if has_older else "",
+            "newest_query": _query(request.GET),
+            "csv_query": _query(request.GET, format="csv"),
+        },
+    )
 
 
 @login_required
@@ -169,15 +216,25 @@ def transaction_detail(request, transaction_id: int):
     payment = selectors.payment_for_transaction(row=row) if row.kind == TransactionKind.PAYMENT else None
     help_url = reverse("tickets:new") + "?" + urlencode({"transaction": row.pk})
     dispute_url = reverse("tickets:new") + "?" + urlencode({"transaction": row.pk, "topic": "dispute"})
-    return render(request, "wallet/transaction_detail.html", {
-        "row": row, "events": row.events.all(), "payment": payment, "help_url": help_url,
-        "dispute_url": dispute_url,
-        "is_payment": row.kind == TransactionKind.PAYMENT,
-        "international": getattr(row, "international", None) if row.kind == TransactionKind.INTERNATIONAL else None,
-    })
+    return render(
+        request,
+        "wallet/transaction_detail.html",
+        {
+            "row": row,
+            "events": row.events.all(),
+            "payment": payment,
+            "help_url": help_url,
+            "dispute_url": dispute_url,
+            "is_payment": row.kind == TransactionKind.PAYMENT,
+            "international": getattr(row, "international", None)
+            if row.kind == TransactionKind.INTERNATIONAL
+            else None,
+        },
+    )
 
 
 # --- demo top-up ----------------------------------------------------------------------------------
+
 
 @login_required
 def topup(request):
@@ -186,11 +243,20 @@ def topup(request):
     form = TopupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        body = run_idempotent(request, form, scope="topup",
-                               payload={"amount_minor": data["amount_minor"], "currency": data["currency"]},
-                               run=lambda: {"transaction": actions.topup_demo(
-                                   user=request.user, amount_minor=data["amount_minor"], currency=data["currency"],
-                                   key=data["idempotency_key"]).pk})
+        body = run_idempotent(
+            request,
+            form,
+            scope="topup",
+            payload={"amount_minor": data["amount_minor"], "currency": data["currency"]},
+            run=lambda: {
+                "transaction": actions.topup_demo(
+                    user=request.user,
+                    amount_minor=data["amount_minor"],
+                    currency=data["currency"],
+                    key=data["idempotency_key"],
+                ).pk
+            },
+        )
         if body is not None:
             messages.success(request, _("Demo money added to your balance."))
             return redirect("wallet:transaction", transaction_id=body["transaction"])
@@ -199,15 +265,27 @@ def topup(request):
 
 # --- paying a merchant ----------------------------------------------------------------------------
 
+
 def _pay(request, form, *, merchant, amount_minor: int, currency: str, description: str, link=None):
     """The one payment path of the demo shop and of payment links. Returns a redirect or None."""
-    payload = {"merchant": merchant.pk, "amount_minor": amount_minor, "currency": currency,
-               "description": description, "link": link.pk if link else None}
+    payload = {
+        "merchant": merchant.pk,
+        "amount_minor": amount_minor,
+        "currency": currency,
+        "description": description,
+        "link": link.pk if link else None,
+    }
 
     def run():
-        payment = actions.payment_create(customer=request.user, merchant=merchant, amount_minor=amount_minor,
-                                         currency=currency, description=description,
-                                         key=form.cleaned_data["idempotency_key"], link=link)
+        payment = actions.payment_create(
+            customer=request.user,
+            merchant=merchant,
+            amount_minor=amount_minor,
+            currency=currency,
+            description=description,
+            key=form.cleaned_data["idempotency_key"],
+            link=link,
+        )
         return {"transaction": selectors.payment_transaction_for_customer(payment=payment).pk}
 
     body = run_idempotent(request, form, scope="payment", payload=payload, run=run)
@@ -233,14 +311,24 @@ def pay(request):
     if request.method == "POST" and "edit" not in request.POST and form.is_valid():
         data = form.cleaned_data
         if "confirm" in request.POST:
-            response = _pay(request, form, merchant=data["merchant"], amount_minor=data["amount_minor"],
-                            currency=data["currency"], description=data["description"])
+            response = _pay(
+                request,
+                form,
+                merchant=data["merchant"],
+                amount_minor=data["amount_minor"],
+                currency=data["currency"],
+                description=data["description"],
+            )
             if response is not None:
                 return response
         else:
-            after = _balance_after(request, form, amount_minor=data["amount_minor"], currency=data["currency"])
+            after = _balance_after(
+                request, form, amount_minor=data["amount_minor"], currency=data["currency"]
+            )
             if after is not None:
-                return render(request, "wallet/pay_confirm.html", {"form": form, "data": data, "balance_after": after})
+                return render(
+                    request, "wallet/pay_confirm.html", {"form": form, "data": data, "balance_after": after}
+                )
     status = 400 if request.method == "POST" and form.errors else 200
     return render(request, "wallet/pay.html", {"form": form}, status=status)
 
@@ -257,11 +345,25 @@ def payment_link_pay(request, token: str):
         return render(request, "wallet/paylink.html", {"link": link, "login_url": login_url})
     form = ConfirmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        response = _pay(request, form, merchant=link.merchant, amount_minor=link.amount_minor, currency=link.currency,
-                        description=link.description, link=link)
+        response = _pay(
+            request,
+            form,
+            merchant=link.merchant,
+            amount_minor=link.amount_minor,
+            currency=link.currency,
+            description=link.description,
+            link=link,
+        )
         if response is not None:
             return response
     available = _balances_by_currency(request.user).get(link.currency, 0)
-    return render(request, "wallet/paylink.html", {
-        "link": link, "form": form, "balance_after": available - link.amount_minor,
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "wallet/paylink.html",
+        {
+            "link": link,
+            "form": form,
+            "balance_after": available - link.amount_minor,
+        },
+        status=400 if form.errors else 200,
+    )

@@ -20,8 +20,14 @@ from .models import InternationalTransfer, Quote
 from .money import parse_amount
 from .screening import REASON_TEXT
 
-RECIPIENT_FIELDS = ("recipient_name", "recipient_country", "recipient_account", "recipient_address", "sender_address",
-                    "purpose")
+RECIPIENT_FIELDS = (
+    "recipient_name",
+    "recipient_country",
+    "recipient_account",
+    "recipient_address",
+    "sender_address",
+    "purpose",
+)
 
 
 @login_required
@@ -32,17 +38,28 @@ def international_new(request):
         data = form.cleaned_data
         try:
             amount = parse_amount(data["amount"], data["from_currency"])
-            quote = fx.quote_create(user=request.user, from_currency=data["from_currency"],
-                                    to_currency=data["to_currency"], source_amount_minor=amount,
-                                    recipient_country=data["recipient_country"])
+            quote = fx.quote_create(
+                user=request.user,
+                from_currency=data["from_currency"],
+                to_currency=data["to_currency"],
+                source_amount_minor=amount,
+                recipient_country=data["recipient_country"],
+            )
         except WalletError as error:
             form.add_error(None, error.message)
         else:
             request.session[f"intl:{quote.pk}"] = {f: data[f] for f in RECIPIENT_FIELDS}
             return redirect("international:confirm", quote_id=quote.pk)
-    return render(request, "wallet/international_new.html", {
-        "form": form, "rate_set": rate_set, "rate_age": fx.rate_age_days(rate_set) if rate_set else None,
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "wallet/international_new.html",
+        {
+            "form": form,
+            "rate_set": rate_set,
+            "rate_age": fx.rate_age_days(rate_set) if rate_set else None,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 def _own_quote(request, quote_id) -> Quote:
@@ -64,32 +81,62 @@ def international_confirm(request, quote_id):
         key = request.POST.get("idempotency_key", "")
         try:
             _status, body = idempotent(
-                user=request.user, key=key, scope="international", payload={"quote": str(quote.pk), **recipient},
-                action=lambda: (302, {"transfer": international.international_submit(
-                    user=request.user, quote_id=quote.pk, key=key, **recipient).pk}))
+                user=request.user,
+                key=key,
+                scope="international",
+                payload={"quote": str(quote.pk), **recipient},
+                action=lambda: (
+                    302,
+                    {
+                        "transfer": international.international_submit(
+                            user=request.user, quote_id=quote.pk, key=key, **recipient
+                        ).pk
+                    },
+                ),
+            )
         except (WalletError, IdempotencyError) as failure:
             error = failure.message
         else:  # a double-submitted form gets the stored answer: the same receipt
             return redirect("international:detail", transfer_id=body["transfer"])
-    return render(request, "wallet/international_confirm.html", {
-        "quote": quote, "recipient": recipient, "error": error, "idempotency_key": uuid.uuid4().hex,
-        "rate_age": fx.rate_age_days(quote.rate_set), "expired": quote.expires_at <= timezone.now(),
-        "markup": settings.OKPAY_FX_MARKUP_PERCENT, "fee_percent": settings.OKPAY_FX_FEE_PERCENT,
-    }, status=400 if error else 200)
+    return render(
+        request,
+        "wallet/international_confirm.html",
+        {
+            "quote": quote,
+            "recipient": recipient,
+            "error": error,
+            "idempotency_key": uuid.uuid4().hex,
+            "rate_age": fx.rate_age_days(quote.rate_set),
+            "expired": quote.expires_at <= timezone.now(),
+            "markup": settings.OKPAY_FX_MARKUP_PERCENT,
+            "fee_percent": settings.OKPAY_FX_FEE_PERCENT,
+        },
+        status=400 if error else 200,
+    )
 
 
 @login_required
 def international_detail(request, transfer_id):
-    transfer = InternationalTransfer.objects.select_related("quote", "quote__rate_set", "transaction").filter(
-        pk=transfer_id, user=request.user).first()
+    transfer = (
+        InternationalTransfer.objects.select_related("quote", "quote__rate_set", "transaction")
+        .filter(pk=transfer_id, user=request.user)
+        .first()
+    )
     if transfer is None:
         raise Http404
-    return render(request, "wallet/international_detail.html", {
-        "transfer": transfer, "quote": transfer.quote,
-        "reasons": [str(REASON_TEXT.get(code, code)) for code in transfer.reason_codes],
-        "can_cancel": transfer.status in ("pending", "under_review") and timezone.now() < transfer.cancel_until,
-        "markup": settings.OKPAY_FX_MARKUP_PERCENT, "fee_percent": settings.OKPAY_FX_FEE_PERCENT,
-    })
+    return render(
+        request,
+        "wallet/international_detail.html",
+        {
+            "transfer": transfer,
+            "quote": transfer.quote,
+            "reasons": [str(REASON_TEXT.get(code, code)) for code in transfer.reason_codes],
+            "can_cancel": transfer.status in ("pending", "under_review")
+            and timezone.now() < transfer.cancel_until,
+            "markup": settings.OKPAY_FX_MARKUP_PERCENT,
+            "fee_percent": settings.OKPAY_FX_FEE_PERCENT,
+        },
+    )
 
 
 @login_required

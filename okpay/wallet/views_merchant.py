@@ -23,11 +23,15 @@ def link_url(link) -> str:
 
 @role_required(Role.MERCHANT)
 def merchant_home(request):
-    return render(request, "merchant/home.html", {
-        "balances": selectors.balances_for(user=request.user),
-        "payments": selectors.payments_for_merchant(merchant=request.user),
-        "totals": selectors.merchant_fee_totals(merchant=request.user),
-    })
+    return render(
+        request,
+        "merchant/home.html",
+        {
+            "balances": selectors.balances_for(user=request.user),
+            "payments": selectors.payments_for_merchant(merchant=request.user),
+            "totals": selectors.merchant_fee_totals(merchant=request.user),
+        },
+    )
 
 
 @role_required(Role.MERCHANT)
@@ -38,18 +42,34 @@ def payment_detail(request, payment_id: int):
     form = RefundForm(request.POST or None, currency=payment.currency)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        body = run_idempotent(request, form, scope="refund",
-                               payload={"payment": payment.pk, "amount_minor": data["amount_minor"],
-                                        "reason": data["reason"]},
-                               run=lambda: {"refund": actions.refund_create(
-                                   merchant=request.user, payment=payment, amount_minor=data["amount_minor"],
-                                   reason=data["reason"], key=data["idempotency_key"]).pk})
+        body = run_idempotent(
+            request,
+            form,
+            scope="refund",
+            payload={"payment": payment.pk, "amount_minor": data["amount_minor"], "reason": data["reason"]},
+            run=lambda: {
+                "refund": actions.refund_create(
+                    merchant=request.user,
+                    payment=payment,
+                    amount_minor=data["amount_minor"],
+                    reason=data["reason"],
+                    key=data["idempotency_key"],
+                ).pk
+            },
+        )
         if body is not None:
             messages.success(request, _("The refund was sent to the customer."))
             return redirect("merchant:payment", payment_id=payment.pk)
-    return render(request, "merchant/payment_detail.html", {
-        "payment": payment, "refunds": selectors.refunds_for_payment(payment=payment), "form": form,
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "merchant/payment_detail.html",
+        {
+            "payment": payment,
+            "refunds": selectors.refunds_for_payment(payment=payment),
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @role_required(Role.MERCHANT)
@@ -58,13 +78,18 @@ def payment_links(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            actions.payment_link_create(merchant=request.user, amount_minor=data["amount_minor"],
-                                        currency=data["currency"], description=data["description"])
+            actions.payment_link_create(
+                merchant=request.user,
+                amount_minor=data["amount_minor"],
+                currency=data["currency"],
+                description=data["description"],
+            )
         except WalletError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("Payment link created. Share its address from the list below."))
             return redirect("merchant:links")
     links = [(link, link_url(link)) for link in selectors.payment_links_for_merchant(merchant=request.user)]
-    return render(request, "merchant/links.html", {"form": form, "links": links},
-                  status=400 if form.errors else 200)
+    return render(
+        request, "merchant/links.html", {"form": form, "links": links}, status=400 if form.errors else 200
+    )

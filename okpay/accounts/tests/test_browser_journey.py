@@ -31,7 +31,10 @@ def open_latest_email(page, site, subject):
 
 def test_new_visitor_signs_up_verifies_and_resets_password(page, site, screenshot):
     csp_violations = []
-    page.on("console", lambda msg: csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.on(
+        "console",
+        lambda msg: csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
 
     page.goto(site + "/")
     expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")

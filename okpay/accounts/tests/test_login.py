@@ -94,10 +94,14 @@ def test_unverified_account_cannot_sign_in_and_gets_a_new_link(client, make_user
 
 
 def test_next_parameter_is_followed_only_when_local(client, customer):
-    response = client.post("/accounts/login/?next=/accounts/security/", {"email": customer.email, "password": PASSWORD})
+    response = client.post(
+        "/accounts/login/?next=/accounts/security/", {"email": customer.email, "password": PASSWORD}
+    )
     assert response["Location"] == "/accounts/security/"
     other = Client()
-    response = other.post("/accounts/login/?next=https://evil.example/", {"email": customer.email, "password": PASSWORD})
+    response = other.post(
+        "/accounts/login/?next=https://evil.example/", {"email": customer.email, "password": PASSWORD}
+    )
     assert response["Location"] == "/"
 
 

@@ -39,11 +39,18 @@ def test_unknown_email_gets_the_same_response_and_no_email(client, committed, cu
     assert [m.to for m in mail.outbox] == [[customer.email]]
     page_known = client.get(known["Location"]).content
     page_unknown = Client().get(unknown["Location"]).content
-    strip = lambda html: re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"|nonce="[^"]+"|"X-CSRFToken": "[^"]+"', b"", html)  # noqa: E731
+
+    def strip(html):
+        return re.sub(
+            rb'name="csrfmiddlewaretoken" value="[^"]+"|nonce="[^"]+"|"X-CSRFToken": "[^"]+"', b"", html
+        )
+
     assert strip(page_known) == strip(page_unknown)
 
 
-def test_email_is_in_the_users_language_and_link_uses_site_url(client, committed, customer, customer_en, settings):
+def test_email_is_in_the_users_language_and_link_uses_site_url(
+    client, committed, customer, customer_en, settings
+):
     request_reset(client, committed, customer.email)
     request_reset(client, committed, customer_en.email)
     zh, en = mail.outbox
@@ -75,7 +82,9 @@ def test_full_reset_sets_password_ends_sessions_and_does_not_log_in(client, comm
     assert form_page.status_code == 200
     assert link.rstrip("/").rsplit("/", 1)[1] not in response["Location"]
     with committed():
-        done = client.post(response["Location"], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+        done = client.post(
+            response["Location"], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+        )
     assert done["Location"] == "/accounts/password/reset/done/"
 
     customer.refresh_from_db()
@@ -139,7 +148,10 @@ def test_at_most_three_reset_emails_per_account_per_hour(client, committed, cust
         response = request_reset(Client(REMOTE_ADDR=f"10.0.0.{len(mail.outbox)}"), committed, customer.email)
         assert response.status_code == 302  # the page never tells
     assert len(mail.outbox) == 3
-    assert AuditEvent.objects.filter(action="password_reset.account_rate_limited", subject_user=customer).count() == 2
+    assert (
+        AuditEvent.objects.filter(action="password_reset.account_rate_limited", subject_user=customer).count()
+        == 2
+    )
 
 
 def test_at_most_ten_requests_per_ip_per_hour(committed, make_user):

@@ -8,8 +8,10 @@ from okpay.core.models import AuditEvent
 pytestmark = pytest.mark.smoke
 
 
-@pytest.mark.parametrize(("role", "status"), [("customer", 403), ("merchant", 403), ("agent", 200),
-                                              ("supervisor", 200), ("admin", 200)])
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("customer", 403), ("merchant", 403), ("agent", 200), ("supervisor", 200), ("admin", 200)],
+)
 def test_console_is_for_staff_roles_only(client, make_user, signed_in, role, status):
     signed_in(make_user(email=f"{role}@example.org", role=role))
     assert client.get("/console/").status_code == status
@@ -27,8 +29,9 @@ def test_audit_log_is_shown_to_supervisors_not_agents(client, agent, supervisor,
     assert "login.succeeded" in other.get("/console/").content.decode()
 
 
-@pytest.mark.parametrize(("role", "allowed"), [("customer", False), ("agent", False), ("supervisor", False),
-                                               ("admin", True)])
+@pytest.mark.parametrize(
+    ("role", "allowed"), [("customer", False), ("agent", False), ("supervisor", False), ("admin", True)]
+)
 def test_django_admin_only_for_admins(client, make_user, signed_in, role, allowed):
     signed_in(make_user(email=f"{role}@example.org", role=role))
     response = client.get("/admin/")
@@ -55,18 +58,31 @@ def test_cannot_end_someone_elses_session(client, customer, customer_en, signed_
     assert victim.get("/accounts/profile/").status_code == 200
 
 
-def test_change_password_asks_current_and_keeps_this_session(client, customer, signed_in, committed, mailoutbox):
+def test_change_password_asks_current_and_keeps_this_session(
+    client, customer, signed_in, committed, mailoutbox
+):
     signed_in(customer)
     other = signed_in(customer, Client())
-    wrong = client.post("/accounts/password/change/", {"current_password": "nope", "new_password1": "fresh-pass-word-1",
-                                                       "new_password2": "fresh-pass-word-1"})
+    wrong = client.post(
+        "/accounts/password/change/",
+        {
+            "current_password": "nope",
+            "new_password1": "fresh-pass-word-1",
+            "new_password2": "fresh-pass-word-1",
+        },
+    )
     assert wrong.status_code == 400
     customer.refresh_from_db()
     assert customer.check_password(PASSWORD)
     with committed():
-        ok = client.post("/accounts/password/change/", {"current_password": PASSWORD,
-                                                        "new_password1": "fresh-pass-word-1",
-                                                        "new_password2": "fresh-pass-word-1"})
+        ok = client.post(
+            "/accounts/password/change/",
+            {
+                "current_password": PASSWORD,
+                "new_password1": "fresh-pass-word-1",
+                "new_password2": "fresh-pass-word-1",
+            },
+        )
     assert ok.status_code == 302
     assert client.get("/accounts/profile/").status_code == 200
     assert other.get("/accounts/profile/").status_code == 302
@@ -75,14 +91,22 @@ def test_change_password_asks_current_and_keeps_this_session(client, customer, s
 
 def test_profile_update_and_bad_input(client, customer, signed_in):
     signed_in(customer)
-    bad = client.post("/accounts/profile/", {"full_name": "王", "phone": "call me", "language": "xx",
-                                             "time_zone": "Mars/Base"})
+    bad = client.post(
+        "/accounts/profile/",
+        {"full_name": "王", "phone": "call me", "language": "xx", "time_zone": "Mars/Base"},
+    )
     assert bad.status_code == 400
     customer.refresh_from_db()
     assert customer.language == "zh-hans" and customer.phone == ""
-    ok = client.post("/accounts/profile/", {"full_name": "Wang", "phone": "+86 138 0000 0000", "language": "en",
-                                            "time_zone": "Asia/Hong_Kong"})
+    ok = client.post(
+        "/accounts/profile/",
+        {"full_name": "Wang", "phone": "+86 138 0000 0000", "language": "en", "time_zone": "Asia/Hong_Kong"},
+    )
     assert ok.status_code == 302
     customer.refresh_from_db()
     assert (customer.full_name, customer.phone, customer.language, customer.time_zone) == (
-        "Wang", "+86 138 0000 0000", "en", "Asia/Hong_Kong")
+        "Wang",
+        "+86 138 0000 0000",
+        "en",
+        "Asia/Hong_Kong",
+    )

@@ -12,8 +12,16 @@ NEW = "a-long-new-passphrase-7"
 
 def signup(client, committed, email, password=NEW, password2=None, **headers):
     with committed():
-        return client.post("/accounts/signup/", {"email": email, "full_name": "Li Lei", "new_password1": password,
-                                                  "new_password2": password2 or password}, **headers)
+        return client.post(
+            "/accounts/signup/",
+            {
+                "email": email,
+                "full_name": "Li Lei",
+                "new_password1": password,
+                "new_password2": password2 or password,
+            },
+            **headers,
+        )
 
 
 def verify_link(message):
@@ -44,7 +52,9 @@ def test_tampered_verification_link_is_refused(client, committed, mailoutbox):
     assert User.objects.get(email="lilei@example.com").email_verified_at is None
 
 
-def test_existing_email_gets_the_same_page_and_a_notice_not_a_second_account(client, committed, customer, mailoutbox):
+def test_existing_email_gets_the_same_page_and_a_notice_not_a_second_account(
+    client, committed, customer, mailoutbox
+):
     response = signup(Client(), committed, customer.email.upper())
     assert response["Location"] == "/accounts/signup/done/"
     assert User.objects.filter(email__iexact=customer.email).count() == 1
@@ -54,7 +64,9 @@ def test_existing_email_gets_the_same_page_and_a_notice_not_a_second_account(cli
     assert customer.full_name == "王小明"
 
 
-@pytest.mark.parametrize(("password", "password2"), [("short1", "short1"), (NEW, NEW + "x"), ("12345678901", "12345678901")])
+@pytest.mark.parametrize(
+    ("password", "password2"), [("short1", "short1"), (NEW, NEW + "x"), ("12345678901", "12345678901")]
+)
 def test_bad_passwords_are_form_errors(client, committed, password, password2):
     response = signup(client, committed, "bad@example.com", password=password, password2=password2)
     assert response.status_code == 400

@@ -19,10 +19,20 @@ def current_code(device: TOTPDevice) -> str:
 
 
 def test_production_settings_require_staff_2fa():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.prod", "OKPAY_SECRET_KEY": "x" * 60,
-           "OKPAY_DEMO_MODE": "0"}
-    out = subprocess.run([sys.executable, "-c", "from django.conf import settings; print(settings.OKPAY_REQUIRE_STAFF_2FA)"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+        "OKPAY_SECRET_KEY": "x" * 60,
+        "OKPAY_DEMO_MODE": "0",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.OKPAY_REQUIRE_STAFF_2FA)"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip() == "True"
 
 
@@ -44,7 +54,9 @@ def test_staff_must_set_up_totp_before_reaching_anything(client, agent, signed_i
     qr = setup.context["qr"]
     assert qr.startswith("data:image/svg+xml") and "xmlns" in urllib.parse.unquote(qr)
     device = TOTPDevice.objects.get(user=agent, confirmed=False)
-    bad = client.post("/accounts/2fa/setup/", {"code": "000000" if current_code(device) != "000000" else "111111"})
+    bad = client.post(
+        "/accounts/2fa/setup/", {"code": "000000" if current_code(device) != "000000" else "111111"}
+    )
     assert bad.status_code == 400
     device.refresh_from_db()
     device.throttle_reset()  # django-otp slows down retries after a wrong code

@@ -58,7 +58,14 @@ def test_account_data_is_never_shown_to_visitors(tiny_bot, make_user):
     shop = make_user(email="shop@example.com", role="merchant", full_name="Tea Shop")
     topup_demo(user=customer, amount_minor=10_000, currency="CNY", key="t")
     for n in range(2):
-        payment_create(customer=customer, merchant=shop, amount_minor=1500, currency="CNY", description="tea", key=f"p{n}")
+        payment_create(
+            customer=customer,
+            merchant=shop,
+            amount_minor=1500,
+            currency="CNY",
+            description="tea",
+            key=f"p{n}",
+        )
     visitor = answer("I was charged twice", "en", None)
     assert visitor.intent == "transaction_charged_twice"
     assert "Tea Shop" not in json.dumps(visitor.as_dict())
@@ -83,13 +90,21 @@ def test_empty_and_huge_input(tiny_bot):
 
 def test_api_answers_visitors_and_keeps_conversations_private(tiny_bot, customer):
     client = Client()
-    body = client.post("/api/v1/bot/answer", json.dumps({"text": "hello"}), content_type="application/json").json()
+    body = client.post(
+        "/api/v1/bot/answer", json.dumps({"text": "hello"}), content_type="application/json"
+    ).json()
     assert body["intent"] == "greeting" and body["conversation_id"]
-    again = client.post("/api/v1/bot/answer", json.dumps({"text": "hi", "conversation_id": body["conversation_id"]}),
-                        content_type="application/json")
+    again = client.post(
+        "/api/v1/bot/answer",
+        json.dumps({"text": "hi", "conversation_id": body["conversation_id"]}),
+        content_type="application/json",
+    )
     assert again.status_code == 200 and again.json()["conversation_id"] == body["conversation_id"]
-    stranger = Client().post("/api/v1/bot/answer", json.dumps({"text": "hi", "conversation_id": body["conversation_id"]}),
-                             content_type="application/json")
+    stranger = Client().post(
+        "/api/v1/bot/answer",
+        json.dumps({"text": "hi", "conversation_id": body["conversation_id"]}),
+        content_type="application/json",
+    )
     assert stranger.status_code == 404
     bad = client.post("/api/v1/bot/answer", json.dumps({"text": "x" * 2000}), content_type="application/json")
     assert bad.status_code == 422
@@ -128,10 +143,16 @@ def test_bot_does_not_depend_on_help_search_semantics(tiny_bot, settings):
     assert answer("how do I reset my password", "en", None).intent == "reset_password"
 
 
-@pytest.mark.parametrize(("text", "page", "expected"), [
-    ("怎么提现到银行卡", "en", "zh-hans"), ("ATM 吞卡了", "en", "zh-hans"),
-    ("how do I reset my password", "zh-hans", "en"), ("ATM", "zh-hans", "zh-hans"), ("ATM", "en", "en"),
-])
+@pytest.mark.parametrize(
+    ("text", "page", "expected"),
+    [
+        ("怎么提现到银行卡", "en", "zh-hans"),
+        ("ATM 吞卡了", "en", "zh-hans"),
+        ("how do I reset my password", "zh-hans", "en"),
+        ("ATM", "zh-hans", "zh-hans"),
+        ("ATM", "en", "en"),
+    ],
+)
 def test_the_bot_answers_in_the_language_the_customer_wrote_in(text, page, expected):
     from okpay.bot.engine import reply_language
 

@@ -24,7 +24,8 @@ def test_catalog_has_every_intent_with_both_languages_and_real_articles():
         assert intent.answer["zh-hans"].strip() and intent.answer["en"].strip(), intent.name
         assert intent.article is None or (ARTICLES / intent.article).is_dir(), intent.name
     assert {"lost_or_stolen_card", "talk_to_human", "complaint", "compromised_card"} <= {
-        i.name for i in intents.values() if i.hand_off}
+        i.name for i in intents.values() if i.hand_off
+    }
 
 
 def test_every_intent_has_training_examples_in_both_languages():
@@ -56,7 +57,11 @@ def test_confidence_means_something(tiny_model_dir, db):
     texts, labels = training.read_rows([FIXTURES / "tiny_test.csv"])
     predictions = model.rank(model.probabilities(texts, embedder=training.embedder()))
     right = [p.confidence for p, label in zip(predictions, labels, strict=True) if p.intent == label]
-    wrong = [p.confidence for p, label in zip(predictions, labels, strict=True) if p.intent != label and label != "out_of_scope"]
+    wrong = [
+        p.confidence
+        for p, label in zip(predictions, labels, strict=True)
+        if p.intent != label and label != "out_of_scope"
+    ]
     assert len(right) > len(wrong)
     assert sum(right) / len(right) > (sum(wrong) / len(wrong) if wrong else 0)
     threshold = model.choose_threshold(model.probabilities(texts, embedder=training.embedder()), labels)
@@ -67,8 +72,19 @@ def test_eval_prints_a_report_then_one_json_line(db, capsys):
     call_command("bot", "eval", test=FIXTURES / "tiny_test.csv", train=FIXTURES / "tiny_train.csv")
     lines = capsys.readouterr().out.strip().splitlines()
     summary = json.loads(lines[-1])
-    assert set(summary) == {"n", "accuracy", "top3", "answered_accuracy", "in_scope_abstain_rate", "oos_n", "oos_recall",
-                            "p50_ms", "p99_ms", "train_s", "rss_mb"}
+    assert set(summary) == {
+        "n",
+        "accuracy",
+        "top3",
+        "answered_accuracy",
+        "in_scope_abstain_rate",
+        "oos_n",
+        "oos_recall",
+        "p50_ms",
+        "p99_ms",
+        "train_s",
+        "rss_mb",
+    }
     assert summary["n"] == 16 and summary["oos_n"] == 2
     assert summary["accuracy"] >= 0.7
     assert 100 < summary["rss_mb"] < 1000  # a fresh process serving the model, not this test process
@@ -151,10 +167,19 @@ def test_lexical_scorer_gives_what_sklearn_gives(db):
 
     model = training.train([FIXTURES / "tiny_train.csv"])
     word, char, regression = model.sklearn_parts
-    texts = ["How do I reset my password?", "我的卡丢了怎么办", "ATM 取钱 被吞卡了!!", "", "🙂🙂", "a",
-             "top up  top up top-up with Apple Pay", "提现到招商银行卡要多久到账 withdrawal"]
-    features = hstack([word.transform([lexical_form(t) for t in texts]),
-                       char.transform([clean(t) for t in texts])]).tocsr()
+    texts = [
+        "How do I reset my password?",
+        "我的卡丢了怎么办",
+        "ATM 取钱 被吞卡了!!",
+        "",
+        "🙂🙂",
+        "a",
+        "top up  top up top-up with Apple Pay",
+        "提现到招商银行卡要多久到账 withdrawal",
+    ]
+    features = hstack(
+        [word.transform([lexical_form(t) for t in texts]), char.transform([clean(t) for t in texts])]
+    ).tocsr()
     expected = regression.predict_log_proba(features)
     got = model.lexical.log_proba([lexical_form(t) for t in texts], [clean(t) for t in texts])
     np.testing.assert_allclose(got, expected, atol=2e-4)
@@ -173,15 +198,22 @@ def test_a_serving_process_does_not_load_scikit_learn(tiny_model_dir, tmp_path):
         "print(model.predict('how do I reset my password', embedder=Embedder()).intent)\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy')))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                            cwd=Path(__file__).resolve().parents[3], env={**__import__("os").environ,
-                                                                          "OKPAY_VAR_DIR": str(tmp_path)})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[3],
+        env={**__import__("os").environ, "OKPAY_VAR_DIR": str(tmp_path)},
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     intent, modules = result.stdout.strip().splitlines()[-2:]
     assert intent == "reset_password" and modules == "[]"
 
 
-def test_e5_is_asked_only_when_the_fast_blend_is_unsure_and_the_message_is_short(tiny_model_dir, db, monkeypatch):
+def test_e5_is_asked_only_when_the_fast_blend_is_unsure_and_the_message_is_short(
+    tiny_model_dir, db, monkeypatch
+):
     from okpay.bot.model import Embedder
 
     model = training.load(tiny_model_dir / "model.joblib")

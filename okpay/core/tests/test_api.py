@@ -47,13 +47,21 @@ def test_read_token_cannot_write_and_write_token_can(client, customer, signed_in
     signed_in(customer)
     read, write = create_token(client, "r", "read"), create_token(client, "w", "write")
     api = Client()
-    denied = api.patch("/api/v1/me", json.dumps({"language": "en"}), content_type="application/json",
-                       HTTP_AUTHORIZATION=f"Bearer {read}")
+    denied = api.patch(
+        "/api/v1/me",
+        json.dumps({"language": "en"}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {read}",
+    )
     assert denied.status_code == 403 and denied.json()["error"]["code"] == "insufficient_scope"
     customer.refresh_from_db()
     assert customer.language == "zh-hans"
-    allowed = api.patch("/api/v1/me", json.dumps({"language": "en", "name": "王"}), content_type="application/json",
-                        HTTP_AUTHORIZATION=f"Bearer {write}")
+    allowed = api.patch(
+        "/api/v1/me",
+        json.dumps({"language": "en", "name": "王"}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {write}",
+    )
     assert allowed.status_code == 200 and allowed.json()["language"] == "en"
 
 
@@ -83,8 +91,10 @@ def test_session_writes_need_csrf(customer):
     from okpay.accounts.tests.factories import PASSWORD
 
     page = client.get("/accounts/login/")
-    client.post("/accounts/login/", {"email": customer.email, "password": PASSWORD,
-                                     "csrfmiddlewaretoken": page.context["csrf_token"]})
+    client.post(
+        "/accounts/login/",
+        {"email": customer.email, "password": PASSWORD, "csrfmiddlewaretoken": page.context["csrf_token"]},
+    )
     response = client.patch("/api/v1/me", json.dumps({"language": "en"}), content_type="application/json")
     assert response.status_code in (401, 403)
     customer.refresh_from_db()
@@ -94,16 +104,26 @@ def test_session_writes_need_csrf(customer):
 def test_validation_errors_use_the_error_shape(client, customer, signed_in):
     signed_in(customer)
     token = create_token(client, scope="write")
-    response = Client().patch("/api/v1/me", json.dumps({"language": "klingon"}), content_type="application/json",
-                              HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_ACCEPT_LANGUAGE="en")
+    response = Client().patch(
+        "/api/v1/me",
+        json.dumps({"language": "klingon"}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_request"
     assert response.json()["error"]["message"] == "The request is not valid."
-    bad_tz = Client().patch("/api/v1/me", json.dumps({"time_zone": "Mars/Base"}), content_type="application/json",
-                            HTTP_AUTHORIZATION=f"Bearer {token}")
+    bad_tz = Client().patch(
+        "/api/v1/me",
+        json.dumps({"time_zone": "Mars/Base"}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
     assert bad_tz.status_code == 422 and bad_tz.json()["error"]["code"] == "invalid_time_zone"
-    garbage = Client().patch("/api/v1/me", "{not json", content_type="application/json",
-                             HTTP_AUTHORIZATION=f"Bearer {token}")
+    garbage = Client().patch(
+        "/api/v1/me", "{not json", content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
     assert garbage.status_code in (400, 422) and "error" in garbage.json()
 
 

@@ -11,6 +11,11 @@ def test_every_audit_action_in_the_code_has_a_label():
     for path in ROOT.rglob("*.py"):
         if "tests" in path.parts or "migrations" in path.parts:
             continue
-        used |= set(re.findall(r'(?:audit_event_record|AuditEvent\.objects\.create)\(\s*action="([a-z0-9_.]+)"', path.read_text()))
+        used |= set(
+            re.findall(
+                r'(?:audit_event_record|AuditEvent\.objects\.create)\(\s*action="([a-z0-9_.]+)"',
+                path.read_text(),
+            )
+        )
     assert used, "no audit actions found"
     assert sorted(used - set(AUDIT_LABELS)) == []

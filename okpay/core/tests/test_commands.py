@@ -18,8 +18,15 @@ def run(args, **env):
     full_env.pop("DJANGO_SETTINGS_MODULE", None)
     full_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     full_env.update(env)
-    return subprocess.run([sys.executable, "-m", "okpay.cli", *args], cwd=ROOT, env=full_env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "okpay.cli", *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.mark.smoke
@@ -41,21 +48,28 @@ def test_demo_refused_outside_demo_mode(db, settings):
 
 
 def test_serve_with_several_workers_requires_redis():
-    result = run(["serve", "--workers", "3"], REDIS_URL="", DATABASE_URL="", OKPAY_VAR_DIR="/tmp/okpay-cli-test")
+    result = run(
+        ["serve", "--workers", "3"], REDIS_URL="", DATABASE_URL="", OKPAY_VAR_DIR="/tmp/okpay-cli-test"
+    )
     assert result.returncode != 0
     assert "needs REDIS_URL" in result.stderr
 
 
 def test_production_refuses_default_secret():
-    result = run(["check"], DJANGO_SETTINGS_MODULE="config.settings.prod", OKPAY_SECRET_KEY="",
-                 OKPAY_DEMO_MODE="0")
+    result = run(
+        ["check"], DJANGO_SETTINGS_MODULE="config.settings.prod", OKPAY_SECRET_KEY="", OKPAY_DEMO_MODE="0"
+    )
     assert result.returncode != 0
     assert "OKPAY_SECRET_KEY" in result.stderr
 
 
 def test_production_refuses_demo_mode():
-    result = run(["check"], DJANGO_SETTINGS_MODULE="config.settings.prod", OKPAY_SECRET_KEY="k" * 60,
-                 OKPAY_DEMO_MODE="1")
+    result = run(
+        ["check"],
+        DJANGO_SETTINGS_MODULE="config.settings.prod",
+        OKPAY_SECRET_KEY="k" * 60,
+        OKPAY_DEMO_MODE="1",
+    )
     assert result.returncode != 0 and "OKPAY_DEMO_MODE" in result.stderr
 
 
@@ -71,12 +85,25 @@ def test_production_refuses_demo_users(db, settings):
 
 
 def test_deploy_check_is_clean_with_production_environment(tmp_path):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.prod", "OKPAY_SECRET_KEY": "k3Y-" + "abcdefghij0123456789" * 3,
-           "OKPAY_ALLOWED_HOSTS": "support.okpay.example", "OKPAY_SITE_URL": "https://support.okpay.example",
-           "OKPAY_VAR_DIR": str(tmp_path), "OKPAY_DEMO_MODE": "0"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+        "OKPAY_SECRET_KEY": "k3Y-" + "abcdefghij0123456789" * 3,
+        "OKPAY_ALLOWED_HOSTS": "support.okpay.example",
+        "OKPAY_SITE_URL": "https://support.okpay.example",
+        "OKPAY_VAR_DIR": str(tmp_path),
+        "OKPAY_DEMO_MODE": "0",
+    }
     env.pop("DATABASE_URL", None)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests in this process
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

@@ -10,8 +10,9 @@ pytestmark = pytest.mark.smoke
 
 def beat(seconds_ago: int):
     now = timezone.now()
-    WorkerHeartbeat.objects.create(worker_id="w1", hostname="h", pid=1, started_at=now,
-                                   seen_at=now - timedelta(seconds=seconds_ago))
+    WorkerHeartbeat.objects.create(
+        worker_id="w1", hostname="h", pid=1, started_at=now, seen_at=now - timedelta(seconds=seconds_ago)
+    )
 
 
 def test_healthy_when_everything_answers(client, db):

@@ -45,14 +45,17 @@ def test_unknown_language_is_ignored(client, customer, signed_in):
     assert customer.language == "zh-hans"
 
 
-@pytest.mark.parametrize(("amount", "currency", "language", "expected"), [
-    (123450, "CNY", "zh-hans", "¥1,234.50"),
-    (1200, "USD", "zh-hans", "US$12.00"),
-    (1200, "USD", "en", "$12.00"),
-    (1200, "JPY", "en", "¥1,200"),
-    (1500, "BHD", "en", "BHD1.500"),
-    (-500, "EUR", "en", "-€5.00"),
-])
+@pytest.mark.parametrize(
+    ("amount", "currency", "language", "expected"),
+    [
+        (123450, "CNY", "zh-hans", "¥1,234.50"),
+        (1200, "USD", "zh-hans", "US$12.00"),
+        (1200, "USD", "en", "$12.00"),
+        (1200, "JPY", "en", "¥1,200"),
+        (1500, "BHD", "en", "BHD1.500"),
+        (-500, "EUR", "en", "-€5.00"),
+    ],
+)
 def test_money_is_formatted_per_language(amount, currency, language, expected):
     assert format_money(amount, currency, language).replace("\xa0", "") == expected
 

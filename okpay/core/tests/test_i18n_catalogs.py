@@ -9,7 +9,10 @@ import pytest
 from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parents[3]
-CATALOGS = {"zh_Hans": ROOT / "locale/zh_Hans/LC_MESSAGES/django.po", "en": ROOT / "locale/en/LC_MESSAGES/django.po"}
+CATALOGS = {
+    "zh_Hans": ROOT / "locale/zh_Hans/LC_MESSAGES/django.po",
+    "en": ROOT / "locale/en/LC_MESSAGES/django.po",
+}
 
 
 @pytest.mark.smoke
@@ -31,11 +34,19 @@ def test_catalogs_contain_every_string_in_the_source(tmp_path, settings, monkeyp
         shutil.copy(path, target / "django.po")
     settings.LOCALE_PATHS = [tmp_path]
     monkeypatch.chdir(ROOT)
-    call_command("makemessages", locale=["zh_Hans", "en"], no_location=True, verbosity=0,
-                 ignore_patterns=[".venv/*", "var/*", "test-artifacts/*", "bench/*"])
+    call_command(
+        "makemessages",
+        locale=["zh_Hans", "en"],
+        no_location=True,
+        verbosity=0,
+        ignore_patterns=[".venv/*", "var/*", "test-artifacts/*", "bench/*"],
+    )
     for language, path in CATALOGS.items():
-        fresh = {e.msgid for e in polib.pofile(str(tmp_path / language / "LC_MESSAGES" / "django.po"))
-                 if not e.obsolete}
+        fresh = {
+            e.msgid
+            for e in polib.pofile(str(tmp_path / language / "LC_MESSAGES" / "django.po"))
+            if not e.obsolete
+        }
         committed = {e.msgid for e in polib.pofile(str(path))}
         missing = sorted(fresh - committed)
         assert missing == [], f"run `make messages` and translate: {missing[:10]}"

@@ -50,7 +50,9 @@ def test_customer_searches_reads_and_gets_offered_a_person(page, site, screensho
 
     page.get_by_role("button", name="没有帮助").click()
     expect(page.get_by_role("link", name="在线咨询").last).to_be_visible()
-    expect(page.get_by_role("link", name="提交问题").last).to_have_attribute("href", "/support/new/?article=reset-password")
+    expect(page.get_by_role("link", name="提交问题").last).to_have_attribute(
+        "href", "/support/new/?article=reset-password"
+    )
     page.get_by_label("太长", exact=False).or_(page.locator("input[name=reason]").nth(1)).first.check()
     page.locator("#feedback-box button[type=submit]").click()
     expect(page.locator("#feedback-box [role=status]")).to_be_visible()
@@ -87,7 +89,10 @@ def test_english_user_plays_a_video_tutorial(chromium, site, screenshot):
     cues = page.evaluate("""() => { const t = document.querySelector('video').textTracks;
         for (const track of t) { if (track.language === 'en') { track.mode = 'showing'; return track.cues ? track.cues.length : -1; } }
         return -2; }""")
-    wait_until(page, "[...document.querySelector('video').textTracks].some(t => t.language === 'en' && t.cues && t.cues.length > 3)")
+    wait_until(
+        page,
+        "[...document.querySelector('video').textTracks].some(t => t.language === 'en' && t.cues && t.cues.length > 3)",
+    )
     screenshot(page, "video-playing")
     assert cues is not None
     context.close()

@@ -28,17 +28,30 @@ def editor(make_user, signed_in):
 
 
 def article_form(**overrides):
-    data = {"key": "freeze-card", "category": str(category_create().pk), "kind": "faq", "tags": "card, 冻结",
-            "popular_rank": "", "related": "", "title_zh-hans": "如何冻结卡片？", "slug_zh-hans": "",
-            "summary_zh-hans": "立即冻结", "body_zh-hans": "**马上**联系客服。<script>x</script>",
-            "title_en": "How do I freeze my card?", "slug_en": "", "summary_en": "Freeze it now",
-            "body_en": "Call us **now**."}
+    data = {
+        "key": "freeze-card",
+        "category": str(category_create().pk),
+        "kind": "faq",
+        "tags": "card, 冻结",
+        "popular_rank": "",
+        "related": "",
+        "title_zh-hans": "如何冻结卡片？",
+        "slug_zh-hans": "",
+        "summary_zh-hans": "立即冻结",
+        "body_zh-hans": "**马上**联系客服。<script>x</script>",
+        "title_en": "How do I freeze my card?",
+        "slug_en": "",
+        "summary_en": "Freeze it now",
+        "body_en": "Call us **now**.",
+    }
     data.update(overrides)
     return data
 
 
-@pytest.mark.parametrize(("role", "status"), [("customer", 403), ("merchant", 403), ("agent", 403),
-                                              ("supervisor", 200), ("admin", 200)])
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("customer", 403), ("merchant", 403), ("agent", 403), ("supervisor", 200), ("admin", 200)],
+)
 def test_editing_needs_the_right_role_or_permission(client, make_user, signed_in, role, status):
     signed_in(make_user(email=f"{role}@example.org", role=role))
     assert client.get("/console/help/").status_code == status
@@ -48,7 +61,9 @@ def test_editing_needs_the_right_role_or_permission(client, make_user, signed_in
 def test_agents_in_the_editors_group_may_edit(client, make_user, signed_in):
     agent = make_user(email="writer@example.org", role="agent")
     group = Group.objects.create(name="Help center editors")
-    group.permissions.add(Permission.objects.get(codename="change_article", content_type__app_label="helpcenter"))
+    group.permissions.add(
+        Permission.objects.get(codename="change_article", content_type__app_label="helpcenter")
+    )
     agent.groups.add(group)
     signed_in(agent)
     assert client.get("/console/help/").status_code == 200
@@ -72,7 +87,10 @@ def test_create_publish_unpublish_records_every_change(client, editor, superviso
     assert article.status == "published" and article.published_at
     client.post(f"/console/help/{article.pk}/status/", {"status": "draft"})
     assert list(ArticleRevision.objects.filter(article=article).values_list("action", flat=True)) == [
-        "unpublished", "published", "created"]
+        "unpublished",
+        "published",
+        "created",
+    ]
     assert all(r.actor.email == "editor@example.com" for r in ArticleRevision.objects.filter(article=article))
     assert AuditEvent.objects.filter(action="helpcenter.article_published").count() == 1
 
@@ -81,8 +99,10 @@ def test_edit_form_errors_change_nothing(client, editor):
     article = article_create("existing", zh=("已有", "", "内容"))
     response = client.post("/console/help/new/", article_form(key="existing"))
     assert response.status_code == 400
-    response = client.post(f"/console/help/{article.pk}/", article_form(**{"key": "existing", "title_zh-hans": "",
-                                                                           "title_en": ""}))
+    response = client.post(
+        f"/console/help/{article.pk}/",
+        article_form(**{"key": "existing", "title_zh-hans": "", "title_en": ""}),
+    )
     assert response.status_code == 400
     assert article.translations.get().title == "已有"
     bad_related = client.post("/console/help/new/", article_form(related="no-such-article"))
@@ -115,8 +135,11 @@ def test_category_reorder_and_bad_input(client, editor):
 
 
 def upload(client, article, part, name, content, language="en"):
-    return client.post(f"/console/help/{article.pk}/upload/",
-                       {"language": language, "part": part, "file": SimpleUploadedFile(name, content)}, follow=True)
+    return client.post(
+        f"/console/help/{article.pk}/upload/",
+        {"language": language, "part": part, "file": SimpleUploadedFile(name, content)},
+        follow=True,
+    )
 
 
 def test_video_and_caption_uploads(client, editor):
@@ -138,19 +161,25 @@ def test_video_and_caption_uploads(client, editor):
     assert article.translations.get(language="en").transcript == "Open Security"
 
 
-@pytest.mark.parametrize(("part", "name", "content", "message"), [
-    ("mp4", "clip.exe", MP4_HEAD, "This type of file is not accepted"),
-    ("mp4", "clip.mp4", b"MZ\x90\x00 not a video" * 4, "does not match its name"),
-    ("webm", "clip.webm", MP4_HEAD, "does not match its name"),
-    ("poster", "poster.png", b"\x89PNG\r\n\x1a\n" + b"garbage" * 10, "could not be read"),
-    ("captions", "subs.vtt", b"1\n00:00 --> 00:01\nno header", "does not match its name"),
-    ("mp4", "empty.mp4", b"", "The submitted file is empty."),
-])
+@pytest.mark.parametrize(
+    ("part", "name", "content", "message"),
+    [
+        ("mp4", "clip.exe", MP4_HEAD, "This type of file is not accepted"),
+        ("mp4", "clip.mp4", b"MZ\x90\x00 not a video" * 4, "does not match its name"),
+        ("webm", "clip.webm", MP4_HEAD, "does not match its name"),
+        ("poster", "poster.png", b"\x89PNG\r\n\x1a\n" + b"garbage" * 10, "could not be read"),
+        ("captions", "subs.vtt", b"1\n00:00 --> 00:01\nno header", "does not match its name"),
+        ("mp4", "empty.mp4", b"", "The submitted file is empty."),
+    ],
+)
 def test_wrong_uploads_are_refused_with_a_clear_message(client, editor, part, name, content, message):
     article = article_create("video-y", en=("Video", "", "Watch"), kind="video")
     page = upload(client, article, part, name, content).content.decode()
     assert message in page
-    assert not VideoAsset.objects.filter(article=article).exclude(mp4="", webm="", poster="").exists() or part == "poster"
+    assert (
+        not VideoAsset.objects.filter(article=article).exclude(mp4="", webm="", poster="").exists()
+        or part == "poster"
+    )
     assert not VideoCaption.objects.filter(article=article).exists()
 
 

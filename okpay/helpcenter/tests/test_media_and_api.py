@@ -80,7 +80,9 @@ def test_api_search_shape_best_first(client, corpus):
 def test_api_search_language_from_param_or_header(client, corpus):
     by_param = client.get("/api/v1/help/search", {"q": "password", "lang": "en"}).json()
     by_header = client.get("/api/v1/help/search", {"q": "password"}, HTTP_ACCEPT_LANGUAGE="en-GB,en").json()
-    assert by_param["results"][0]["title"] == by_header["results"][0]["title"] == "How do I reset my password?"
+    assert (
+        by_param["results"][0]["title"] == by_header["results"][0]["title"] == "How do I reset my password?"
+    )
 
 
 @pytest.mark.parametrize("query", ["", "x" * 3000, "<script>", "🙂"])

@@ -11,8 +11,10 @@ pytestmark = pytest.mark.smoke
 
 
 def test_markdown_is_rendered_and_sanitised():
-    html = markdown_render("# Title\n\n**bold** [ok](https://okpay.example) [x](javascript:alert(1))\n\n"
-                           "<script>alert(1)</script>\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
+    html = markdown_render(
+        "# Title\n\n**bold** [ok](https://okpay.example) [x](javascript:alert(1))\n\n"
+        "<script>alert(1)</script>\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+    )
     assert "<h2>Title</h2>" in html and "<h1>" not in html
     assert "<strong>bold</strong>" in html
     assert 'href="https://okpay.example"' in html and 'rel="noopener noreferrer"' in html
@@ -36,11 +38,20 @@ def test_shipped_content_is_complete_in_both_languages(db):
     counts = content_load()
     assert counts["categories"] >= 8
     assert counts["articles"] >= 60
-    assert ContactChannel.objects.filter(kind="phone").exists() and ContactChannel.objects.filter(kind="email").exists()
+    assert (
+        ContactChannel.objects.filter(kind="phone").exists()
+        and ContactChannel.objects.filter(kind="email").exists()
+    )
     for article in Article.objects.all():
         languages = set(article.translations.values_list("language", flat=True))
         assert languages == {"zh-hans", "en"}, article.key
-    for key in ("reset-password", "withdraw-funds", "open-dispute", "international-transfers", "contact-support"):
+    for key in (
+        "reset-password",
+        "withdraw-funds",
+        "open-dispute",
+        "international-transfers",
+        "contact-support",
+    ):
         assert Article.objects.filter(key=key, status="published").exists(), key
     reset = ArticleTranslation.objects.get(article__key="reset-password", language="zh-hans")
     assert "忘记密码?" in reset.body and "20 分钟" in reset.body
@@ -50,7 +61,11 @@ def test_shipped_content_is_complete_in_both_languages(db):
 
 
 def test_shipped_videos_have_both_languages_and_captions(db):
-    folders = [p for p in (CONTENT_DIR / "videos").iterdir() if p.is_dir()] if (CONTENT_DIR / "videos").exists() else []
+    folders = (
+        [p for p in (CONTENT_DIR / "videos").iterdir() if p.is_dir()]
+        if (CONTENT_DIR / "videos").exists()
+        else []
+    )
     assert len(folders) >= 3
     content_load()
     for folder in folders:

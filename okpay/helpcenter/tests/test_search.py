@@ -29,17 +29,20 @@ def test_english_is_stemmed_without_stop_words():
     assert tokenize("How do I withdraw my withdrawals?") == ["withdraw", "withdraw"]
 
 
-@pytest.mark.parametrize(("language", "query", "expected"), [
-    ("zh-hans", "怎么重置密码", "reset-password"),
-    ("zh-hans", "忘了密码登不上", "reset-password"),
-    ("zh-hans", "提现多久到账", "withdraw-funds"),
-    ("zh-hans", "商家不退款怎么投诉", "open-dispute"),
-    ("zh-hans", "汇款到国外手续费", "international-transfers"),
-    ("en", "forgot my password", "reset-password"),
-    ("en", "withdrawal to bank", "withdraw-funds"),
-    ("en", "merchant refuses, open dispute", "open-dispute"),
-    ("en", "send money overseas exchange rate", "international-transfers"),
-])
+@pytest.mark.parametrize(
+    ("language", "query", "expected"),
+    [
+        ("zh-hans", "怎么重置密码", "reset-password"),
+        ("zh-hans", "忘了密码登不上", "reset-password"),
+        ("zh-hans", "提现多久到账", "withdraw-funds"),
+        ("zh-hans", "商家不退款怎么投诉", "open-dispute"),
+        ("zh-hans", "汇款到国外手续费", "international-transfers"),
+        ("en", "forgot my password", "reset-password"),
+        ("en", "withdrawal to bank", "withdraw-funds"),
+        ("en", "merchant refuses, open dispute", "open-dispute"),
+        ("en", "send money overseas exchange rate", "international-transfers"),
+    ],
+)
 def test_ranking_on_a_fixed_corpus(corpus, language, query, expected):
     assert keys(language, query)[0] == expected
 
@@ -52,7 +55,9 @@ def test_synonyms_tolerate_customer_wording(corpus):
 
 def test_index_picks_up_publish_and_unpublish(corpus):
     assert "card-lost" not in keys("en", "lost card frozen")
-    draft = article_create("card-lost", en=("My card was lost", "Freeze it", "Report a lost card at once."), status="draft")
+    draft = article_create(
+        "card-lost", en=("My card was lost", "Freeze it", "Report a lost card at once."), status="draft"
+    )
     assert "card-lost" not in keys("en", "lost card")
     article_status_set(actor=None, article=draft, status="published")
     from okpay.helpcenter import search
@@ -83,8 +88,21 @@ def test_translation_fallback_in_the_index(corpus):
     assert hits[0].document.key == "zh-only" and hits[0].document.language == "zh-hans"
 
 
-@pytest.mark.parametrize("query", ["", " ", "x" * 2000, "🙂🙂🙂", "<script>alert(1)</script>", "' OR 1=1; DROP TABLE users; --",
-                                   "重置 password 密码 reset", "\x00\x01", "%%%", "\u202e"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        " ",
+        "x" * 2000,
+        "🙂🙂🙂",
+        "<script>alert(1)</script>",
+        "' OR 1=1; DROP TABLE users; --",
+        "重置 password 密码 reset",
+        "\x00\x01",
+        "%%%",
+        "\u202e",
+    ],
+)
 def test_bad_queries_answer_normally(corpus, query):
     hits = index_for("en").search(query)
     assert isinstance(hits, list)

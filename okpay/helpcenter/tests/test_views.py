@@ -31,7 +31,9 @@ def test_article_page_in_both_languages_with_hreflang(client, corpus):
     en = client.get("/help/en/articles/reset-password/")
     assert zh.status_code == en.status_code == 200
     assert "如何重置密码？" in zh.content.decode() and "How do I reset my password?" in en.content.decode()
-    assert 'hreflang="en" href="http://127.0.0.1:8000/help/en/articles/reset-password/"' in zh.content.decode()
+    assert (
+        'hreflang="en" href="http://127.0.0.1:8000/help/en/articles/reset-password/"' in zh.content.decode()
+    )
     assert '<html lang="en">' in en.content.decode()
 
 
@@ -60,14 +62,18 @@ def test_view_count_counts_once_per_session(client, corpus):
 
 def test_feedback_one_vote_per_browser_and_reason_on_no(client, corpus):
     article = Article.objects.get(key="reset-password")
-    first = client.post("/help/feedback/reset-password/", {"helpful": "no", "language": "zh-hans"}, HTTP_HX_REQUEST="true")
+    first = client.post(
+        "/help/feedback/reset-password/", {"helpful": "no", "language": "zh-hans"}, HTTP_HX_REQUEST="true"
+    )
     assert first.status_code == 200
     body = first.content.decode()
     assert 'href="/help/#ask"' in body and 'href="/support/new/?article=reset-password"' in body
     client.post("/help/feedback/reset-password/", {"helpful": "yes"}, HTTP_HX_REQUEST="true")
     article.refresh_from_db()
     assert (article.helpful_yes, article.helpful_no) == (0, 1)
-    reason = client.post("/help/feedback/reset-password/", {"reason": "unclear", "comment": "太长了"}, HTTP_HX_REQUEST="true")
+    reason = client.post(
+        "/help/feedback/reset-password/", {"reason": "unclear", "comment": "太长了"}, HTTP_HX_REQUEST="true"
+    )
     assert reason.status_code == 200
     vote = ArticleFeedback.objects.get()
     assert (vote.reason, vote.comment) == ("unclear", "太长了")
@@ -78,8 +84,18 @@ def test_feedback_one_vote_per_browser_and_reason_on_no(client, corpus):
 
 
 def test_feedback_bad_input_is_refused(client, corpus):
-    assert client.post("/help/feedback/reset-password/", {"helpful": "maybe"}, HTTP_HX_REQUEST="true").status_code == 400
-    assert client.post("/help/feedback/reset-password/", {"reason": "unclear"}, HTTP_HX_REQUEST="true").status_code == 400
+    assert (
+        client.post(
+            "/help/feedback/reset-password/", {"helpful": "maybe"}, HTTP_HX_REQUEST="true"
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            "/help/feedback/reset-password/", {"reason": "unclear"}, HTTP_HX_REQUEST="true"
+        ).status_code
+        == 400
+    )
     assert client.post("/help/feedback/nope/", {"helpful": "yes"}).status_code == 404
     assert ArticleFeedback.objects.count() == 0
 
@@ -101,7 +117,9 @@ def test_search_page_highlights_and_logs(client, corpus):
     assert SearchQueryLog.objects.get().is_failed is False
 
 
-@pytest.mark.parametrize("query", ["<script>alert('x')</script>", "x" * 2000, "🙂", "1' OR '1'='1", "提现 withdraw 🙂"])
+@pytest.mark.parametrize(
+    "query", ["<script>alert('x')</script>", "x" * 2000, "🙂", "1' OR '1'='1", "提现 withdraw 🙂"]
+)
 def test_search_page_bad_input(client, corpus, query):
     response = client.get("/help/search/", {"q": query})
     assert response.status_code == 200
@@ -110,7 +128,9 @@ def test_search_page_bad_input(client, corpus, query):
 
 def test_no_result_offers_chat_and_ticket_and_is_logged(client, corpus):
     page = client.get("/help/search/", {"q": "量子计算机"}).content.decode()
-    assert 'href="/help/#ask"' in page and 'href="/support/new/?q=%E9%87%8F' in page  # the query becomes the subject
+    assert (
+        'href="/help/#ask"' in page and 'href="/support/new/?q=%E9%87%8F' in page
+    )  # the query becomes the subject
     assert SearchQueryLog.objects.get(query="量子计算机").is_failed
 
 
@@ -126,8 +146,14 @@ def test_sitemap_lists_both_languages(client, corpus):
 
 
 def test_language_switch_on_an_article_goes_to_the_other_language_address(client, corpus):
-    response = client.post("/i18n/setlang/", {"language": "en", "next": "/help/zh-hans/articles/reset-password/",
-                                              "next_en": "/help/en/articles/reset-password/"})
+    response = client.post(
+        "/i18n/setlang/",
+        {
+            "language": "en",
+            "next": "/help/zh-hans/articles/reset-password/",
+            "next_en": "/help/en/articles/reset-password/",
+        },
+    )
     assert response["Location"] == "/help/en/articles/reset-password/"
 
 

@@ -26,16 +26,23 @@ def test_question_from_submission_to_rating(chromium, live_server, settings, tmp
     site = live_server.url
     make_user(email="emma@example.com", full_name="Emma", language="en")
     make_user(email="agent1@example.com", role="agent", full_name="Li Na")
-    Macro.objects.create(title="Merchant first", body_zh="{name}您好，请先联系商家。",
-                         body_en="Hello {name}, please contact the merchant first from the payment's page. ({number})",
-                         status_after="solved")
+    Macro.objects.create(
+        title="Merchant first",
+        body_zh="{name}您好，请先联系商家。",
+        body_en="Hello {name}, please contact the merchant first from the payment's page. ({number})",
+        status_after="solved",
+    )
     customer = chromium.new_context(viewport={"width": 390, "height": 844}, locale="en-US").new_page()
     sign_in(customer, site, "emma@example.com")
     customer.goto(site + "/support/new/")
     customer.get_by_label("What is it about?").select_option("dispute")
     customer.get_by_label("Subject").fill("The shop will not refund me")
-    customer.get_by_label("Your message").fill("I returned the shoes two weeks ago and the shop does not answer.")
-    customer.locator("input[type=file]").set_input_files([{"name": "receipt.png", "mimeType": "image/png", "buffer": PNG}])
+    customer.get_by_label("Your message").fill(
+        "I returned the shoes two weeks ago and the shop does not answer."
+    )
+    customer.locator("input[type=file]").set_input_files(
+        [{"name": "receipt.png", "mimeType": "image/png", "buffer": PNG}]
+    )
     screenshot(customer, "customer-form")
     customer.get_by_role("button", name="Send question").click()
     expect(customer.locator(".message-success")).to_contain_text("has reached our team")
@@ -49,7 +56,8 @@ def test_question_from_submission_to_rating(chromium, live_server, settings, tmp
     expect(agent.get_by_role("heading", level=1)).to_contain_text("The shop will not refund me")
     agent.get_by_role("button", name="插入回复").click()
     expect(agent.locator("textarea[name=body]")).to_have_value(
-        f"Hello Emma, please contact the merchant first from the payment's page. ({number})")
+        f"Hello Emma, please contact the merchant first from the payment's page. ({number})"
+    )
     screenshot(agent, "agent-with-saved-reply")
     agent.get_by_role("button", name="提交").click()
     expect(agent.locator(".message-success")).to_be_visible()

@@ -10,8 +10,13 @@ pytestmark = pytest.mark.smoke
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-def raw(sender="li@example.net", subject="提现没到账", body="我周一提现 500 元到建设银行卡，到现在还没到。",
-        attachments=(), headers=None) -> bytes:
+def raw(
+    sender="li@example.net",
+    subject="提现没到账",
+    body="我周一提现 500 元到建设银行卡，到现在还没到。",
+    attachments=(),
+    headers=None,
+) -> bytes:
     message = EmailMessage()
     message["From"] = f"Li Lei <{sender}>"
     message["To"] = "support@okpay.example"
@@ -26,12 +31,24 @@ def raw(sender="li@example.net", subject="提现没到账", body="我周一提�
 
 def test_an_email_becomes_a_question_followed_through_the_emailed_link(db, committed, mailoutbox):
     with committed():
-        result = email_intake(raw(attachments=[("bank.png", PNG, "image", "png"), ("run.exe", b"MZ...", "application",
-                                                                                    "octet-stream")]))
+        result = email_intake(
+            raw(
+                attachments=[
+                    ("bank.png", PNG, "image", "png"),
+                    ("run.exe", b"MZ...", "application", "octet-stream"),
+                ]
+            )
+        )
     ticket = result.ticket
     assert result.outcome == "created" and ticket.channel == "email" and ticket.requester is None
-    assert (ticket.requester_email, ticket.requester_name, ticket.language) == ("li@example.net", "Li Lei", "zh-hans")
-    assert [a.original_name for a in ticket.messages.get().attachments.all()] == ["bank.png"]  # the .exe is dropped
+    assert (ticket.requester_email, ticket.requester_name, ticket.language) == (
+        "li@example.net",
+        "Li Lei",
+        "zh-hans",
+    )
+    assert [a.original_name for a in ticket.messages.get().attachments.all()] == [
+        "bank.png"
+    ]  # the .exe is dropped
     [confirmation] = mailoutbox
     assert confirmation.to == ["li@example.net"] and confirmation.reply_to == ["support@okpay.example"]
     assert ticket.number in confirmation.subject and "/support/open/" in confirmation.body
@@ -50,8 +67,9 @@ def test_a_reply_by_email_joins_its_question_without_the_quoted_thread(db, signe
     assert Ticket.objects.count() == 3
 
 
-@pytest.mark.parametrize("headers", [{"Auto-Submitted": "auto-replied"}, {"Precedence": "bulk"},
-                                     {"List-Id": "<news.example.com>"}])
+@pytest.mark.parametrize(
+    "headers", [{"Auto-Submitted": "auto-replied"}, {"Precedence": "bulk"}, {"List-Id": "<news.example.com>"}]
+)
 def test_automatic_mail_is_dropped(db, headers):
     assert email_intake(raw(headers=headers)).outcome == "skipped"
     assert email_intake(raw(sender="no-reply@okpay.example")).outcome == "skipped"

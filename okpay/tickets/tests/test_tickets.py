@@ -10,22 +10,39 @@ from okpay.tickets.models import Ticket, TicketMessage
 pytestmark = pytest.mark.smoke
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-QUESTION = {"topic": "withdrawal", "subject": "提现三天还没到账", "body": "我周一提现到招商银行卡，现在还没到账，请帮忙查一下。"}
+QUESTION = {
+    "topic": "withdrawal",
+    "subject": "提现三天还没到账",
+    "body": "我周一提现到招商银行卡，现在还没到账，请帮忙查一下。",
+}
 
 
 def _link(email) -> str:
     """The path of the ticket link in an email."""
-    return "/" + re.search(r"https?://[^\s]+/support/[^\s]+/", email.body).group(0).split("://", 1)[1].split("/", 1)[1]
+    return (
+        "/"
+        + re.search(r"https?://[^\s]+/support/[^\s]+/", email.body)
+        .group(0)
+        .split("://", 1)[1]
+        .split("/", 1)[1]
+    )
 
 
 def test_signed_in_customer_submits_follows_and_replies(client, signed_in, customer, committed, mailoutbox):
     signed_in(customer)
     with committed():
-        response = client.post("/support/new/", {**QUESTION, "attachments": [SimpleUploadedFile("bank.png", PNG)]})
+        response = client.post(
+            "/support/new/", {**QUESTION, "attachments": [SimpleUploadedFile("bank.png", PNG)]}
+        )
     ticket = Ticket.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/support/tickets/{ticket.number}/"
     assert re.fullmatch(r"Q-[2-9A-HJKMNP-Z]{7}", ticket.number)
-    assert (ticket.requester, ticket.requester_email, ticket.status, ticket.channel) == (customer, customer.email, "new", "web")
+    assert (ticket.requester, ticket.requester_email, ticket.status, ticket.channel) == (
+        customer,
+        customer.email,
+        "new",
+        "web",
+    )
     first = ticket.messages.get()
     assert first.kind == "customer" and first.attachments.get().content_type == "image/png"
     [mail] = mailoutbox
@@ -47,13 +64,17 @@ def test_visitor_without_account_gets_an_emailed_link(client, committed, mailout
     assert client.get(response["Location"]).status_code == 200  # the browser that asked can see it
     link = _link(mailoutbox[0])
     other = Client()
-    assert other.get(f"/support/tickets/{ticket.number}/").status_code == 302  # asked to sign in, nothing shown
+    assert (
+        other.get(f"/support/tickets/{ticket.number}/").status_code == 302
+    )  # asked to sign in, nothing shown
     assert other.get(link).status_code == 302
     assert "提现三天还没到账" in other.get(f"/support/tickets/{ticket.number}/").content.decode()
     assert other.get("/support/open/not-a-token/").status_code == 404
 
 
-def test_other_customers_cannot_see_a_ticket_or_its_files(client, signed_in, customer, customer_en, committed):
+def test_other_customers_cannot_see_a_ticket_or_its_files(
+    client, signed_in, customer, customer_en, committed
+):
     signed_in(customer)
     client.post("/support/new/", {**QUESTION, "attachments": [SimpleUploadedFile("bank.png", PNG)]})
     ticket = Ticket.objects.get()
@@ -66,11 +87,14 @@ def test_other_customers_cannot_see_a_ticket_or_its_files(client, signed_in, cus
     assert Client().get(f"/support/files/{attachment.pk}/").status_code == 404
 
 
-@pytest.mark.parametrize(("files", "message"), [
-    ([SimpleUploadedFile("virus.exe", b"MZ" + b"\x00" * 50)], "This type of file is not accepted"),
-    ([SimpleUploadedFile("photo.png", b"%PDF-1.4 fake")], "does not match its name"),
-    ([SimpleUploadedFile(f"s{n}.png", PNG) for n in range(4)], "at most 3 files"),
-])
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ([SimpleUploadedFile("virus.exe", b"MZ" + b"\x00" * 50)], "This type of file is not accepted"),
+        ([SimpleUploadedFile("photo.png", b"%PDF-1.4 fake")], "does not match its name"),
+        ([SimpleUploadedFile(f"s{n}.png", PNG) for n in range(4)], "at most 3 files"),
+    ],
+)
 def test_bad_attachments_are_refused_and_nothing_is_saved(client, signed_in, customer_en, files, message):
     signed_in(customer_en)
     response = client.post("/support/new/", {**QUESTION, "attachments": files})
@@ -79,14 +103,24 @@ def test_bad_attachments_are_refused_and_nothing_is_saved(client, signed_in, cus
 
 
 def test_missing_fields_and_hostile_text_get_clear_errors(client, customer_en, signed_in):
-    response = client.post("/support/new/", {"topic": "nope", "subject": "", "body": "short", "email": "not-an-email"},
-                           HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(
+        "/support/new/",
+        {"topic": "nope", "subject": "", "body": "short", "email": "not-an-email"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     page = response.content.decode()
     assert response.status_code == 200 and not Ticket.objects.exists()
     assert "Enter a valid email address" in page and "at least 10 characters" in page
     assert "Select a valid choice" in page
     signed_in(customer_en)
-    client.post("/support/new/", {**QUESTION, "subject": "<script>alert(1)</script>", "body": "<img src=x onerror=alert(1)> please help"})
+    client.post(
+        "/support/new/",
+        {
+            **QUESTION,
+            "subject": "<script>alert(1)</script>",
+            "body": "<img src=x onerror=alert(1)> please help",
+        },
+    )
     ticket = Ticket.objects.get()
     page = client.get(f"/support/tickets/{ticket.number}/").content.decode()
     assert "<script>alert(1)</script>" not in page and "<img src=x" not in page
@@ -95,7 +129,9 @@ def test_missing_fields_and_hostile_text_get_clear_errors(client, customer_en, s
 def test_guests_are_rate_limited(client, db):
     for n in range(5):
         client.post("/support/new/", {**QUESTION, "email": f"g{n}@example.net"})
-    response = client.post("/support/new/", {**QUESTION, "email": "g9@example.net"}, HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(
+        "/support/new/", {**QUESTION, "email": "g9@example.net"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert Ticket.objects.count() == 5 and "several questions in a short time" in response.content.decode()
 
 
@@ -113,8 +149,14 @@ def test_article_context_travels_with_the_question(client, signed_in, customer_e
 def test_agent_works_the_ticket_in_the_console(client, signed_in, customer, agent, committed, mailoutbox):
     from okpay.tickets.actions import ticket_create
 
-    ticket = ticket_create(requester=customer, email="", language="zh-hans", topic="dispute", subject="商家不退款",
-                           body="买的东西没收到，商家也不回复。")
+    ticket = ticket_create(
+        requester=customer,
+        email="",
+        language="zh-hans",
+        topic="dispute",
+        subject="商家不退款",
+        body="买的东西没收到，商家也不回复。",
+    )
     console = signed_in(agent, Client())
     assert "1 个等待处理" in console.get("/console/").content.decode()  # the console home shows the queue
     queue = console.get("/console/tickets/").content.decode()
@@ -125,7 +167,9 @@ def test_agent_works_the_ticket_in_the_console(client, signed_in, customer, agen
         console.post(f"/console/tickets/{ticket.number}/reply/", {"body": "您好，请先联系商家，我们已记录。"})
     ticket.refresh_from_db()
     assert ticket.status == "pending" and ticket.assignee == agent and ticket.first_responded_at is not None
-    assert [m.to for m in mailoutbox] == [[customer.email]] and ticket.number in mailoutbox[0].subject  # the reply only
+    assert [m.to for m in mailoutbox] == [[customer.email]] and ticket.number in mailoutbox[
+        0
+    ].subject  # the reply only
     # the customer sees the reply but never the internal note
     signed_in(customer)
     page = client.get(f"/support/tickets/{ticket.number}/").content.decode()
@@ -142,8 +186,13 @@ def test_agent_works_the_ticket_in_the_console(client, signed_in, customer, agen
     response = client.post(f"/support/tickets/{ticket.number}/reply/", {"body": "再问一下这个问题可以吗"})
     assert ticket.messages.filter(kind="customer").count() == 2 and response.status_code == 200
     assert set(AuditEvent.objects.filter(action__startswith="ticket.").values_list("action", flat=True)) >= {
-        "ticket.created", "ticket.note_added", "ticket.agent_replied", "ticket.customer_replied",
-        "ticket.customer_solved", "ticket.status_changed"}
+        "ticket.created",
+        "ticket.note_added",
+        "ticket.agent_replied",
+        "ticket.customer_replied",
+        "ticket.customer_solved",
+        "ticket.status_changed",
+    }
 
 
 def test_console_is_for_staff_only(client, signed_in, customer):
@@ -175,10 +224,22 @@ def test_reply_clock_follows_the_published_targets(client, signed_in, customer, 
 
     from okpay.tickets.actions import ticket_create
 
-    security = ticket_create(requester=customer, email="", language="zh-hans", topic="account", subject="账户被盗",
-                             body="有人登录了我的账户，改了手机号。")
-    other = ticket_create(requester=customer, email="", language="zh-hans", topic="fees", subject="手续费",
-                          body="为什么国际转账收了两笔手续费？")
+    security = ticket_create(
+        requester=customer,
+        email="",
+        language="zh-hans",
+        topic="account",
+        subject="账户被盗",
+        body="有人登录了我的账户，改了手机号。",
+    )
+    other = ticket_create(
+        requester=customer,
+        email="",
+        language="zh-hans",
+        topic="fees",
+        subject="手续费",
+        body="为什么国际转账收了两笔手续费？",
+    )
     assert (security.priority, other.priority) == ("high", "normal")
     assert abs((security.reply_due_at - security.created_at) - timedelta(hours=2)) < timedelta(seconds=5)
     assert abs((other.reply_due_at - other.created_at) - timedelta(hours=24)) < timedelta(seconds=5)
@@ -204,8 +265,14 @@ def test_customer_rates_a_solved_question_once(client, signed_in, customer, agen
     from okpay.tickets.actions import ticket_create
     from okpay.tickets.models import TicketRating
 
-    ticket = ticket_create(requester=customer, email="", language="zh-hans", topic="fees", subject="手续费",
-                           body="为什么国际转账收了两笔手续费？")
+    ticket = ticket_create(
+        requester=customer,
+        email="",
+        language="zh-hans",
+        topic="fees",
+        subject="手续费",
+        body="为什么国际转账收了两笔手续费？",
+    )
     signed_in(customer)
     assert client.post(f"/support/tickets/{ticket.number}/rating/", {"score": "5"}).status_code == 302
     assert not TicketRating.objects.exists()  # not solved yet: refused with a message
@@ -228,19 +295,37 @@ def test_customer_rates_a_solved_question_once(client, signed_in, customer, agen
     assert "0%" in console.get("/console/tickets/").content.decode()  # 0 of 1 rating satisfied
 
 
-def test_saved_replies_fill_the_reply_in_the_customers_language(client, signed_in, customer_en, agent, supervisor):
+def test_saved_replies_fill_the_reply_in_the_customers_language(
+    client, signed_in, customer_en, agent, supervisor
+):
     from okpay.tickets.actions import ticket_create
     from okpay.tickets.models import Macro
 
-    ticket = ticket_create(requester=customer_en, email="", language="en", topic="dispute", subject="Refund refused",
-                           body="The shop will not refund my order.")
+    ticket = ticket_create(
+        requester=customer_en,
+        email="",
+        language="en",
+        topic="dispute",
+        subject="Refund refused",
+        body="The shop will not refund my order.",
+    )
     console = signed_in(agent, Client())
     assert console.get("/console/tickets/macros/").status_code == 403  # supervisors manage them
     boss = signed_in(supervisor, Client())
-    assert boss.post("/console/tickets/macros/new/", {"title": "", "body_zh": "", "body_en": ""}).status_code == 400
-    boss.post("/console/tickets/macros/new/", {"title": "Merchant first", "body_zh": "{name}您好，请先联系商家（{number}）。",
-                                               "body_en": "Hello {name}, please contact the merchant first ({number}).",
-                                               "status_after": "pending", "is_active": "on"})
+    assert (
+        boss.post("/console/tickets/macros/new/", {"title": "", "body_zh": "", "body_en": ""}).status_code
+        == 400
+    )
+    boss.post(
+        "/console/tickets/macros/new/",
+        {
+            "title": "Merchant first",
+            "body_zh": "{name}您好，请先联系商家（{number}）。",
+            "body_en": "Hello {name}, please contact the merchant first ({number}).",
+            "status_after": "pending",
+            "is_active": "on",
+        },
+    )
     macro = Macro.objects.get()
     page = console.get(f"/console/tickets/{ticket.number}/?macro={macro.pk}").content.decode()
     assert f"Hello Emma, please contact the merchant first ({ticket.number})." in page
@@ -248,7 +333,9 @@ def test_saved_replies_fill_the_reply_in_the_customers_language(client, signed_i
     assert AuditEvent.objects.filter(action="ticket.macro_saved", actor=supervisor).exists()
 
 
-def test_a_question_about_a_transaction_carries_it_for_the_agent(client, signed_in, customer, customer_en, agent):
+def test_a_question_about_a_transaction_carries_it_for_the_agent(
+    client, signed_in, customer, customer_en, agent
+):
     from okpay.wallet.actions import topup_demo
     from okpay.wallet.models import Transaction
 
@@ -268,15 +355,25 @@ def test_a_question_about_a_transaction_carries_it_for_the_agent(client, signed_
     assert first.transaction is None and second.transaction == mine
     console = signed_in(agent, Client())
     page = console.get(f"/console/tickets/{second.number}/").content.decode()
-    assert mine.reference in page and "¥500.00" in page  # the account at a glance: balance, recent transactions
-    assert AuditEvent.objects.filter(action="console.customer_viewed", actor=agent, subject_user=customer).exists()
+    assert (
+        mine.reference in page and "¥500.00" in page
+    )  # the account at a glance: balance, recent transactions
+    assert AuditEvent.objects.filter(
+        action="console.customer_viewed", actor=agent, subject_user=customer
+    ).exists()
 
 
-def test_agents_log_phone_calls_and_only_checked_callers_get_the_account(signed_in, customer, agent, client, mailoutbox,
-                                                                        committed):
+def test_agents_log_phone_calls_and_only_checked_callers_get_the_account(
+    signed_in, customer, agent, client, mailoutbox, committed
+):
     console = signed_in(agent, Client())
-    call = {"email": customer.email.upper(), "language": "zh-hans", "topic": "account", "subject": "手机丢了",
-            "body": "客户来电说手机丢了，想冻结账户并退出所有设备。"}
+    call = {
+        "email": customer.email.upper(),
+        "language": "zh-hans",
+        "topic": "account",
+        "subject": "手机丢了",
+        "body": "客户来电说手机丢了，想冻结账户并退出所有设备。",
+    }
     with committed():
         response = console.post("/console/tickets/phone/", {**call, "verified": "on"})
     checked = Ticket.objects.get()

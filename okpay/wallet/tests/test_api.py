@@ -18,8 +18,12 @@ def api(make_user, db):
 
     user = make_user(email="api@example.com", verification_level=2, language="en")
     topup_demo(user=user, amount_minor=100_000, currency="CNY", key="seed")
-    ApiToken.objects.create(user=user, name="t", prefix="abc123abc123", secret_hash=api_token_hash("s3cret"), scope="write")
-    ApiToken.objects.create(user=user, name="r", prefix="def456def456", secret_hash=api_token_hash("r3ad"), scope="read")
+    ApiToken.objects.create(
+        user=user, name="t", prefix="abc123abc123", secret_hash=api_token_hash("s3cret"), scope="write"
+    )
+    ApiToken.objects.create(
+        user=user, name="r", prefix="def456def456", secret_hash=api_token_hash("r3ad"), scope="read"
+    )
     client = Client(HTTP_AUTHORIZATION="Bearer okp_abc123abc123_s3cret", HTTP_ACCEPT_LANGUAGE="en")
     client.user = user
     client.read_only = Client(HTTP_AUTHORIZATION="Bearer okp_def456def456_r3ad")
@@ -38,13 +42,16 @@ def post(client, path, body, key=None):
 
 def test_balances_and_transactions(api):
     assert api.get("/api/v1/wallet/balances").json() == [
-        {"currency": "CNY", "available_minor": 100_000, "posted_minor": 100_000, "pending_out_minor": 0}]
+        {"currency": "CNY", "available_minor": 100_000, "posted_minor": 100_000, "pending_out_minor": 0}
+    ]
     page = api.get("/api/v1/wallet/transactions").json()
     assert page["results"][0]["kind"] == "topup" and page["next_cursor"] is None
 
 
 def test_payment_needs_an_idempotency_key(api, merchant):
-    response = post(api, "/api/v1/wallet/payments", {"merchant_id": merchant.pk, "amount": "10", "currency": "CNY"})
+    response = post(
+        api, "/api/v1/wallet/payments", {"merchant_id": merchant.pk, "amount": "10", "currency": "CNY"}
+    )
     assert response.status_code == 400 and response.json()["error"]["code"] == "idempotency_key_required"
     assert Payment.objects.count() == 0
 
@@ -61,37 +68,69 @@ def test_same_key_same_request_replays_and_different_request_conflicts(api, merc
     assert wallet_account(api.user, "CNY").available_balance == 100_000 - 1050
 
 
-@pytest.mark.parametrize(("amount", "currency", "code"), [("-1", "CNY", "amount_not_positive"), ("0", "CNY", "amount_not_positive"),
-                                                          ("1e9999", "CNY", "amount_too_large"), ("abc", "CNY", "invalid_amount"),
-                                                          ("1.001", "CNY", "too_many_decimals"), ("10", "XXX", "unsupported_currency"),
-                                                          ("5000", "CNY", "insufficient_funds")])
+@pytest.mark.parametrize(
+    ("amount", "currency", "code"),
+    [
+        ("-1", "CNY", "amount_not_positive"),
+        ("0", "CNY", "amount_not_positive"),
+        ("1e9999", "CNY", "amount_too_large"),
+        ("abc", "CNY", "invalid_amount"),
+        ("1.001", "CNY", "too_many_decimals"),
+        ("10", "XXX", "unsupported_currency"),
+        ("5000", "CNY", "insufficient_funds"),
+    ],
+)
 def test_bad_payments_are_refused_without_moving_money(api, merchant, amount, currency, code):
-    response = post(api, "/api/v1/wallet/payments", {"merchant_id": merchant.pk, "amount": amount, "currency": currency},
-                    key=f"bad-{code}")
+    response = post(
+        api,
+        "/api/v1/wallet/payments",
+        {"merchant_id": merchant.pk, "amount": amount, "currency": currency},
+        key=f"bad-{code}",
+    )
     assert response.status_code in (400, 422)
     assert response.json()["error"]["code"] == code
     assert Payment.objects.count() == 0
     assert wallet_account(api.user, "CNY").available_balance == 100_000
-    retry = post(api, "/api/v1/wallet/payments", {"merchant_id": merchant.pk, "amount": "1", "currency": "CNY"},
-                 key=f"bad-{code}")
+    retry = post(
+        api,
+        "/api/v1/wallet/payments",
+        {"merchant_id": merchant.pk, "amount": "1", "currency": "CNY"},
+        key=f"bad-{code}",
+    )
     assert retry.status_code == 201  # validation failures are not stored against the key
 
 
 def test_read_only_token_cannot_move_money(api, merchant):
-    response = post(api.read_only, "/api/v1/wallet/payments", {"merchant_id": merchant.pk, "amount": "1", "currency": "CNY"}, key="r")
+    response = post(
+        api.read_only,
+        "/api/v1/wallet/payments",
+        {"merchant_id": merchant.pk, "amount": "1", "currency": "CNY"},
+        key="r",
+    )
     assert response.status_code == 403
     assert Payment.objects.count() == 0
 
 
 def test_quote_and_transfer_and_cancel(api):
     rates_refresh()
-    quote = post(api, "/api/v1/wallet/quotes", {"from_currency": "CNY", "to_currency": "EUR", "amount": "100",
-                                               "recipient_country": "DE"}).json()
+    quote = post(
+        api,
+        "/api/v1/wallet/quotes",
+        {"from_currency": "CNY", "to_currency": "EUR", "amount": "100", "recipient_country": "DE"},
+    ).json()
     assert quote["fee_total_minor"] == quote["fee_fixed_minor"] + quote["fee_percent_minor"]
     assert quote["markup_percent"] == "0.500"
-    transfer = post(api, "/api/v1/wallet/transfers", {"quote_id": quote["id"], "recipient_name": "Hans Meier",
-                                                     "recipient_country": "de", "recipient_account": "DE89370400440532013000"},
-                    key="t-1")
+    transfer = post(
+        api,
+        "/api/v1/wallet/transfers",
+        {
+            "quote_id": quote["id"],
+            "recipient_name": "Hans Meier",
+            "recipient_country": "de",
+            "recipient_account": "DE89370400440532013000",
+        },
+        key="t-1",
+    )
     assert transfer.status_code == 201 and transfer.json()["status"] == "pending"
     tid = transfer.json()["id"]
     cancelled = post(api, f"/api/v1/wallet/transfers/{tid}/cancel", {}, key="c-1")
@@ -101,11 +140,23 @@ def test_quote_and_transfer_and_cancel(api):
 
 def test_same_currency_and_tampered_quotes(api):
     rates_refresh()
-    same = post(api, "/api/v1/wallet/quotes", {"from_currency": "CNY", "to_currency": "CNY", "amount": "10",
-                                              "recipient_country": "CN"})
+    same = post(
+        api,
+        "/api/v1/wallet/quotes",
+        {"from_currency": "CNY", "to_currency": "CNY", "amount": "10", "recipient_country": "CN"},
+    )
     assert same.status_code == 400 and same.json()["error"]["code"] == "same_currency"
-    bad = post(api, "/api/v1/wallet/transfers", {"quote_id": "00000000-0000-0000-0000-000000000000", "recipient_name": "x",
-                                                "recipient_country": "DE", "recipient_account": "DE89370400"}, key="t-x")
+    bad = post(
+        api,
+        "/api/v1/wallet/transfers",
+        {
+            "quote_id": "00000000-0000-0000-0000-000000000000",
+            "recipient_name": "x",
+            "recipient_country": "DE",
+            "recipient_account": "DE89370400",
+        },
+        key="t-x",
+    )
     assert bad.status_code == 404 and bad.json()["error"]["code"] == "quote_not_found"
 
 

@@ -23,7 +23,10 @@ def people(make_user):
 def test_customer_tops_up_pays_a_merchant_and_finds_the_receipt(page, live_server, people, screenshot):
     customer, _shop = people
     csp_violations = []
-    page.on("console", lambda msg: csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.on(
+        "console",
+        lambda msg: csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
 
     page.goto(f"{live_server.url}/accounts/login/?next=/account/")
     page.locator("input[name=email]").fill(customer.email)
@@ -100,8 +103,14 @@ def test_merchant_refunds_part_of_a_payment_and_shares_a_payment_link(page, live
 
     customer, shop = people
     actions.topup_demo(user=customer, amount_minor=50_000, currency="CNY", key="seed")
-    actions.payment_create(customer=customer, merchant=shop, amount_minor=12_050, currency="CNY",
-                           description="Oolong tea, 250 g", key="p1")
+    actions.payment_create(
+        customer=customer,
+        merchant=shop,
+        amount_minor=12_050,
+        currency="CNY",
+        description="Oolong tea, 250 g",
+        key="p1",
+    )
 
     page.goto(f"{live_server.url}/accounts/login/?next=/merchant/")
     page.locator("input[name=email]").fill(shop.email)
@@ -135,7 +144,9 @@ def test_merchant_refunds_part_of_a_payment_and_shares_a_payment_link(page, live
     path = share_url.removeprefix("http://127.0.0.1:8000")
     page.context.clear_cookies()
     page.goto(live_server.url + path)
-    expect(page.get_by_role("link", name="登录并付款").or_(page.get_by_role("link", name="Sign in to pay"))).to_be_visible()
+    expect(
+        page.get_by_role("link", name="登录并付款").or_(page.get_by_role("link", name="Sign in to pay"))
+    ).to_be_visible()
     screenshot(page, "paylink-anonymous")
     page.locator("main a.button").click()
     page.locator("input[name=email]").fill(customer.email)

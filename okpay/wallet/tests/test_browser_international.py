@@ -36,8 +36,15 @@ def test_international_payment_in_english_then_history_in_chinese(page, site, sc
 
     expect(page.get_by_role("heading", name="Confirm your transfer")).to_be_visible()
     table = page.locator("table.quote")
-    for label in ("You send", "Fixed fee", "Exchange rate applied", "Our mark-up over the reference rate",
-                  "Recipient gets", "Estimated arrival", "Total taken from your balance"):
+    for label in (
+        "You send",
+        "Fixed fee",
+        "Exchange rate applied",
+        "Our mark-up over the reference rate",
+        "Recipient gets",
+        "Estimated arrival",
+        "Total taken from your balance",
+    ):
         expect(table.get_by_role("rowheader", name=label, exact=False).first).to_be_visible()
     expect(table).to_contain_text("0.5%")
     expect(table).to_contain_text("1 CNY = ")

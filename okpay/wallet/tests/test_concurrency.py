@@ -42,8 +42,14 @@ def test_fifty_parallel_payments_never_overdraw(make_user):
 
     def pay(i):
         try:
-            payment_create(customer=customer, merchant=merchant, amount_minor=300, currency="CNY",
-                           description=f"coffee {i}", key=f"k{i}")
+            payment_create(
+                customer=customer,
+                merchant=merchant,
+                amount_minor=300,
+                currency="CNY",
+                description=f"coffee {i}",
+                key=f"k{i}",
+            )
             return "ok"
         except WalletError as error:
             return error.code
@@ -61,10 +67,20 @@ def test_parallel_replays_of_one_idempotency_key_make_one_entry(make_user):
 
     def request(i):
         try:
-            _status, body = idempotent(user=customer, key="same-key", scope="topup",
-                                       payload={"amount": 500, "currency": "CNY"},
-                                       action=lambda: (201, {"transaction": topup_demo(
-                                          user=customer, amount_minor=500, currency="CNY", key="same-key").pk}))
+            _status, body = idempotent(
+                user=customer,
+                key="same-key",
+                scope="topup",
+                payload={"amount": 500, "currency": "CNY"},
+                action=lambda: (
+                    201,
+                    {
+                        "transaction": topup_demo(
+                            user=customer, amount_minor=500, currency="CNY", key="same-key"
+                        ).pk
+                    },
+                ),
+            )
             return ("done", body["transaction"])
         except IdempotencyError as error:
             return ("conflict", error.code)
@@ -79,13 +95,18 @@ def test_parallel_replays_of_one_idempotency_key_make_one_entry(make_user):
 
 
 def test_opposite_transfers_do_not_deadlock(make_user):
-    a, b = make_user(email="a@example.com", role="merchant"), make_user(email="b@example.com", role="merchant")
+    a, b = (
+        make_user(email="a@example.com", role="merchant"),
+        make_user(email="b@example.com", role="merchant"),
+    )
     topup_demo(user=a, amount_minor=100_000, currency="CNY", key="a")
     topup_demo(user=b, amount_minor=100_000, currency="CNY", key="b")
 
     def pay(i):
         src, dst = (a, b) if i % 2 else (b, a)
-        payment_create(customer=src, merchant=dst, amount_minor=100, currency="CNY", description="x", key=f"x{i}")
+        payment_create(
+            customer=src, merchant=dst, amount_minor=100, currency="CNY", description="x", key=f"x{i}"
+        )
 
     in_threads(20, pay)
     assert Payment.objects.count() == 20

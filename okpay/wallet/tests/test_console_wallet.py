@@ -15,17 +15,31 @@ def held(make_user, db):
     rates_refresh()
     user = make_user(email="held@example.com", verification_level=2)
     topup_demo(user=user, amount_minor=2_000_000, currency="CNY", key="s")
-    quote = quote_create(user=user, from_currency="CNY", to_currency="USD", source_amount_minor=900_000,
-                         recipient_country="US")
-    return international_submit(user=user, quote_id=quote.pk, recipient_name="A", recipient_country="US",
-                                recipient_account="US123456", recipient_address="x st", sender_address="y rd", key="k")
+    quote = quote_create(
+        user=user, from_currency="CNY", to_currency="USD", source_amount_minor=900_000, recipient_country="US"
+    )
+    return international_submit(
+        user=user,
+        quote_id=quote.pk,
+        recipient_name="A",
+        recipient_country="US",
+        recipient_account="US123456",
+        recipient_address="x st",
+        sender_address="y rd",
+        key="k",
+    )
 
 
 def test_customer_360_is_read_only_and_every_look_is_audited(client, held, agent, signed_in):
     signed_in(agent)
     page = client.get(f"/console/customers/{held.user_id}/").content.decode()
     assert "held@example.com" in page and "INT-" in page
-    assert AuditEvent.objects.filter(action="console.customer_viewed", actor=agent, subject_user=held.user).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action="console.customer_viewed", actor=agent, subject_user=held.user
+        ).count()
+        == 1
+    )
     assert "held@example.com" in client.get("/console/customers/", {"q": "held@"}).content.decode()
     assert client.get("/console/customers/999999/").status_code == 404
 
@@ -55,7 +69,9 @@ def test_supervisor_approves_with_a_note(client, held, supervisor, signed_in):
     held.refresh_from_db()
     assert held.status == "rejected" and held.reviewed_by == supervisor
     assert wallet_account(held.user, "CNY").available_balance == 2_000_000
-    assert client.post("/console/reviews/999999/decide/", {"decision": "reject", "note": "x"}).status_code == 404
+    assert (
+        client.post("/console/reviews/999999/decide/", {"decision": "reject", "note": "x"}).status_code == 404
+    )
     assert InternationalTransfer.objects.count() == 1
 
 

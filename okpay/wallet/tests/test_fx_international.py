@@ -41,12 +41,19 @@ def sender(make_user):
 
 
 def quote(user, amount=100_000, to="USD", country="US", source="CNY"):
-    return quote_create(user=user, from_currency=source, to_currency=to, source_amount_minor=amount, recipient_country=country)
+    return quote_create(
+        user=user, from_currency=source, to_currency=to, source_amount_minor=amount, recipient_country=country
+    )
 
 
 def submit(user, q, key="k1", account="US-ACC-1", **extra):
-    fields = {"recipient_name": "John Smith", "recipient_country": q.recipient_country, "recipient_account": account,
-              "recipient_address": "1 Main St, Springfield", "sender_address": "上海市浦东新区 1 号"}
+    fields = {
+        "recipient_name": "John Smith",
+        "recipient_country": q.recipient_country,
+        "recipient_account": account,
+        "recipient_address": "1 Main St, Springfield",
+        "sender_address": "上海市浦东新区 1 号",
+    }
     fields.update(extra)
     return international_submit(user=user, quote_id=q.pk, key=key, **fields)
 
@@ -57,8 +64,16 @@ def test_parses_the_real_ecb_format():
     assert rates["USD"] == Decimal("1.1578") and rates["JPY"] == Decimal("181.36") and len(rates) == 29
 
 
-@pytest.mark.parametrize("xml", [b"not xml", b"<a/>", b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>',
-                                 FIXTURE.replace(b"rate='1.1578'", b"rate='-1'"), FIXTURE.replace(b"'USD'", b"'usd'")])
+@pytest.mark.parametrize(
+    "xml",
+    [
+        b"not xml",
+        b"<a/>",
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>',
+        FIXTURE.replace(b"rate='1.1578'", b"rate='-1'"),
+        FIXTURE.replace(b"'USD'", b"'usd'"),
+    ],
+)
 def test_refuses_broken_or_hostile_files(xml):
     with pytest.raises(RateFileError):
         ecb_parse(xml)
@@ -70,13 +85,22 @@ def test_cross_rates_go_through_eur(rates):
     assert cross_rate(rates, "USD", "EUR") * Decimal("1.1578") == pytest.approx(Decimal(1))
 
 
-@pytest.mark.parametrize(("amount", "rate", "src", "dst", "expected"), [
-    (10_000, Decimal("181.36"), "EUR", "JPY", 18136),      # €100.00 → ¥18,136 (0 decimals)
-    (12_345, Decimal("0.5"), "USD", "JPY", 62),            # $123.45 × 0.5 = 61.725 → 62 (half-up)
-    (100, Decimal("0.3765"), "EUR", "BHD", 377),           # €1.00 → 0.3765 → 0.377 BHD (3 decimals: 0.3765 → 0.377)
-    (1, Decimal("0.5"), "USD", "EUR", 1),                  # 0.005 → 0.01 (half-up once)
-    (999, Decimal("1"), "JPY", "USD", 99900),              # ¥999 → $999.00
-])
+@pytest.mark.parametrize(
+    ("amount", "rate", "src", "dst", "expected"),
+    [
+        (10_000, Decimal("181.36"), "EUR", "JPY", 18136),  # €100.00 → ¥18,136 (0 decimals)
+        (12_345, Decimal("0.5"), "USD", "JPY", 62),  # $123.45 × 0.5 = 61.725 → 62 (half-up)
+        (
+            100,
+            Decimal("0.3765"),
+            "EUR",
+            "BHD",
+            377,
+        ),  # €1.00 → 0.3765 → 0.377 BHD (3 decimals: 0.3765 → 0.377)
+        (1, Decimal("0.5"), "USD", "EUR", 1),  # 0.005 → 0.01 (half-up once)
+        (999, Decimal("1"), "JPY", "USD", 99900),  # ¥999 → $999.00
+    ],
+)
 def test_minor_unit_rounding(amount, rate, src, dst, expected):
     assert convert_minor(amount, rate, src, dst) == expected
 
@@ -112,11 +136,23 @@ def test_expired_used_and_foreign_quotes_are_refused(rates, sender, make_user, t
     q = quote(sender)
     other = make_user(email="other@example.com", verification_level=2)
     with pytest.raises(WalletError, match="quote_not_found"):
-        international_submit(user=other, quote_id=q.pk, recipient_name="x", recipient_country="US",
-                             recipient_account="1", key="x")
+        international_submit(
+            user=other,
+            quote_id=q.pk,
+            recipient_name="x",
+            recipient_country="US",
+            recipient_account="1",
+            key="x",
+        )
     with pytest.raises(WalletError, match="quote_not_found"):
-        international_submit(user=sender, quote_id=uuid.uuid4(), recipient_name="x", recipient_country="US",
-                             recipient_account="1", key="x")
+        international_submit(
+            user=sender,
+            quote_id=uuid.uuid4(),
+            recipient_name="x",
+            recipient_country="US",
+            recipient_account="1",
+            key="x",
+        )
     submit(sender, q)
     with pytest.raises(WalletError, match="quote_used"):
         submit(sender, q, key="k2")
@@ -158,11 +194,14 @@ def test_cancel_within_30_minutes_restores_exactly(rates, sender, time_machine):
     assert ledger_verify() == []
 
 
-@pytest.mark.parametrize(("country", "amount", "reason"), [
-    ("SY", 10_000, "blocked_country"),
-    ("RU", 10_000, "high_risk_country"),
-    ("US", 900_000, "large_transfer"),          # ¥9,000 ≈ €1,096
-])
+@pytest.mark.parametrize(
+    ("country", "amount", "reason"),
+    [
+        ("SY", 10_000, "blocked_country"),
+        ("RU", 10_000, "high_risk_country"),
+        ("US", 900_000, "large_transfer"),  # ¥9,000 ≈ €1,096
+    ],
+)
 def test_screening_reason_codes(rates, sender, country, amount, reason):
     currency = {"SY": "USD", "RU": "USD", "US": "USD"}[country]
     transfer = submit(sender, quote(sender, amount, to=currency, country=country))
@@ -176,7 +215,7 @@ def test_new_beneficiary_and_daily_volume(rates, sender):
     first = submit(sender, quote(sender, 450_000), account="ACC-NEW")  # ≈ €548 to a new recipient
     assert "new_beneficiary_large" in first.reason_codes
     second = submit(sender, quote(sender, 700_000), key="k2", account="ACC-2")  # €548 + €853 in 24 h
-    third = submit(sender, quote(sender, 700_000), key="k3", account="ACC-3")   # + €853 ≥ €2,000
+    third = submit(sender, quote(sender, 700_000), key="k3", account="ACC-3")  # + €853 ≥ €2,000
     assert "daily_volume" not in second.reason_codes
     assert "daily_volume" in third.reason_codes
 
@@ -195,8 +234,13 @@ def test_verification_level_limits_over_rolling_windows(rates, make_user, time_m
     with pytest.raises(WalletError, match="limit"):
         submit(level1, quote(level1, 400_000), key="d5", account="SAME")  # would pass €2,000 in 24 h
     time_machine.shift(timedelta(hours=25))
-    assert submit(level1, quote(level1, 400_000), key="d6", account="SAME").status in ("pending", "under_review")
-    result = screen(user=level1, eur_minor=400_000, country="US", recipient_account="SAME", has_full_details=True)
+    assert submit(level1, quote(level1, 400_000), key="d6", account="SAME").status in (
+        "pending",
+        "under_review",
+    )
+    result = screen(
+        user=level1, eur_minor=400_000, country="US", recipient_account="SAME", has_full_details=True
+    )
     assert "level_per_transfer" in result.reasons  # €4,000 > L1 per transfer
 
 
@@ -218,8 +262,12 @@ def test_review_approve_reject_and_expiry_move_money_exactly(rates, sender, supe
     with pytest.raises(WalletError, match="note_required"):
         international_review_decide(reviewer=supervisor, transfer_id=approved.pk, approve=True, note=" ")
     time_machine.shift(timedelta(hours=1))
-    international_review_decide(reviewer=supervisor, transfer_id=approved.pk, approve=True, note="documents checked")
-    international_review_decide(reviewer=supervisor, transfer_id=rejected.pk, approve=False, note="purpose unclear")
+    international_review_decide(
+        reviewer=supervisor, transfer_id=approved.pk, approve=True, note="documents checked"
+    )
+    international_review_decide(
+        reviewer=supervisor, transfer_id=rejected.pk, approve=False, note="purpose unclear"
+    )
     approved.refresh_from_db()
     rejected.refresh_from_db()
     assert approved.status == "paid" and rejected.status == "rejected"

@@ -10,9 +10,17 @@ from okpay.wallet.models import InternationalTransfer, Quote
 
 pytestmark = pytest.mark.smoke
 
-FORM = {"from_currency": "CNY", "amount": "1000", "recipient_country": "US", "to_currency": "USD",
-        "recipient_name": "John Smith", "recipient_account": "US12 3456 7890", "recipient_address": "",
-        "sender_address": "", "purpose": "tuition"}
+FORM = {
+    "from_currency": "CNY",
+    "amount": "1000",
+    "recipient_country": "US",
+    "to_currency": "USD",
+    "recipient_name": "John Smith",
+    "recipient_account": "US12 3456 7890",
+    "recipient_address": "",
+    "sender_address": "",
+    "purpose": "tuition",
+}
 
 
 @pytest.fixture
@@ -35,8 +43,16 @@ def test_quote_confirmation_discloses_everything_then_receipt(client, sender):
     assert response.status_code == 302
     page, key = confirm(client, response)
     html = page.content.decode()
-    for text in ("You send", "Fixed fee", "Exchange rate applied", "Our mark-up over the reference rate", "0.5%",
-                 "Recipient gets", "Estimated arrival", "Total taken from your balance"):
+    for text in (
+        "You send",
+        "Fixed fee",
+        "Exchange rate applied",
+        "Our mark-up over the reference rate",
+        "0.5%",
+        "Recipient gets",
+        "Estimated arrival",
+        "Total taken from your balance",
+    ):
         assert text in html, text
     done = client.post(response["Location"], {"idempotency_key": key})
     assert done.status_code == 302
@@ -47,12 +63,19 @@ def test_quote_confirmation_discloses_everything_then_receipt(client, sender):
     assert "Processing" in receipt and "Cancel (possible until" in receipt
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"amount": "-5"}, "greater than zero"), ({"amount": "0"}, "greater than zero"), ({"amount": "abc"}, "as a number"),
-    ({"amount": "1.001"}, "decimal places"), ({"amount": "99999999999999"}, "too large"),
-    ({"to_currency": "CNY", "recipient_country": "CN"}, "not an international transfer"),
-    ({"from_currency": "XXX"}, "Select a valid choice"), ({"recipient_account": "<script>"}, "letters and digits"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"amount": "-5"}, "greater than zero"),
+        ({"amount": "0"}, "greater than zero"),
+        ({"amount": "abc"}, "as a number"),
+        ({"amount": "1.001"}, "decimal places"),
+        ({"amount": "99999999999999"}, "too large"),
+        ({"to_currency": "CNY", "recipient_country": "CN"}, "not an international transfer"),
+        ({"from_currency": "XXX"}, "Select a valid choice"),
+        ({"recipient_account": "<script>"}, "letters and digits"),
+    ],
+)
 def test_bad_input_is_refused_and_moves_nothing(client, sender, change, message):
     response = client.post("/account/international/", {**FORM, **change})
     assert response.status_code == 400

@@ -23,27 +23,46 @@ pytestmark = pytest.mark.smoke
 
 
 def topup(user, amount, key, currency="CNY"):
-    return entry_create(key=key, kind="topup", lines=[Line(system_account("external", currency), Side.DEBIT, amount),
-                                                      Line(wallet_account(user, currency), Side.CREDIT, amount)])
+    return entry_create(
+        key=key,
+        kind="topup",
+        lines=[
+            Line(system_account("external", currency), Side.DEBIT, amount),
+            Line(wallet_account(user, currency), Side.CREDIT, amount),
+        ],
+    )
 
 
 def transfer(src, dst, amount, key, pending=False, currency="CNY"):
-    return entry_create(key=key, kind="payment", pending=pending,
-                        lines=[Line(wallet_account(src, currency), Side.DEBIT, amount),
-                               Line(wallet_account(dst, currency), Side.CREDIT, amount)])
+    return entry_create(
+        key=key,
+        kind="payment",
+        pending=pending,
+        lines=[
+            Line(wallet_account(src, currency), Side.DEBIT, amount),
+            Line(wallet_account(dst, currency), Side.CREDIT, amount),
+        ],
+    )
 
 
 def test_entry_must_balance_and_have_positive_amounts(customer):
     account, external = wallet_account(customer, "CNY"), system_account("external", "CNY")
     with pytest.raises(ValueError, match="balance"):
-        entry_create(key="a", kind="topup", lines=[Line(external, Side.DEBIT, 100), Line(account, Side.CREDIT, 99)])
+        entry_create(
+            key="a", kind="topup", lines=[Line(external, Side.DEBIT, 100), Line(account, Side.CREDIT, 99)]
+        )
     with pytest.raises(ValueError, match="positive"):
-        entry_create(key="b", kind="topup", lines=[Line(external, Side.DEBIT, 0), Line(account, Side.CREDIT, 0)])
+        entry_create(
+            key="b", kind="topup", lines=[Line(external, Side.DEBIT, 0), Line(account, Side.CREDIT, 0)]
+        )
     with pytest.raises(ValueError, match="two postings"):
         entry_create(key="c", kind="topup", lines=[Line(external, Side.DEBIT, 5)])
     with pytest.raises(ValueError, match="balance"):
-        entry_create(key="d", kind="topup", lines=[Line(system_account("external", "USD"), Side.DEBIT, 5),
-                                                   Line(account, Side.CREDIT, 5)])
+        entry_create(
+            key="d",
+            kind="topup",
+            lines=[Line(system_account("external", "USD"), Side.DEBIT, 5), Line(account, Side.CREDIT, 5)],
+        )
     assert JournalEntry.objects.count() == 0
     assert ledger_verify() == []
 
@@ -83,10 +102,16 @@ def test_void_and_expire_restore_exactly(customer, customer_en, time_machine):
     time_machine.move_to("2026-11-26 10:00:00+00:00", tick=False)
     import datetime
 
-    expiring = entry_create(key="h2", kind="payment", pending=True,
-                            expires_at=datetime.datetime(2026, 11, 26, 10, 30, tzinfo=datetime.UTC),
-                            lines=[Line(wallet_account(customer, "CNY"), Side.DEBIT, 200),
-                                   Line(wallet_account(customer_en, "CNY"), Side.CREDIT, 200)])
+    expiring = entry_create(
+        key="h2",
+        kind="payment",
+        pending=True,
+        expires_at=datetime.datetime(2026, 11, 26, 10, 30, tzinfo=datetime.UTC),
+        lines=[
+            Line(wallet_account(customer, "CNY"), Side.DEBIT, 200),
+            Line(wallet_account(customer_en, "CNY"), Side.CREDIT, 200),
+        ],
+    )
     assert entries_expire() == 0
     time_machine.shift(datetime.timedelta(minutes=31))
     assert entries_expire() == 1
@@ -140,9 +165,16 @@ def test_verify_reports_a_tampered_cache(customer):
 
 
 RUNS = itertools.count()
-operations = st.lists(st.tuples(st.sampled_from(["topup", "pay", "hold", "post", "void", "partial"]),
-                                st.integers(min_value=0, max_value=2), st.integers(min_value=0, max_value=2),
-                                st.integers(min_value=1, max_value=5000)), min_size=1, max_size=25)
+operations = st.lists(
+    st.tuples(
+        st.sampled_from(["topup", "pay", "hold", "post", "void", "partial"]),
+        st.integers(min_value=0, max_value=2),
+        st.integers(min_value=0, max_value=2),
+        st.integers(min_value=1, max_value=5000),
+    ),
+    min_size=1,
+    max_size=25,
+)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -41,8 +41,14 @@ def available(user, currency="CNY"):
 
 
 def paid(customer, merchant, amount_minor=10_000, key="p1", description="Green tea"):
-    return actions.payment_create(customer=customer, merchant=merchant, amount_minor=amount_minor, currency="CNY",
-                                  description=description, key=key)
+    return actions.payment_create(
+        customer=customer,
+        merchant=merchant,
+        amount_minor=amount_minor,
+        currency="CNY",
+        description=description,
+        key=key,
+    )
 
 
 def customer_row(payment):
@@ -50,14 +56,21 @@ def customer_row(payment):
 
 
 def pay_data(merchant, amount="100.00", currency="CNY", key="k-1", confirm=True, **extra):
-    data = {"merchant": merchant.pk, "amount": amount, "currency": currency, "description": "Green tea",
-            "idempotency_key": key, **extra}
+    data = {
+        "merchant": merchant.pk,
+        "amount": amount,
+        "currency": currency,
+        "description": "Green tea",
+        "idempotency_key": key,
+        **extra,
+    }
     if confirm:
         data["confirm"] = "1"
     return data
 
 
 # --- home -----------------------------------------------------------------------------------------
+
 
 def test_home_shows_available_balance_per_currency(client, signed_in, emma):
     fund(emma, 12_345, "CNY", key="a")
@@ -70,9 +83,15 @@ def test_home_shows_available_balance_per_currency(client, signed_in, emma):
 
 def test_home_shows_pending_hold(client, signed_in, emma, shop):
     fund(emma, 10_000)
-    entry_create(key="hold-1", kind=EntryKind.WITHDRAWAL, pending=True,
-                 lines=[Line(wallet_account(emma, "CNY"), Side.DEBIT, 2_500),
-                        Line(wallet_account(shop, "CNY"), Side.CREDIT, 2_500)])
+    entry_create(
+        key="hold-1",
+        kind=EntryKind.WITHDRAWAL,
+        pending=True,
+        lines=[
+            Line(wallet_account(emma, "CNY"), Side.DEBIT, 2_500),
+            Line(wallet_account(shop, "CNY"), Side.CREDIT, 2_500),
+        ],
+    )
     signed_in(emma)
     page = client.get("/account/").content.decode()
     assert "CN¥75.00" in page
@@ -91,8 +110,15 @@ def test_home_shows_verification_level_and_its_limits(client, signed_in, emma):
 
 def test_home_lists_the_ten_most_recent_transactions(client, signed_in, emma):
     for number in range(12):
-        actions.transaction_record(user=emma, kind="topup", status="completed", amount_minor=100, currency="CNY",
-                                   reference=f"t:{number}", counterparty=f"Source {number:02d}")
+        actions.transaction_record(
+            user=emma,
+            kind="topup",
+            status="completed",
+            amount_minor=100,
+            currency="CNY",
+            reference=f"t:{number}",
+            counterparty=f"Source {number:02d}",
+        )
     signed_in(emma)
     page = client.get("/account/").content.decode()
     assert page.count('class="tx-link"') == 10
@@ -131,6 +157,7 @@ def test_account_menu_links_my_account_and_merchant_area_for_merchants(client, s
 
 # --- transaction detail ---------------------------------------------------------------------------
 
+
 def test_payment_detail_shows_merchant_fee_timeline_and_help_links(client, signed_in, emma, shop):
     fund(emma, 20_000)
     row = customer_row(paid(emma, shop))
@@ -140,10 +167,14 @@ def test_payment_detail_shows_merchant_fee_timeline_and_help_links(client, signe
     assert "<dt>Merchant</dt><dd>Tea Shop</dd>" in page
     assert "<dt>Fee</dt><dd>None</dd>" in page
     assert "Green tea" in page and f"<code>{row.reference}</code>" in page
-    assert f'href="/support/new/?transaction={row.pk}"' in page  # get help: a question with the payment attached
+    assert (
+        f'href="/support/new/?transaction={row.pk}"' in page
+    )  # get help: a question with the payment attached
     assert f'href="/support/new/?transaction={row.pk}&amp;topic=dispute"' in page
     assert 'href="/help/en/articles/contact-merchant/"' in page
-    assert "Contact the merchant" in page and "Open a dispute" in page and "Get help with this payment" in page
+    assert (
+        "Contact the merchant" in page and "Open a dispute" in page and "Get help with this payment" in page
+    )
 
 
 def test_topup_detail_offers_only_general_help(client, signed_in, emma):
@@ -184,11 +215,14 @@ def test_another_users_transaction_is_404(client, signed_in, emma, make_user):
 
 # --- demo top-up ----------------------------------------------------------------------------------
 
+
 def test_topup_adds_demo_money_and_shows_the_receipt(client, signed_in, emma):
     signed_in(emma)
     page = client.get("/account/topup/").content.decode()
     assert "Demo: no real money." in page
-    response = client.post("/account/topup/", {"amount": "88.50", "currency": "USD", "idempotency_key": "t-1"})
+    response = client.post(
+        "/account/topup/", {"amount": "88.50", "currency": "USD", "idempotency_key": "t-1"}
+    )
     row = Transaction.objects.get(user=emma)
     assert response.status_code == 302
     assert response["Location"] == f"/account/transactions/{row.pk}/"
@@ -214,17 +248,22 @@ def test_topup_refused_when_demo_mode_is_off(client, signed_in, emma, settings):
     assert Transaction.objects.count() == 0
 
 
-@pytest.mark.parametrize(("amount", "currency", "message"), [
-    ("-5", "CNY", "The amount must be greater than zero."),
-    ("0", "CNY", "The amount must be greater than zero."),
-    ("100000000000000", "CNY", "The amount is too large."),
-    ("1.001", "CNY", "CNY amounts have at most 2 decimal places."),
-    ("abc", "CNY", "Enter the amount as a number, e.g. 100.50."),
-    ("10", "XXX", "This currency is not supported: XXX."),
-])
+@pytest.mark.parametrize(
+    ("amount", "currency", "message"),
+    [
+        ("-5", "CNY", "The amount must be greater than zero."),
+        ("0", "CNY", "The amount must be greater than zero."),
+        ("100000000000000", "CNY", "The amount is too large."),
+        ("1.001", "CNY", "CNY amounts have at most 2 decimal places."),
+        ("abc", "CNY", "Enter the amount as a number, e.g. 100.50."),
+        ("10", "XXX", "This currency is not supported: XXX."),
+    ],
+)
 def test_topup_bad_input_is_refused(client, signed_in, emma, amount, currency, message):
     signed_in(emma)
-    response = client.post("/account/topup/", {"amount": amount, "currency": currency, "idempotency_key": "t"})
+    response = client.post(
+        "/account/topup/", {"amount": amount, "currency": currency, "idempotency_key": "t"}
+    )
     assert response.status_code == 400
     assert message in response.content.decode()
     assert Transaction.objects.count() == 0
@@ -232,6 +271,7 @@ def test_topup_bad_input_is_refused(client, signed_in, emma, amount, currency, m
 
 
 # --- paying a merchant ----------------------------------------------------------------------------
+
 
 def test_pay_form_lists_merchants(client, signed_in, emma, shop):
     signed_in(emma)
@@ -298,18 +338,22 @@ def test_pay_same_key_with_another_amount_is_refused(client, signed_in, emma, sh
 
 
 @pytest.mark.parametrize("confirm", [False, True])
-@pytest.mark.parametrize(("amount", "currency", "message"), [
-    ("-5", "CNY", "The amount must be greater than zero."),
-    ("0", "CNY", "The amount must be greater than zero."),
-    ("99999999999999999", "CNY", "The amount is too large."),
-    ("1e999999999", "CNY", "The amount is too large."),
-    ("1.001", "CNY", "CNY amounts have at most 2 decimal places."),
-    ("abc", "CNY", "Enter the amount as a number, e.g. 100.50."),
-    ("10", "XXX", "This currency is not supported: XXX."),
-    ("300.01", "CNY", "Your available balance is not enough for this payment."),
-])
-def test_pay_bad_input_is_refused_and_nothing_moves(client, signed_in, emma, shop, amount, currency, message,
-                                                    confirm):
+@pytest.mark.parametrize(
+    ("amount", "currency", "message"),
+    [
+        ("-5", "CNY", "The amount must be greater than zero."),
+        ("0", "CNY", "The amount must be greater than zero."),
+        ("99999999999999999", "CNY", "The amount is too large."),
+        ("1e999999999", "CNY", "The amount is too large."),
+        ("1.001", "CNY", "CNY amounts have at most 2 decimal places."),
+        ("abc", "CNY", "Enter the amount as a number, e.g. 100.50."),
+        ("10", "XXX", "This currency is not supported: XXX."),
+        ("300.01", "CNY", "Your available balance is not enough for this payment."),
+    ],
+)
+def test_pay_bad_input_is_refused_and_nothing_moves(
+    client, signed_in, emma, shop, amount, currency, message, confirm
+):
     fund(emma, 30_000)
     signed_in(emma)
     response = client.post("/account/pay/", pay_data(shop, amount=amount, currency=currency, confirm=confirm))
@@ -342,13 +386,15 @@ def test_pay_without_idempotency_key_is_refused(client, signed_in, emma, shop):
 
 # --- history --------------------------------------------------------------------------------------
 
+
 def make_rows(user, count, *, start=None, **fields):
     start = start or datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     rows = []
     for number in range(count):
         values = {"kind": "topup", "status": "completed", "amount_minor": 100, "currency": "CNY", **fields}
-        row = actions.transaction_record(user=user, reference=f"t:{number}", counterparty=f"Source {number:02d}",
-                                         **values)
+        row = actions.transaction_record(
+            user=user, reference=f"t:{number}", counterparty=f"Source {number:02d}", **values
+        )
         Transaction.objects.filter(pk=row.pk).update(created_at=start + timedelta(minutes=number))
         rows.append(row)
     return rows
@@ -384,14 +430,26 @@ def test_history_pagination_breaks_ties_by_id(client, signed_in, emma):
     rows = make_rows(emma, 30)
     Transaction.objects.filter(user=emma).update(created_at=datetime(2026, 1, 1, tzinfo=UTC))
     signed_in(emma)
-    page = client.get("/account/transactions/", {"before": f"2026-01-01T00:00:00+00:00_{rows[5].pk}"}).content.decode()
+    page = client.get(
+        "/account/transactions/", {"before": f"2026-01-01T00:00:00+00:00_{rows[5].pk}"}
+    ).content.decode()
     assert page.count('class="tx-link"') == 5
     assert "Source 04" in page and "Source 05" not in page
 
 
-@pytest.mark.parametrize("cursor", ["garbage", "2026-01-01T12:05:00_7", "2026-13-01T00:00:00+00:00_1", "_", "x_-4",
-                                    "0001-01-01T00:00:00+14:00_1", "9999-12-31T23:59:59-14:00_1",
-                                    "2026-01-01T00:00:00+00:00_99999999999999999999999"])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage",
+        "2026-01-01T12:05:00_7",
+        "2026-13-01T00:00:00+00:00_1",
+        "_",
+        "x_-4",
+        "0001-01-01T00:00:00+14:00_1",
+        "9999-12-31T23:59:59-14:00_1",
+        "2026-01-01T00:00:00+00:00_99999999999999999999999",
+    ],
+)
 def test_history_tampered_cursor_shows_the_first_page(client, signed_in, emma, cursor):
     make_rows(emma, 30)
     signed_in(emma)
@@ -403,10 +461,24 @@ def test_history_tampered_cursor_shows_the_first_page(client, signed_in, emma, c
 
 def test_history_filters_by_type_status_and_currency(client, signed_in, emma):
     make_rows(emma, 2)
-    actions.transaction_record(user=emma, kind="payment", status="refunded", amount_minor=-300, currency="USD",
-                               reference="p:1", counterparty="Wanted Shop")
-    actions.transaction_record(user=emma, kind="payment", status="completed", amount_minor=-300, currency="USD",
-                               reference="p:2", counterparty="Completed Shop")
+    actions.transaction_record(
+        user=emma,
+        kind="payment",
+        status="refunded",
+        amount_minor=-300,
+        currency="USD",
+        reference="p:1",
+        counterparty="Wanted Shop",
+    )
+    actions.transaction_record(
+        user=emma,
+        kind="payment",
+        status="completed",
+        amount_minor=-300,
+        currency="USD",
+        reference="p:2",
+        counterparty="Completed Shop",
+    )
     signed_in(emma)
     page = client.get("/account/transactions/", {"kind": "payment", "status": "refunded", "currency": "USD"})
     content = page.content.decode()
@@ -418,8 +490,9 @@ def test_history_filters_by_date_range(client, signed_in, emma):
     make_rows(emma, 3, start=datetime(2026, 1, 1, 4, 0, tzinfo=UTC))
     Transaction.objects.filter(reference="t:1").update(created_at=datetime(2026, 2, 10, 4, 0, tzinfo=UTC))
     signed_in(emma)
-    content = client.get("/account/transactions/", {"date_from": "2026-02-01", "date_to": "2026-02-28"}
-                         ).content.decode()
+    content = client.get(
+        "/account/transactions/", {"date_from": "2026-02-01", "date_to": "2026-02-28"}
+    ).content.decode()
     assert content.count('class="tx-link"') == 1
     assert "Source 01" in content
 
@@ -427,7 +500,9 @@ def test_history_filters_by_date_range(client, signed_in, emma):
 def test_history_invalid_filters_are_ignored_with_a_message(client, signed_in, emma):
     make_rows(emma, 3)
     signed_in(emma)
-    response = client.get("/account/transactions/", {"kind": "bogus", "date_from": "not-a-date", "currency": "CNY"})
+    response = client.get(
+        "/account/transactions/", {"kind": "bogus", "date_from": "not-a-date", "currency": "CNY"}
+    )
     content = response.content.decode()
     assert response.status_code == 200
     assert "Some filters had invalid values and were ignored: Type, From" in content
@@ -452,8 +527,17 @@ def test_csv_export_contains_every_filtered_row(client, signed_in, emma, shop):
     body = b"".join(response.streaming_content).decode()
     assert list(csv.reader(io.StringIO(body))) == [
         ["date", "type", "status", "amount", "fee", "currency", "counterparty", "description", "reference"],
-        ["2026-03-01T16:30:00+08:00", "payment", "completed", "-123.45", "0.00", "CNY", "Tea Shop",
-         "'=HYPERLINK(evil)", f"payment:{payment.pk}"],
+        [
+            "2026-03-01T16:30:00+08:00",
+            "payment",
+            "completed",
+            "-123.45",
+            "0.00",
+            "CNY",
+            "Tea Shop",
+            "'=HYPERLINK(evil)",
+            f"payment:{payment.pk}",
+        ],
     ]
 
 
@@ -467,6 +551,7 @@ def test_csv_export_is_not_limited_to_one_page(client, signed_in, emma):
 
 
 # --- merchant area --------------------------------------------------------------------------------
+
 
 def test_customer_on_merchant_area_is_403(client, signed_in, emma):
     signed_in(emma)
@@ -483,27 +568,35 @@ def test_merchant_home_lists_payments_refund_status_and_fee_totals(client, signe
     page = client.get("/merchant/").content.decode()
     assert page.index("Oolong") < page.index("Green tea")
     assert "Partially refunded" in page and "Not refunded" in page
-    assert ("<dt>Payments</dt><dd>2</dd>\n        <dt>Received</dt><dd>CN¥150.00</dd>\n"
-            "        <dt>Fees</dt><dd>CN¥0.90</dd>\n        <dt>Refunded</dt><dd>CN¥20.00</dd>") in page
+    assert (
+        "<dt>Payments</dt><dd>2</dd>\n        <dt>Received</dt><dd>CN¥150.00</dd>\n"
+        "        <dt>Fees</dt><dd>CN¥0.90</dd>\n        <dt>Refunded</dt><dd>CN¥20.00</dd>"
+    ) in page
     assert "CN¥129.10" in page  # balance: 99.40 + 49.70 - 20.00
 
 
 def test_merchant_payment_detail_shows_refunds(client, signed_in, emma, shop):
     fund(emma, 50_000)
     payment = paid(emma, shop)
-    actions.refund_create(merchant=shop, payment=payment, amount_minor=2_000, reason="Late delivery", key="r1")
+    actions.refund_create(
+        merchant=shop, payment=payment, amount_minor=2_000, reason="Late delivery", key="r1"
+    )
     signed_in(shop)
     page = client.get(f"/merchant/payments/{payment.pk}/").content.decode()
     assert "Late delivery" in page
     assert "<dt>Can still be refunded</dt><dd>CN¥80.00</dd>" in page
 
 
-def test_another_merchants_payment_is_404_and_refund_changes_nothing(client, signed_in, emma, shop, other_shop):
+def test_another_merchants_payment_is_404_and_refund_changes_nothing(
+    client, signed_in, emma, shop, other_shop
+):
     fund(emma, 50_000)
     payment = paid(emma, shop)
     signed_in(other_shop)
     assert client.get(f"/merchant/payments/{payment.pk}/").status_code == 404
-    response = client.post(f"/merchant/payments/{payment.pk}/", {"amount": "10", "reason": "", "idempotency_key": "x"})
+    response = client.post(
+        f"/merchant/payments/{payment.pk}/", {"amount": "10", "reason": "", "idempotency_key": "x"}
+    )
     assert response.status_code == 404
     assert Refund.objects.count() == 0
     assert available(emma) == 40_000
@@ -534,24 +627,30 @@ def test_refund_more_than_refundable_is_refused(client, signed_in, emma, shop):
     payment = paid(emma, shop)
     fund(shop, 50_000, key="shop-float")
     signed_in(shop)
-    response = client.post(f"/merchant/payments/{payment.pk}/",
-                           {"amount": "100.01", "reason": "", "idempotency_key": "r-1"})
+    response = client.post(
+        f"/merchant/payments/{payment.pk}/", {"amount": "100.01", "reason": "", "idempotency_key": "r-1"}
+    )
     assert response.status_code == 400
     assert "You can refund at most the amount not yet refunded." in response.content.decode()
     assert Refund.objects.count() == 0
     assert available(emma) == 40_000
 
 
-@pytest.mark.parametrize(("amount", "message"), [
-    ("0", "The amount must be greater than zero."),
-    ("1.001", "CNY amounts have at most 2 decimal places."),
-    ("abc", "Enter the amount as a number, e.g. 100.50."),
-])
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("0", "The amount must be greater than zero."),
+        ("1.001", "CNY amounts have at most 2 decimal places."),
+        ("abc", "Enter the amount as a number, e.g. 100.50."),
+    ],
+)
 def test_refund_bad_amount_is_refused(client, signed_in, emma, shop, amount, message):
     fund(emma, 50_000)
     payment = paid(emma, shop)
     signed_in(shop)
-    response = client.post(f"/merchant/payments/{payment.pk}/", {"amount": amount, "reason": "", "idempotency_key": "r"})
+    response = client.post(
+        f"/merchant/payments/{payment.pk}/", {"amount": amount, "reason": "", "idempotency_key": "r"}
+    )
     assert response.status_code == 400
     assert message in response.content.decode()
     assert Refund.objects.count() == 0
@@ -573,7 +672,9 @@ def test_refund_beyond_merchant_balance_is_refused(client, signed_in, emma, shop
     fund(emma, 50_000)
     payment = paid(emma, shop)
     signed_in(shop)
-    response = client.post(f"/merchant/payments/{payment.pk}/", {"amount": "100", "reason": "", "idempotency_key": "r"})
+    response = client.post(
+        f"/merchant/payments/{payment.pk}/", {"amount": "100", "reason": "", "idempotency_key": "r"}
+    )
     assert response.status_code == 400
     assert "Your available balance is not enough for this payment." in response.content.decode()
     assert Refund.objects.count() == 0
@@ -581,13 +682,22 @@ def test_refund_beyond_merchant_balance_is_refused(client, signed_in, emma, shop
 
 # --- payment links --------------------------------------------------------------------------------
 
+
 def test_merchant_creates_a_payment_link_with_a_shareable_url(client, signed_in, shop):
     signed_in(shop)
-    response = client.post("/merchant/links/", {"amount": "49.90", "currency": "CNY", "description": "Tea set"},
-                           follow=True)
+    response = client.post(
+        "/merchant/links/", {"amount": "49.90", "currency": "CNY", "description": "Tea set"}, follow=True
+    )
     link = PaymentLink.objects.get()
-    assert (link.merchant, link.amount_minor, link.currency, link.description) == (shop, 4_990, "CNY", "Tea set")
-    assert f"<code class=\"share-url\">http://127.0.0.1:8000/pay/{link.token}/</code>" in response.content.decode()
+    assert (link.merchant, link.amount_minor, link.currency, link.description) == (
+        shop,
+        4_990,
+        "CNY",
+        "Tea set",
+    )
+    assert (
+        f'<code class="share-url">http://127.0.0.1:8000/pay/{link.token}/</code>' in response.content.decode()
+    )
 
 
 def test_payment_link_bad_amount_is_refused(client, signed_in, shop):
@@ -599,7 +709,9 @@ def test_payment_link_bad_amount_is_refused(client, signed_in, shop):
 
 
 def test_payment_link_asks_anonymous_visitors_to_sign_in(client, shop):
-    link = actions.payment_link_create(merchant=shop, amount_minor=4_990, currency="CNY", description="Tea set")
+    link = actions.payment_link_create(
+        merchant=shop, amount_minor=4_990, currency="CNY", description="Tea set"
+    )
     response = client.get(f"/pay/{link.token}/", HTTP_ACCEPT_LANGUAGE="en")
     page = response.content.decode()
     assert response.status_code == 200
@@ -611,7 +723,9 @@ def test_payment_link_asks_anonymous_visitors_to_sign_in(client, shop):
 
 
 def test_payment_link_pays_the_fixed_amount_once(client, signed_in, emma, shop):
-    link = actions.payment_link_create(merchant=shop, amount_minor=4_990, currency="CNY", description="Tea set")
+    link = actions.payment_link_create(
+        merchant=shop, amount_minor=4_990, currency="CNY", description="Tea set"
+    )
     fund(emma, 10_000)
     signed_in(emma)
     assert "<dt>Balance after</dt><dd>CN¥50.10</dd>" in client.get(f"/pay/{link.token}/").content.decode()
@@ -624,7 +738,9 @@ def test_payment_link_pays_the_fixed_amount_once(client, signed_in, emma, shop):
 
 
 def test_payment_link_insufficient_balance_is_refused(client, signed_in, emma, shop):
-    link = actions.payment_link_create(merchant=shop, amount_minor=4_990, currency="CNY", description="Tea set")
+    link = actions.payment_link_create(
+        merchant=shop, amount_minor=4_990, currency="CNY", description="Tea set"
+    )
     signed_in(emma)
     response = client.post(f"/pay/{link.token}/", {"idempotency_key": "link-1"})
     assert response.status_code == 400
@@ -633,7 +749,9 @@ def test_payment_link_insufficient_balance_is_refused(client, signed_in, emma, s
 
 
 def test_inactive_or_unknown_payment_link_is_404(client, signed_in, emma, shop):
-    link = actions.payment_link_create(merchant=shop, amount_minor=4_990, currency="CNY", description="Tea set")
+    link = actions.payment_link_create(
+        merchant=shop, amount_minor=4_990, currency="CNY", description="Tea set"
+    )
     PaymentLink.objects.filter(pk=link.pk).update(is_active=False)
     signed_in(emma)
     assert client.get(f"/pay/{link.token}/").status_code == 404

@@ -10,7 +10,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        train = sub.add_parser("train", help="train the production model (default: the shipped catalog) and activate it")
+        train = sub.add_parser(
+            "train", help="train the production model (default: the shipped catalog) and activate it"
+        )
         train.add_argument("--data", nargs="+", type=Path, help="CSV files with the header text,category")
         train.add_argument("--out", type=Path, help="folder for the model files")
         evaluate = sub.add_parser("eval", help="evaluate on a labelled CSV; last line is one JSON object")
@@ -18,7 +20,9 @@ class Command(BaseCommand):
         evaluate.add_argument("--train", type=Path, help="train a fresh model on this CSV alone first")
 
     def handle(self, *args, action, **options):
-        for path in (options.get("data") or []) + [p for p in (options.get("test"), options.get("train")) if p]:
+        for path in (options.get("data") or []) + [
+            p for p in (options.get("test"), options.get("train")) if p
+        ]:
             if not path.is_file():
                 raise CommandError(f"no such file: {path}")
         if action == "train":
@@ -29,8 +33,10 @@ class Command(BaseCommand):
                 version = model_train(data=options.get("data"), out=options.get("out"))
             except ValueError as error:
                 raise CommandError(str(error)) from error
-            self.stdout.write(f"model {version.version} trained on {version.training_rows} rows and activated: "
-                              f"{json.dumps(version.metrics)}")
+            self.stdout.write(
+                f"model {version.version} trained on {version.training_rows} rows and activated: "
+                f"{json.dumps(version.metrics)}"
+            )
             return
         from okpay.bot import training
 
@@ -51,6 +57,8 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(report)
-        self.stdout.write(f"rss_mb: resident memory of a fresh process serving this model; peak of this process "
-                          f"(training and batch evaluation included): {training.peak_rss_mb()} MB")
+        self.stdout.write(
+            f"rss_mb: resident memory of a fresh process serving this model; peak of this process "
+            f"(training and batch evaluation included): {training.peak_rss_mb()} MB"
+        )
         self.stdout.write(json.dumps(summary))

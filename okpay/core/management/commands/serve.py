@@ -18,7 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("OKPAY_WEB_WORKERS", "1")))
         parser.add_argument(
-            "--embedded-worker", action=argparse.BooleanOptionalAction, default=None,
+            "--embedded-worker",
+            action=argparse.BooleanOptionalAction,
+            default=None,
             help="run the task worker beside the web server (default: on unless DATABASE_URL is set)",
         )
 
@@ -46,9 +48,16 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"OKPay Service Center on http://{host}:{port}/"))
         os.environ["OKPAY_WARM_BOT"] = "1"
         try:
-            uvicorn.run("config.asgi:application", host=host, port=port, workers=workers, lifespan="off",
-                        proxy_headers=True, forwarded_allow_ips=os.environ.get("OKPAY_FORWARDED_ALLOW_IPS", "127.0.0.1"),
-                        log_level=os.environ.get("OKPAY_UVICORN_LOG_LEVEL", "info"))
+            uvicorn.run(
+                "config.asgi:application",
+                host=host,
+                port=port,
+                workers=workers,
+                lifespan="off",
+                proxy_headers=True,
+                forwarded_allow_ips=os.environ.get("OKPAY_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+                log_level=os.environ.get("OKPAY_UVICORN_LOG_LEVEL", "info"),
+            )
         finally:
             if worker is not None and worker.poll() is None:
                 worker.send_signal(signal.SIGTERM)

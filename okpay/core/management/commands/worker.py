@@ -22,8 +22,12 @@ def _heartbeat_loop(worker_id: str, stop: threading.Event) -> None:
             close_old_connections()
             WorkerHeartbeat.objects.update_or_create(
                 worker_id=worker_id,
-                defaults={"hostname": socket.gethostname(), "pid": os.getpid(), "started_at": started,
-                          "seen_at": timezone.now()},
+                defaults={
+                    "hostname": socket.gethostname(),
+                    "pid": os.getpid(),
+                    "started_at": started,
+                    "seen_at": timezone.now(),
+                },
             )
         except Exception:  # a missed beat shows up in /healthz, which is the point
             logger.warning("worker heartbeat failed", exc_info=True)
@@ -49,8 +53,14 @@ class Command(BaseCommand):
         if fx_refresh_schedule():
             self.stdout.write("Scheduled the next exchange-rate refresh.")
         try:
-            call_command("db_worker", queue_name=queue_name, interval=interval, worker_id=worker_id,
-                         startup_delay=False, reload=False)
+            call_command(
+                "db_worker",
+                queue_name=queue_name,
+                interval=interval,
+                worker_id=worker_id,
+                startup_delay=False,
+                reload=False,
+            )
         finally:
             stop.set()
             from okpay.core.models import WorkerHeartbeat

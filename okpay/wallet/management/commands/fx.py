@@ -4,7 +4,9 @@ from okpay.wallet.fx import RateFileError, rates_refresh
 
 
 class Command(BaseCommand):
-    help = "Exchange rates: `okpay fx refresh [--url URL | --file PATH]` (no option: the bundled ECB snapshot)."
+    help = (
+        "Exchange rates: `okpay fx refresh [--url URL | --file PATH]` (no option: the bundled ECB snapshot)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["refresh"])

@@ -15,4 +15,6 @@ class Command(BaseCommand):
             self.stderr.write(problem)
         if problems:
             raise CommandError(f"{len(problems)} ledger invariant breach(es)")
-        self.stdout.write(self.style.SUCCESS("ledger ok: every balance matches its postings, every entry balances"))
+        self.stdout.write(
+            self.style.SUCCESS("ledger ok: every balance matches its postings, every entry balances")
+        )
