@@ -13,7 +13,7 @@ from .choices import EntryKind, Side, TransactionKind, TransactionStatus
 from .errors import WalletError
 from .ledger import Line, entry_create, system_account, wallet_account
 from .models import Payment, PaymentLink, Refund, Transaction, TransactionEvent
-from .money import MAX_AMOUNT_MINOR, merchant_fee, supported_currency
+from .money import MAX_AMOUNT_MINOR, merchant_fee, payment_amount_check, supported_currency
 
 
 def transaction_record(
@@ -105,8 +105,8 @@ def payment_create(
     key: str,
     link: PaymentLink | None = None,
 ) -> Payment:
-    _check_amount(amount_minor)
     currency = supported_currency(currency)
+    payment_amount_check(amount_minor, currency)
     if merchant.role != "merchant" or not merchant.is_active:
         raise WalletError("not_a_merchant", _("This merchant cannot accept payments."))
     if merchant.pk == customer.pk:
@@ -235,8 +235,8 @@ def refund_create(*, merchant, payment: Payment, amount_minor: int, reason: str,
 
 
 def payment_link_create(*, merchant, amount_minor: int, currency: str, description: str) -> PaymentLink:
-    _check_amount(amount_minor)
     currency = supported_currency(currency)
+    payment_amount_check(amount_minor, currency)
     if merchant.role != "merchant":
         raise WalletError("not_a_merchant", _("Only merchants can create payment links."))
     link = PaymentLink.objects.create(

@@ -48,7 +48,9 @@ class QuoteIn(Schema):
     from_currency: str = Field(..., max_length=3)
     to_currency: str = Field(..., max_length=3)
     amount: str = Field(..., max_length=30, description='in major units, e.g. "1000.50"')
-    recipient_country: str = Field(..., min_length=2, max_length=2)
+    recipient_country: str = Field(
+        ..., min_length=2, max_length=2, description="ISO 3166 code of a supported country"
+    )
 
 
 class QuoteOut(Schema):
@@ -71,7 +73,9 @@ class QuoteOut(Schema):
 class TransferIn(Schema):
     quote_id: UUID
     recipient_name: str = Field(..., min_length=1, max_length=140)
-    recipient_country: str = Field(..., min_length=2, max_length=2)
+    recipient_country: str = Field(
+        ..., min_length=2, max_length=2, description="ISO 3166 code of a supported country"
+    )
     recipient_account: str = Field(..., min_length=5, max_length=40)
     recipient_address: str = Field("", max_length=200)
     sender_address: str = Field("", max_length=200)
@@ -103,7 +107,14 @@ class PaymentOut(Schema):
 
 
 def _wallet_error(error: WalletError) -> ApiError:
-    status = {"insufficient_funds": 422, "not_found": 404, "quote_not_found": 404}.get(error.code, 400)
+    status = {
+        "insufficient_funds": 422,
+        "not_found": 404,
+        "quote_not_found": 404,
+        "unsupported_country": 422,
+        "invalid_recipient_account": 422,
+        "recipient_name_required": 422,
+    }.get(error.code, 400)
     return ApiError(status, error.code, error.message)
 
 
@@ -218,7 +229,7 @@ def quote_create(request, payload: QuoteIn):
             from_currency=from_currency,
             to_currency=payload.to_currency.upper(),
             source_amount_minor=amount,
-            recipient_country=payload.recipient_country.upper(),
+            recipient_country=payload.recipient_country,
         )
     except WalletError as error:
         raise _wallet_error(error) from None
@@ -232,7 +243,6 @@ def quote_create(request, payload: QuoteIn):
 )
 def transfer_create(request, payload: TransferIn):
     data = payload.model_dump()
-    data["recipient_country"] = data["recipient_country"].upper()
 
     def action():
         transfer = international.international_submit(

@@ -13,7 +13,7 @@ from okpay.core.forms import Form
 from . import selectors
 from .choices import TransactionKind, TransactionStatus
 from .errors import WalletError
-from .money import parse_amount, supported_currency
+from .money import parse_amount, payment_amount_check, supported_currency
 
 
 def new_idempotency_key() -> str:
@@ -59,9 +59,11 @@ class CurrencyField(forms.CharField):
 
 
 class AmountCurrencyMixin:
-    """clean(): currency → supported_currency, amount → cleaned_data["amount_minor"]."""
+    """clean(): currency → supported_currency, amount → cleaned_data["amount_minor"]; forms for
+    payments also apply the payment minimum (`is_payment`), the same check the action makes."""
 
     fixed_currency: str | None = None
+    is_payment = False
 
     def clean_currency(self):
         try:
@@ -75,6 +77,8 @@ class AmountCurrencyMixin:
         if currency and cleaned.get("amount") is not None and "amount" not in self.errors:
             try:
                 cleaned["amount_minor"] = parse_amount(cleaned["amount"], currency)
+                if self.is_payment:
+                    payment_amount_check(cleaned["amount_minor"], currency)
             except WalletError as error:
                 self.add_error("amount", forms.ValidationError(error.message, code=error.code))
             except ArithmeticError:  # e.g. "1e999999999": decimal.Overflow inside parse_amount
@@ -91,6 +95,7 @@ class TopupForm(AmountCurrencyMixin, IdempotentForm):
 
 
 class PaymentForm(AmountCurrencyMixin, IdempotentForm):
+    is_payment = True
     merchant = forms.ModelChoiceField(
         label=_("Merchant"),
         queryset=selectors.merchants(),
@@ -132,6 +137,7 @@ class RefundForm(AmountCurrencyMixin, IdempotentForm):
 
 
 class PaymentLinkForm(AmountCurrencyMixin, Form):
+    is_payment = True
     amount = AmountField()
     currency = CurrencyField()
     description = forms.CharField(

@@ -1,5 +1,3 @@
-import re
-
 from babel import Locale
 from django import forms
 from django.conf import settings
@@ -9,9 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from okpay.core.forms import Form
 from okpay.core.money import babel_locale
 
-from .screening import rules
-
-ACCOUNT_RE = re.compile(r"^[A-Z0-9 -]{5,40}$")
+from .errors import WalletError
+from .screening import recipient_account_normalise, rules
 
 
 def country_choices():
@@ -55,10 +52,10 @@ class QuoteForm(Form):
         self.fields["to_currency"].choices = target_currency_choices()
 
     def clean_recipient_account(self):
-        value = self.cleaned_data["recipient_account"].strip().upper()
-        if not ACCOUNT_RE.match(value):
-            raise forms.ValidationError(_("Enter the account number or IBAN with letters and digits only."))
-        return value.replace(" ", "")
+        try:
+            return recipient_account_normalise(self.cleaned_data["recipient_account"])
+        except WalletError as error:
+            raise forms.ValidationError(error.message) from None
 
     def clean(self):
         cleaned = super().clean()

@@ -17,6 +17,7 @@ from okpay.core.money import currency_exponent
 
 from .errors import WalletError
 from .models import FxRate, FxRateSet, Quote
+from .screening import country_normalise
 
 ECB_NS = "{http://www.ecb.int/vocabulary/2002-08-01/eurofxref}"
 SNAPSHOT = Path(__file__).resolve().parent / "data" / "eurofxref-daily.xml"
@@ -144,6 +145,7 @@ def eur_equivalent_minor(rate_set: FxRateSet, amount_minor: int, currency: str) 
 def quote_create(
     *, user, from_currency: str, to_currency: str, source_amount_minor: int, recipient_country: str
 ) -> Quote:
+    recipient_country = country_normalise(recipient_country)
     if from_currency == to_currency:
         raise WalletError(
             "same_currency",

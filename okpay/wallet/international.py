@@ -1,5 +1,6 @@
 """International transfers: submit against a locked quote, screening, holds, cancel, settle, review."""
 
+import unicodedata
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,8 +15,9 @@ from .choices import EntryKind, Side, TransactionKind, TransactionStatus
 from .errors import WalletError
 from .fx import eur_equivalent_minor
 from .ledger import Line, entry_create, entry_post, entry_void, system_account, wallet_account
+from .locks import customer_lock
 from .models import InternationalTransfer, Quote
-from .screening import BLOCK, REVIEW, rules, screen
+from .screening import BLOCK, REVIEW, country_normalise, recipient_account_normalise, rules, screen
 
 
 def _schedule(task, when, **kwargs) -> None:
@@ -39,6 +41,12 @@ def international_submit(
     purpose: str = "",
     key: str,
 ) -> InternationalTransfer:
+    recipient_country = country_normalise(recipient_country)
+    recipient_account = recipient_account_normalise(recipient_account)
+    recipient_name = unicodedata.normalize("NFKC", recipient_name or "").strip()
+    if not recipient_name:
+        raise WalletError("recipient_name_required", _("Enter the recipient's full name."))
+    customer_lock(user)  # limits and review thresholds are decided per customer, one submission at a time
     quote = Quote.objects.select_for_update().filter(pk=quote_id, user=user).first()
     if quote is None:
         raise WalletError("quote_not_found", _("This quote does not exist. Start again to get a new quote."))

@@ -1,11 +1,13 @@
 """Parsing customer-typed amounts and computing fees, always in integer minor units."""
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from okpay.core.money import currency_exponent
+from okpay.core.money import currency_exponent, format_money
 
 from .errors import WalletError
 
@@ -23,15 +25,23 @@ def supported_currency(currency: str) -> str:
     return currency
 
 
+# Plain decimal notation only: ASCII digits, optional groups of three separated by commas, an
+# optional decimal point. No exponents (1e2), underscores (1_000), full-width or other scripts' digits.
+AMOUNT_RE = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?", re.ASCII)
+
+
 def parse_amount(text, currency: str) -> int:
-    """'1,234.50' → 123450 (for CNY). Refuses non-numbers, ≤ 0, too many decimals, absurd sizes."""
-    raw = str(text if text is not None else "").strip().replace(",", "").replace("，", "")
+    """'1,234.50' → 123450 (for CNY). Refuses anything but plain decimal notation, ≤ 0, too many
+    decimals, absurd sizes."""
+    raw = str(text if text is not None else "").strip()
+    if raw.startswith("-") and AMOUNT_RE.fullmatch(raw[1:].strip()):
+        raise WalletError("amount_not_positive", _("The amount must be greater than zero."))
+    if len(raw) > 40 or not AMOUNT_RE.fullmatch(raw):
+        raise WalletError("invalid_amount", _("Enter the amount as a number, e.g. 100.50."))
     try:
-        value = Decimal(raw)
+        value = Decimal(raw.replace(",", ""))
     except InvalidOperation:
         raise WalletError("invalid_amount", _("Enter the amount as a number, e.g. 100.50.")) from None
-    if not value.is_finite():
-        raise WalletError("invalid_amount", _("Enter the amount as a number, e.g. 100.50."))
     if value <= 0:
         raise WalletError("amount_not_positive", _("The amount must be greater than zero."))
     exponent = currency_exponent(currency)
@@ -60,3 +70,17 @@ def percent_fee(amount_minor: int, rate: Decimal, *, minimum: int = 0, maximum: 
 def merchant_fee(amount_minor: int) -> int:
     """Merchant fee (policy, docs/policies.md): 0.6% of each payment, at least one minor unit."""
     return min(percent_fee(amount_minor, settings.OKPAY_MERCHANT_FEE_RATE, minimum=1), amount_minor)
+
+
+def payment_amount_check(amount_minor: int, currency: str) -> None:
+    """Payments and payment links: at least the policy minimum, so the fee (min. one minor unit)
+    never takes the whole amount."""
+    if amount_minor <= 0 or amount_minor > MAX_AMOUNT_MINOR:
+        raise WalletError("invalid_amount", _("Enter the amount as a number, e.g. 100.50."))
+    minimum = settings.OKPAY_PAYMENT_MIN_MINOR
+    if amount_minor < minimum or amount_minor - merchant_fee(amount_minor) <= 0:
+        raise WalletError(
+            "amount_too_small",
+            _("The smallest payment is %(minimum)s."),
+            minimum=format_money(minimum, currency, get_language() or settings.LANGUAGE_CODE),
+        )

@@ -3,6 +3,8 @@ The rules are data (`data/screening.json`), not code; limits by verification lev
 windows over the customer's transfers."""
 
 import json
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
@@ -11,6 +13,8 @@ from pathlib import Path
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .errors import WalletError
 
 RULES_FILE = Path(__file__).resolve().parent / "data" / "screening.json"
 
@@ -54,6 +58,34 @@ def rules() -> dict:
 
 def country_currency(country: str) -> str | None:
     return rules()["countries"].get(country)
+
+
+def country_normalise(value) -> str:
+    """The recipient's country as a supported ISO 3166 code, or a refusal. NFKC first (full-width
+    `ＫＰ` is `KP`), then an allow-list: look-alikes (Cyrillic `KР`), unknown (`ZZ`) and junk (`1!`)
+    are refused rather than screened as harmless."""
+    code = unicodedata.normalize("NFKC", str(value or "")).strip().upper()
+    if code not in rules()["countries"]:
+        raise WalletError(
+            "unsupported_country",
+            _("We cannot send money to this country or region. Choose one of the supported countries."),
+        )
+    return code
+
+
+ACCOUNT_RE = re.compile(r"[A-Z0-9 -]{5,40}", re.ASCII)
+
+
+def recipient_account_normalise(value) -> str:
+    """The recipient's account number or IBAN: ASCII letters, digits, spaces and hyphens after NFKC;
+    spaces removed. The same rule for the form and the API."""
+    account = unicodedata.normalize("NFKC", str(value or "")).strip().upper()
+    if not ACCOUNT_RE.fullmatch(account):
+        raise WalletError(
+            "invalid_recipient_account",
+            _("Enter the account number or IBAN with letters and digits only."),
+        )
+    return account.replace(" ", "")
 
 
 @dataclass

@@ -73,8 +73,19 @@ def test_same_key_same_request_replays_and_different_request_conflicts(api, merc
     [
         ("-1", "CNY", "amount_not_positive"),
         ("0", "CNY", "amount_not_positive"),
-        ("1e9999", "CNY", "amount_too_large"),
+        ("99999999999999999", "CNY", "amount_too_large"),
         ("abc", "CNY", "invalid_amount"),
+        # finding 17: plain decimal notation only
+        ("1e2", "CNY", "invalid_amount"),
+        ("1e9999", "CNY", "invalid_amount"),
+        ("1_000", "CNY", "invalid_amount"),
+        ("１００", "CNY", "invalid_amount"),
+        ("١٠٠", "CNY", "invalid_amount"),
+        ("1,00", "CNY", "invalid_amount"),
+        ("NaN", "CNY", "invalid_amount"),
+        # finding 7: a payment the fee would swallow is refused, not a 500
+        ("0.01", "CNY", "amount_too_small"),
+        ("0.99", "CNY", "amount_too_small"),
         ("1.001", "CNY", "too_many_decimals"),
         ("10", "XXX", "unsupported_currency"),
         ("5000", "CNY", "insufficient_funds"),

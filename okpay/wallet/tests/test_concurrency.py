@@ -2,6 +2,7 @@
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from django.db import connection, connections
@@ -110,4 +111,94 @@ def test_opposite_transfers_do_not_deadlock(make_user):
 
     in_threads(20, pay)
     assert Payment.objects.count() == 20
+    assert ledger_verify() == []
+
+
+# --- finding 1 of the security probe: limits and review rules raced across submissions ----------
+
+ECB = (Path(__file__).parent / "fixtures" / "ecb-sample.xml").read_bytes()
+
+
+def _eur_sender(make_user, email, eur_minor):
+    from okpay.wallet.fx import rates_store
+
+    rates_store(xml=ECB)
+    user = make_user(email=email, verification_level=2)
+    topup_demo(user=user, amount_minor=eur_minor, currency="EUR", key="seed")
+    return user
+
+
+def _submit_in_threads(user, n, eur_minor, tag="burst"):
+    """n distinct quotes, each to a new recipient, submitted at the same instant."""
+    from okpay.wallet.fx import quote_create
+    from okpay.wallet.international import international_submit
+
+    quotes = [
+        quote_create(
+            user=user,
+            from_currency="EUR",
+            to_currency="USD",
+            source_amount_minor=eur_minor,
+            recipient_country="US",
+        )
+        for _ in range(n)
+    ]
+
+    def submit(i):
+        try:
+            transfer = international_submit(
+                user=user,
+                quote_id=quotes[i].pk,
+                key=f"{tag}-{i}",
+                recipient_name=f"Recipient {i}",
+                recipient_country="US",
+                recipient_account=f"US-{tag}-{i:04d}".upper(),
+                recipient_address="1 Main St",
+                sender_address="2 High St",
+            )
+            return transfer.status
+        except WalletError as error:
+            return error.code
+
+    return in_threads(n, submit)
+
+
+def test_finding_01_parallel_transfers_respect_the_24h_review_threshold(make_user):
+    from okpay.wallet.models import InternationalTransfer
+
+    sender = _eur_sender(make_user, "burst@example.com", 5_000_000)
+    assert _submit_in_threads(sender, 1, 80_000, tag="before") == [
+        "under_review"
+    ]  # 800 EUR already sent (new recipient ≥ 500)
+    results = _submit_in_threads(sender, 16, 45_000)
+    # 800 + 450 + 450 = 1,700 EUR stays under the 2,000 EUR/24 h review threshold; every later one reaches it
+    assert results.count("pending") == 2
+    assert results.count("under_review") == 14
+    reviewed = InternationalTransfer.objects.filter(status="under_review").exclude(
+        eur_equivalent_minor=80_000
+    )
+    assert all(t.reason_codes == ["daily_volume"] for t in reviewed)
+    assert ledger_verify() == []
+
+
+def test_finding_01_parallel_transfers_cannot_exceed_the_level_limit(make_user):
+    from okpay.wallet.models import InternationalTransfer
+
+    sender = _eur_sender(make_user, "limit@example.com", 20_000_000)
+    assert _submit_in_threads(sender, 1, 300_000, tag="before") == [
+        "under_review"
+    ]  # 3,000 EUR already in the window
+    results = _submit_in_threads(sender, 16, 900_000)
+    # L2: 20,000 EUR per 24 h → 3,000 + 9,000 fits once; 3,000 + 18,000 does not
+    assert results.count("under_review") == 1
+    assert results.count("limit") == 15
+    sent = sum(
+        InternationalTransfer.objects.filter(status__in=["pending", "under_review"]).values_list(
+            "eur_equivalent_minor", flat=True
+        )
+    )
+    assert sent == 1_200_000
+    assert wallet_account(sender, "EUR").available_balance == 20_000_000 - sum(
+        t.quote.total_debit_minor for t in InternationalTransfer.objects.select_related("quote")
+    )
     assert ledger_verify() == []

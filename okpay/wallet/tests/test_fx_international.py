@@ -141,7 +141,7 @@ def test_expired_used_and_foreign_quotes_are_refused(rates, sender, make_user, t
             quote_id=q.pk,
             recipient_name="x",
             recipient_country="US",
-            recipient_account="1",
+            recipient_account="US-ACC-9",
             key="x",
         )
     with pytest.raises(WalletError, match="quote_not_found"):
@@ -150,7 +150,7 @@ def test_expired_used_and_foreign_quotes_are_refused(rates, sender, make_user, t
             quote_id=uuid.uuid4(),
             recipient_name="x",
             recipient_country="US",
-            recipient_account="1",
+            recipient_account="US-ACC-9",
             key="x",
         )
     submit(sender, q)
@@ -230,16 +230,16 @@ def test_verification_level_limits_over_rolling_windows(rates, make_user, time_m
     level1 = make_user(email="l1@example.com", verification_level=1)
     topup_demo(user=level1, amount_minor=9_000_000, currency="CNY", key="s")
     for n in range(4):  # 4 × ¥3,200 ≈ 4 × €390 = €1,559 in 24 h
-        submit(level1, quote(level1, 320_000), key=f"d{n}", account="SAME")
+        submit(level1, quote(level1, 320_000), key=f"d{n}", account="SAME-ACCT")
     with pytest.raises(WalletError, match="limit"):
-        submit(level1, quote(level1, 400_000), key="d5", account="SAME")  # would pass €2,000 in 24 h
+        submit(level1, quote(level1, 400_000), key="d5", account="SAME-ACCT")  # would pass €2,000 in 24 h
     time_machine.shift(timedelta(hours=25))
-    assert submit(level1, quote(level1, 400_000), key="d6", account="SAME").status in (
+    assert submit(level1, quote(level1, 400_000), key="d6", account="SAME-ACCT").status in (
         "pending",
         "under_review",
     )
     result = screen(
-        user=level1, eur_minor=400_000, country="US", recipient_account="SAME", has_full_details=True
+        user=level1, eur_minor=400_000, country="US", recipient_account="SAME-ACCT", has_full_details=True
     )
     assert "level_per_transfer" in result.reasons  # €4,000 > L1 per transfer
 
