@@ -39,7 +39,7 @@ CSRF_TRUSTED_ORIGINS = [SITE_URL]
 DEMO_MODE = env_bool("OKPAY_DEMO_MODE", True)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "okpay.accounts.admin_site.OKPayAdminConfig",  # django.contrib.admin without its own sign-in
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -170,6 +170,12 @@ OKPAY_LOCKOUT_FAILURES = 5
 OKPAY_LOCKOUT_WINDOW = timedelta(minutes=15)
 OKPAY_LOCKOUT_BASE = timedelta(minutes=15)
 OKPAY_LOCKOUT_MAX = timedelta(hours=24)
+# Policy: failure budgets beside the per-address lock. Within any 15 minutes, at most 30 failed
+# sign-ins from one network (an IPv4 address or an IPv6 /64) and 1,000 site-wide; past a budget,
+# sign-in (for any address) from that network, or from everywhere, is refused until it frees up.
+OKPAY_LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+OKPAY_LOGIN_FAILURES_PER_NETWORK = env_int("OKPAY_LOGIN_FAILURES_PER_NETWORK", 30)
+OKPAY_LOGIN_FAILURES_GLOBAL = env_int("OKPAY_LOGIN_FAILURES_GLOBAL", 1000)
 OKPAY_SIGNUP_LIMIT_PER_IP_HOUR = 20
 OKPAY_EMAIL_VERIFICATION_MAX_AGE = timedelta(days=3)
 OKPAY_HELP_SEMANTIC = env_bool("OKPAY_HELP_SEMANTIC", True)
@@ -239,7 +245,16 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Request paths in log lines (django.request's 4xx warnings) lose password-reset tokens;
+    # uvicorn's access log gets the same filter in `okpay serve`.
+    "filters": {"redact_reset_tokens": {"()": "okpay.accounts.log_filters.ResetTokenRedactFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_reset_tokens"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("OKPAY_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

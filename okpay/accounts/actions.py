@@ -2,12 +2,14 @@
 API tokens. Each writes its audit event."""
 
 import hashlib
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth.hashers import make_password
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.http import HttpRequest
@@ -24,7 +26,7 @@ from okpay.core.mail import email_send
 from okpay.core.ratelimit import rate_limit_exceeded
 
 from .backends import EmailBackend
-from .choices import TokenScope
+from .choices import Role, TokenScope
 from .models import AccountLock, ApiToken, LoginFailure, User, UserSession
 from .tokens import email_verification_token_make, email_verification_token_read, password_reset_tokens
 
@@ -44,8 +46,11 @@ def user_signup(
     *, request: HttpRequest, email: str, password: str, full_name: str, language: str
 ) -> User | None:
     """Create an unverified customer and mail a verification link. For an address that already has an
-    account, mail that account a notice instead: the page the visitor sees is the same either way."""
+    account, mail that account a notice instead: the page the visitor sees is the same either way,
+    and so is the time it takes: the password is hashed (the expensive part) before the lookup, on
+    both paths, and each path renders one email."""
     email = normalize_email(email)
+    password_hash = make_password(password)
     with transaction.atomic():
         existing = User.objects.filter(email__iexact=email).first()
         if existing is not None:
@@ -62,8 +67,8 @@ def user_signup(
                 time_zone=existing.time_zone,
             )
             return None
-        user = User.objects.create_user(
-            email=email, password=password, full_name=full_name, language=language
+        user = User.objects.create(
+            email=email, password=password_hash, full_name=full_name, language=language, role=Role.CUSTOMER
         )
         audit_event_record(action="signup.created", subject_user=user, request=request)
         verification_send(user=user)
@@ -103,7 +108,8 @@ def user_verify_email(*, request: HttpRequest, token: str) -> User | None:
 @dataclass(frozen=True)
 class LoginResult:
     user: User | None = None
-    error: str | None = None  # "invalid" | "locked" | "unverified"
+    # "invalid" | "locked" | "unverified" | "network_limited" | "global_limited"
+    error: str | None = None
     locked_until: object = None
 
 
@@ -112,9 +118,44 @@ def _lock_duration(lock_count: int) -> timedelta:
     return min(duration, settings.OKPAY_LOCKOUT_MAX)
 
 
+LOGIN_PAUSED_ERRORS = frozenset({"locked", "network_limited", "global_limited"})
+
+
+def ip_network_key(ip: str | None) -> str:
+    """What the per-network failure budget counts by: an IPv4 address as is, an IPv6 address by its
+    /64 (what one subscriber usually gets, so a single attacker cannot rotate through it)."""
+    try:
+        address = ipaddress.ip_address(ip or "")
+    except ValueError:
+        return ""
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _failure_budget_exhausted(*, network: str, now) -> tuple[str, object] | None:
+    """(error, until) when this network's, or the whole site's, failure budget for the window is
+    spent; None otherwise. A budget frees up when the failure that filled it leaves the window."""
+    window = settings.OKPAY_LOGIN_FAILURE_WINDOW
+    recent = LoginFailure.objects.filter(created_at__gt=now - window).order_by("-created_at")
+    budgets = (
+        ("network_limited", recent.filter(network=network), settings.OKPAY_LOGIN_FAILURES_PER_NETWORK),
+        ("global_limited", recent, settings.OKPAY_LOGIN_FAILURES_GLOBAL),
+    )
+    for error, failures, budget in budgets:
+        budget = max(budget, 1)
+        filled_at = failures.values_list("created_at", flat=True)[budget - 1 : budget].first()
+        if filled_at is not None:
+            return error, filled_at + window
+    return None
+
+
 def login_attempt(*, request: HttpRequest, email: str, password: str) -> LoginResult:
-    """Check the password unless the address is locked. Failures are counted per address whether
-    or not an account exists, so lockout reveals nothing either."""
+    """Check the password unless the address is locked or a failure budget (this network's, or the
+    site's) is spent. Failures are counted per address whether or not an account exists, so
+    lockout reveals nothing either."""
     email = normalize_email(email)
     now = timezone.now()
     lock = AccountLock.objects.filter(email=email).first()
@@ -126,6 +167,18 @@ def login_attempt(*, request: HttpRequest, email: str, password: str) -> LoginRe
             data={"email": email},
         )
         return LoginResult(error="locked", locked_until=lock.locked_until)
+
+    network = ip_network_key(client_ip(request))
+    exhausted = _failure_budget_exhausted(network=network, now=now)
+    if exhausted is not None:
+        error, until = exhausted
+        audit_event_record(
+            action=f"login.refused_{error}",
+            subject_user=User.objects.filter(email=email).first(),
+            request=request,
+            data={"email": email, "network": network, "until": until.isoformat()},
+        )
+        return LoginResult(error=error, locked_until=until)
 
     user = EmailBackend().authenticate(request, email=email, password=password)
     if user is None:
@@ -144,7 +197,8 @@ def login_attempt(*, request: HttpRequest, email: str, password: str) -> LoginRe
 def _login_failure_record(*, request: HttpRequest, email: str, now) -> LoginResult:
     subject = User.objects.filter(email=email).first()
     with transaction.atomic():
-        LoginFailure.objects.create(email=email, ip_address=client_ip(request), created_at=now)
+        ip = client_ip(request)
+        LoginFailure.objects.create(email=email, ip_address=ip, network=ip_network_key(ip), created_at=now)
         lock, _ = AccountLock.objects.get_or_create(email=email)
         lock = AccountLock.objects.select_for_update().get(pk=lock.pk)
         window_start = now - settings.OKPAY_LOCKOUT_WINDOW
@@ -294,24 +348,36 @@ def password_reset_email_send(*, email: str, ip_address: str | None) -> str:
 
 
 def password_reset_complete(*, request: HttpRequest, user: User, password: str) -> None:
-    """Set the new password, end every session, clear the lockout, mail a notice. No auto-login."""
+    """Set the new password, end every session, revoke every API token (someone who had the old
+    password may have made one), clear the lockout, mail a notice. No auto-login."""
     with transaction.atomic():
         user.set_password(password)
         user.save(update_fields=["password"])
         ended = sessions_end(user=user)
+        revoked = api_tokens_revoke_all(request=request, user=user, reason="password_reset")
         LoginFailure.objects.filter(email=user.email).delete()
         AccountLock.objects.filter(email=user.email).update(locked_until=None, lock_count=0)
         audit_event_record(
             action="password_reset.completed",
             subject_user=user,
             request=request,
-            data={"sessions_ended": ended},
+            data={"sessions_ended": ended, "api_tokens_revoked": revoked},
         )
-        _password_changed_notice(user=user, request=request)
+        _password_changed_notice(user=user, request=request, tokens_revoked=revoked)
     request.session.flush()
 
 
-def password_change(*, request: HttpRequest, new_password: str) -> int:
+@dataclass(frozen=True)
+class PasswordChangeResult:
+    sessions_ended: int
+    tokens_revoked: int
+
+
+def password_change(
+    *, request: HttpRequest, new_password: str, revoke_api_tokens: bool = False
+) -> PasswordChangeResult:
+    """Set the new password and end the other sessions; with `revoke_api_tokens` (the form's
+    checkbox, on by default) also revoke every API token of the account."""
     user = request.user
     with transaction.atomic():
         user.set_password(new_password)
@@ -319,14 +385,22 @@ def password_change(*, request: HttpRequest, new_password: str) -> int:
         update_session_auth_hash(request, user)
         user_session_record(request=request, user=user)  # the key rotates with the auth hash update
         ended = sessions_end(user=user, keep_session_key=request.session.session_key)
-        audit_event_record(
-            action="password.changed", actor=user, request=request, data={"sessions_ended": ended}
+        revoked = (
+            api_tokens_revoke_all(request=request, user=user, reason="password_change")
+            if revoke_api_tokens
+            else 0
         )
-        _password_changed_notice(user=user, request=request)
-    return ended
+        audit_event_record(
+            action="password.changed",
+            actor=user,
+            request=request,
+            data={"sessions_ended": ended, "api_tokens_revoked": revoked},
+        )
+        _password_changed_notice(user=user, request=request, tokens_revoked=revoked)
+    return PasswordChangeResult(sessions_ended=ended, tokens_revoked=revoked)
 
 
-def _password_changed_notice(*, user: User, request: HttpRequest) -> None:
+def _password_changed_notice(*, user: User, request: HttpRequest, tokens_revoked: int = 0) -> None:
     email_send(
         to=user.email,
         template="accounts/email/password_changed",
@@ -336,6 +410,8 @@ def _password_changed_notice(*, user: User, request: HttpRequest) -> None:
             "time_zone": user.time_zone,
             "ip_address": client_ip(request),
             "reset_url": settings.SITE_URL + reverse("accounts:password_reset"),
+            "tokens_revoked": tokens_revoked,
+            "api_tokens_url": settings.SITE_URL + reverse("accounts:api_tokens"),
         },
         language=user.language,
         time_zone=user.time_zone,
@@ -437,6 +513,33 @@ def api_token_create(*, request: HttpRequest, name: str, scope: str) -> tuple[Ap
         data={"prefix": prefix, "scope": scope},
     )
     return token, f"{TOKEN_PREFIX}_{prefix}_{secret}"
+
+
+def api_tokens_active_count(*, user: User) -> int:
+    return ApiToken.objects.filter(user=user, revoked_at=None).count()
+
+
+def api_tokens_revoke_all(*, request: HttpRequest, user: User, reason: str) -> int:
+    """Revoke every active token of `user` (after a password reset, or a change when asked), one
+    audit event per token. Returns how many were revoked."""
+    now = timezone.now()
+    with transaction.atomic():
+        tokens = list(
+            ApiToken.objects.select_for_update()
+            .filter(user=user, revoked_at=None)
+            .order_by("pk")
+            .values_list("pk", "prefix")
+        )
+        ApiToken.objects.filter(pk__in=[pk for pk, _prefix in tokens]).update(revoked_at=now)
+        for pk, prefix in tokens:
+            audit_event_record(
+                action="api_token.revoked",
+                actor=request.user if request.user == user else None,
+                subject_user=user,
+                request=request,
+                data={"id": pk, "prefix": prefix, "reason": reason},
+            )
+    return len(tokens)
 
 
 def api_token_revoke(*, request: HttpRequest, token_id: int) -> bool:

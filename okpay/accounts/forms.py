@@ -3,6 +3,7 @@ import zoneinfo
 from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from okpay.core.forms import Form
 
@@ -95,9 +96,24 @@ class PasswordChangeForm(NewPasswordMixin):
     )
     field_order = ["current_password", "new_password1", "new_password2"]
 
-    def __init__(self, user, *args, **kwargs):
+    revoke_api_tokens = forms.BooleanField(required=False, initial=True)
+
+    def __init__(self, user, *args, active_api_tokens: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
         self.password_user = user
+        if active_api_tokens:
+            field = self.fields["revoke_api_tokens"]
+            field.label = ngettext(
+                "Also revoke my %(count)d API token",
+                "Also revoke my %(count)d API tokens",
+                active_api_tokens,
+            ) % {"count": active_api_tokens}
+            field.help_text = _(
+                "Recommended if someone else may have known your password: a token keeps working "
+                "after a password change until it is revoked."
+            )
+        else:
+            del self.fields["revoke_api_tokens"]
 
     def clean_current_password(self):
         password = self.cleaned_data["current_password"]

@@ -123,11 +123,17 @@ class UserSession(models.Model):
 
 
 class LoginFailure(models.Model):
-    """A failed password attempt for an email address (whether or not an account has it)."""
+    """A failed password attempt for an email address (whether or not an account has it). Counted per
+    address (the lock), per network (`network`: the IPv4 address or the IPv6 /64) and site-wide
+    (the failure budgets)."""
 
     email = models.CharField(max_length=254, db_index=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    network = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["network", "created_at"], name="accounts_loginfail_net_time")]
 
     def __str__(self) -> str:
         return self.email

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -107,7 +107,7 @@ def login_view(request):
         if result.user is not None:
             return redirect(_safe_next(request))
         error, locked_until = result.error, result.locked_until
-    status = 200 if error is None else (429 if error == "locked" else 400)
+    status = 200 if error is None else (429 if error in actions.LOGIN_PAUSED_ERRORS else 400)
     if request.method == "POST" and not form.is_valid():
         status = 400
     return render(
@@ -251,14 +251,32 @@ def session_end(request, session_id):
 @sensitive_post_parameters("current_password", "new_password1", "new_password2")
 @login_required
 def password_change(request):
-    form = PasswordChangeForm(request.user, request.POST or None)
+    form = PasswordChangeForm(
+        request.user,
+        request.POST or None,
+        active_api_tokens=actions.api_tokens_active_count(user=request.user),
+    )
     if request.method == "POST" and form.is_valid():
-        ended = actions.password_change(request=request, new_password=form.cleaned_data["new_password1"])
+        result = actions.password_change(
+            request=request,
+            new_password=form.cleaned_data["new_password1"],
+            revoke_api_tokens=bool(form.cleaned_data.get("revoke_api_tokens")),
+        )
         messages.success(
             request,
             _("Your password has been changed. %(count)d other session(s) were signed out.")
-            % {"count": ended},
+            % {"count": result.sessions_ended},
         )
+        if result.tokens_revoked:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d API token was revoked.",
+                    "%(count)d API tokens were revoked.",
+                    result.tokens_revoked,
+                )
+                % {"count": result.tokens_revoked},
+            )
         return redirect("accounts:security")
     return render(
         request, "accounts/password_change.html", {"form": form}, status=400 if form.errors else 200

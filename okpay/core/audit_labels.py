@@ -11,6 +11,8 @@ AUDIT_LABELS = {
     "login.locked": _("Sign-in paused after failed attempts"),
     "login.refused_locked": _("Sign-in refused while paused"),
     "login.refused_unverified": _("Sign-in refused: email not verified"),
+    "login.refused_network_limited": _("Sign-in refused: too many failed attempts from one network"),
+    "login.refused_global_limited": _("Sign-in refused: too many failed attempts across the site"),
     "logout": _("Signed out"),
     "sessions.ended_others": _("Other sessions signed out"),
     "sessions.ended_one": _("A session signed out"),

@@ -1,13 +1,27 @@
 import argparse
+import copy
 import os
 import signal
 import subprocess
 import sys
 
 import uvicorn
+import uvicorn.config
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+
+REDACT_FILTER = "okpay.accounts.log_filters.ResetTokenRedactFilter"
+
+
+def uvicorn_log_config() -> dict:
+    """uvicorn's own logging setup, with every handler (the access log above all) passing records
+    through the filter that hides password-reset tokens in request paths."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact_reset_tokens"] = {"()": REDACT_FILTER}
+    for handler in config["handlers"].values():
+        handler["filters"] = [*handler.get("filters", []), "redact_reset_tokens"]
+    return config
 
 
 class Command(BaseCommand):
@@ -57,6 +71,7 @@ class Command(BaseCommand):
                 proxy_headers=True,
                 forwarded_allow_ips=os.environ.get("OKPAY_FORWARDED_ALLOW_IPS", "127.0.0.1"),
                 log_level=os.environ.get("OKPAY_UVICORN_LOG_LEVEL", "info"),
+                log_config=uvicorn_log_config(),
             )
         finally:
             if worker is not None and worker.poll() is None:
