@@ -10,6 +10,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from okpay.core.routing import websocket_urlpatterns  # noqa: E402
+from okpay.core.uploads import RequestBodyLimit  # noqa: E402
 
 if os.environ.get("OKPAY_WARM_BOT") == "1":  # set by `okpay serve`: load the bot and the help index up front
     import threading
@@ -21,7 +22,7 @@ if os.environ.get("OKPAY_WARM_BOT") == "1":  # set by `okpay serve`: load the bo
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": RequestBodyLimit(django_asgi_app),  # upload forms: an oversized body is never received
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

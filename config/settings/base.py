@@ -218,6 +218,15 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = os.environ.get("OKPAY_FROM_EMAIL", "OKPay <no-reply@okpay.example>")
 OKPAY_SUPPORT_EMAIL = os.environ.get("OKPAY_SUPPORT_EMAIL", "support@okpay.example")
+# Policy: receipts for questions asked from an unconfirmed address (a visitor's, an email sender's)
+# carry no visitor text, and at most 3 an hour / 10 a day go to one address; beyond that the question
+# is still created, without a receipt.
+OKPAY_TICKET_RECEIPTS_PER_ADDRESS_HOUR = 3
+OKPAY_TICKET_RECEIPTS_PER_ADDRESS_DAY = 10
+# Question attachments: at most 3 files of this size each; a request larger than 3 files plus this
+# margin (text fields, multipart framing) is refused before its body is read.
+OKPAY_TICKET_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+OKPAY_UPLOAD_FORM_MARGIN_BYTES = 256 * 1024
 
 # --- Security headers -----------------------------------------------------------------------
 SECURE_CSP = {

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from okpay.bot.selectors import conversation_summary
 from okpay.core.audit import audit_event_record
 from okpay.core.mail import email_send
+from okpay.core.ratelimit import rate_limit_exceeded
 
 from . import sla
 from .choices import MessageKind, SystemEvent, TicketChannel, TicketStatus
@@ -54,15 +55,74 @@ def _attachments_save(message: TicketMessage, files) -> None:
 
 
 def _notify(ticket: Ticket, template: str, **context) -> None:
+    """Tell the customer about their question. Whatever the visitor typed (name, subject) is quoted
+    only to an address someone has confirmed (the signed-in account's verified address): anyone can
+    type someone else's address into the form, and we never send visitor-written text there."""
     requester = ticket.requester
+    context = {"ticket": ticket, "ticket_url": customer_url(ticket), **context}
+    if ticket.address_confirmed:
+        context.update(name=ticket.requester_name or ticket.requester_email, subject=ticket.subject)
     email_send(
         to=ticket.requester_email,
         template=f"tickets/email/{template}",
-        context={"ticket": ticket, "ticket_url": customer_url(ticket), **context},
+        context=context,
         language=requester.language if requester else ticket.language,
         time_zone=requester.time_zone if requester else None,
         reply_to=settings.OKPAY_SUPPORT_EMAIL,
     )  # replies come back through `okpay mail intake`
+
+
+def _address_key(address: str) -> str:
+    """One mailbox, however it is spelled: case, a +tag and (for Gmail) dots do not make another."""
+    local, _at, domain = address.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0]
+    if domain in ("gmail.com", "googlemail.com"):
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}"
+
+
+def _receipts_exhausted(address: str) -> bool:
+    """Counts one receipt to an unconfirmed address; True once the hourly or daily allowance for it
+    is used up (OKPAY_TICKET_RECEIPTS_PER_ADDRESS_HOUR / _DAY)."""
+    key = _address_key(address)
+    if rate_limit_exceeded(
+        scope="tickets.receipt.hour",
+        key=key,
+        limit=settings.OKPAY_TICKET_RECEIPTS_PER_ADDRESS_HOUR,
+        window_seconds=3600,
+    ):
+        return True
+    return rate_limit_exceeded(
+        scope="tickets.receipt.day",
+        key=key,
+        limit=settings.OKPAY_TICKET_RECEIPTS_PER_ADDRESS_DAY,
+        window_seconds=24 * 3600,
+    )
+
+
+def _receipt_send(ticket: Ticket, message: TicketMessage) -> bool:
+    """The confirmation of a new question; returns whether one is sent. A confirmed address gets the
+    question quoted back. Any other address (a visitor's, an email sender's, a caller's whose identity
+    was not checked) gets a neutral receipt in both languages — the number and the signed link, none
+    of the visitor's text (the template is not even given it) — and only a few per address and day."""
+    if ticket.address_confirmed:
+        _notify(ticket, "received", message=message)
+        return True
+    if _receipts_exhausted(ticket.requester_email):
+        return False
+    first = "en" if ticket.language == "en" else "zh-hans"
+    email_send(
+        to=ticket.requester_email,
+        template="tickets/email/received_guest",
+        context={
+            "number": ticket.number,
+            "ticket_url": customer_url(ticket),
+            "languages": [first, "zh-hans" if first == "en" else "en"],
+        },
+        language=first,
+        reply_to=settings.OKPAY_SUPPORT_EMAIL,
+    )
+    return True
 
 
 @transaction.atomic
@@ -109,14 +169,14 @@ def ticket_create(
         TicketMessage.objects.create(
             ticket=ticket, kind=MessageKind.NOTE, body=conversation_summary(bot_conversation)
         )
+    ticket.receipt_sent = _receipt_send(ticket, message)
     audit_event_record(
         action="ticket.created",
         actor=requester,
         subject_user=requester,
         request=request,
-        data={"ticket": ticket.number, "channel": channel},
+        data={"ticket": ticket.number, "channel": channel, "receipt_sent": ticket.receipt_sent},
     )
-    _notify(ticket, "received", message=message)
     return ticket
 
 

@@ -10,7 +10,7 @@ from okpay.core.api import ApiError
 
 from . import actions, selectors
 from .forms import ReplyForm, TicketForm
-from .views import too_many
+from .views import too_many, too_many_text
 
 router = Router(tags=["tickets"])
 
@@ -95,18 +95,11 @@ def tickets_list(request):
 
 @router.post("/tickets", response={201: TicketDetailOut}, summary="Submit a question")
 def tickets_create(request, payload: TicketIn):
+    if too_many(request):  # every attempt counts, valid or not (as on the web form)
+        raise ApiError(429, "rate_limited", too_many_text())
     form = TicketForm(payload.dict(), signed_in=True)
     if not form.is_valid():
         _invalid(form)
-    if too_many(request):
-        raise ApiError(
-            429,
-            "rate_limited",
-            _(
-                "You have sent several questions in a short time. Please wait an hour, "
-                "or add to one you already sent."
-            ),
-        )
     data = form.cleaned_data
     ticket = actions.ticket_create(
         request=request,

@@ -1,15 +1,30 @@
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from okpay.core.forms import Form
-from okpay.core.uploads import KINDS, upload_check
+from okpay.core.uploads import KINDS, size_text, upload_check
 
 from .choices import Satisfaction, TicketPriority, TicketStatus, TicketTopic
 
 ATTACHMENT_KINDS = {"jpeg", "png", "pdf", "txt"}
-ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 ATTACHMENT_MAX_COUNT = 3
+
+
+def attachment_max_bytes() -> int:
+    """The size limit of one attachment (setting OKPAY_TICKET_ATTACHMENT_MAX_BYTES)."""
+    return settings.OKPAY_TICKET_ATTACHMENT_MAX_BYTES
+
+
+def upload_refusal_text(reason: str) -> str:
+    """What the upload handler's refusal ("too_large" / "too_many") means, for the form."""
+    if reason == "too_many":
+        return gettext("Attach at most %(count)d files.") % {"count": ATTACHMENT_MAX_COUNT}
+    return gettext("The file is too large: the limit is %(limit)s.") % {
+        "limit": size_text(attachment_max_bytes())
+    }
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -32,7 +47,7 @@ class AttachmentsField(forms.FileField):
             )
         for upload in files:
             super().clean(upload, initial)
-            kind = upload_check(upload, allowed=ATTACHMENT_KINDS, max_bytes=ATTACHMENT_MAX_BYTES)
+            kind = upload_check(upload, allowed=ATTACHMENT_KINDS, max_bytes=attachment_max_bytes())
             upload.okpay_content_type = KINDS[kind].content_type
         return files
 
@@ -45,13 +60,19 @@ class BodyMixin(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         error_messages={"min_length": _("Please tell us a little more (at least 10 characters).")},
     )
-    attachments = AttachmentsField(
-        label=_("Screenshots or documents (optional)"),
-        help_text=_(
-            "Up to 3 files: JPG, PNG, PDF or TXT, 5 MB each. "
+    attachments = AttachmentsField(label=_("Screenshots or documents (optional)"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["attachments"].help_text = gettext(
+            "Up to %(count)d files: JPG, PNG, PDF or TXT, %(size)s each. "
             "Never send your password, full card number or verification codes."
-        ),
-    )
+        ) % {"count": ATTACHMENT_MAX_COUNT, "size": size_text(attachment_max_bytes())}
+
+    def upload_refused(self, reasons) -> None:
+        """The upload handler dropped files while the request was read: say why."""
+        for reason in sorted(reasons):
+            self.add_error("attachments", upload_refusal_text(reason))
 
     def clean_body(self):
         return self.cleaned_data["body"].strip()

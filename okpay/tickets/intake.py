@@ -25,7 +25,7 @@ from okpay.core.uploads import KINDS, upload_check
 
 from . import actions
 from .choices import TicketChannel, TicketStatus, TicketTopic
-from .forms import ATTACHMENT_KINDS, ATTACHMENT_MAX_BYTES, ATTACHMENT_MAX_COUNT
+from .forms import ATTACHMENT_KINDS, ATTACHMENT_MAX_COUNT, attachment_max_bytes
 from .models import NUMBER_ALPHABET, Ticket
 
 NUMBER = re.compile(rf"\bQ-[{NUMBER_ALPHABET}]{{7}}\b")
@@ -74,7 +74,7 @@ def _attachments(message) -> list:
             continue
         upload = SimpleUploadedFile(name[:200], payload, content_type=part.get_content_type())
         try:
-            kind = upload_check(upload, allowed=ATTACHMENT_KINDS, max_bytes=ATTACHMENT_MAX_BYTES)
+            kind = upload_check(upload, allowed=ATTACHMENT_KINDS, max_bytes=attachment_max_bytes())
         except ValidationError:
             continue  # not a file type we keep; the text of the message still arrives
         upload.okpay_content_type = KINDS[kind].content_type

@@ -1,3 +1,4 @@
+import re
 import secrets
 
 from django.conf import settings
@@ -84,6 +85,18 @@ class Ticket(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (TicketStatus.SOLVED, TicketStatus.CLOSED)
+
+    @property
+    def address_confirmed(self) -> bool:
+        """Whether someone has confirmed that the address we mail belongs to them: only a signed-in
+        account's verified address. A visitor's, an email sender's (a From header is easy to forge) or
+        an unchecked caller's address is not, and no visitor-written text is mailed there."""
+        requester = self.requester
+        return (
+            requester is not None
+            and requester.is_email_verified
+            and requester.email.lower() == self.requester_email.lower()
+        )
 
 
 class TicketMessage(models.Model):
@@ -175,6 +188,11 @@ class Macro(models.Model):
         return self.title
 
     def render(self, ticket: Ticket) -> str:
+        """The reply with {name} and {number} filled in. The name a visitor typed is not put into a
+        reply to an unconfirmed address (it would be mailed there): "Hello {name}," becomes "Hello,"."""
         body = self.body_zh if ticket.language.startswith("zh") else self.body_en
-        name = ticket.requester_name or ticket.requester_email
-        return body.replace("{name}", name).replace("{number}", ticket.number)
+        if ticket.address_confirmed:
+            body = body.replace("{name}", ticket.requester_name or ticket.requester_email)
+        else:
+            body = re.sub(r"[ \t]*\{name\}", "", body)
+        return body.replace("{number}", ticket.number)

@@ -2,24 +2,28 @@
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from okpay.bot.selectors import box_conversation, first_question
 from okpay.core.audit import client_ip
 from okpay.core.ratelimit import rate_limit_exceeded
+from okpay.core.uploads import UploadLimitHandler, request_content_length, size_text
 from okpay.helpcenter.selectors import article_by_key_for_language
 from okpay.wallet.selectors import transaction_for_user
 
 from . import actions, selectors
 from .choices import TicketChannel
-from .forms import RatingForm, ReplyForm, TicketForm
+from .forms import ATTACHMENT_MAX_COUNT, RatingForm, ReplyForm, TicketForm, attachment_max_bytes
 from .models import TicketAttachment
 
 GUEST_LIMIT_PER_HOUR = 5
@@ -42,12 +46,86 @@ def too_many(request) -> bool:
     )
 
 
+def too_many_text() -> str:
+    return _(
+        "You have sent several questions in a short time. Please wait an hour, "
+        "or add to one you already sent."
+    )
+
+
+def upload_cap() -> int:
+    """The largest request a form with attachments accepts: every file at its limit, plus a margin
+    for the text fields and the multipart framing."""
+    return ATTACHMENT_MAX_COUNT * attachment_max_bytes() + settings.OKPAY_UPLOAD_FORM_MARGIN_BYTES
+
+
+def _refused(request, *, title: str, message: str, back_url: str, status: int):
+    return render(
+        request,
+        "tickets/refused.html",
+        {"title": title, "message": message, "back_url": back_url},
+        status=status,
+    )
+
+
+def upload_limited(*, counted: bool, back_url):
+    """For a form with attachments, before its body is read:
+    - `counted`: every POST is one attempt against the question budget (too_many) — refused or not,
+      so failed uploads use it up too; over the budget, the body is not read at all (429);
+    - a body larger than `upload_cap()` is not read either (413, a translated page; under ASGI the
+      body is not even received: see okpay.core.uploads.RequestBodyLimit);
+    - otherwise UploadLimitHandler goes first in the upload handlers, so a file past its limit is
+      dropped while it arrives; the view shows why (request.upload_refused).
+    The CSRF check reads the body, so it runs after this (csrf_exempt outside, csrf_protect inside,
+    as Django's documentation describes for changing upload handlers)."""
+
+    def decorate(view):
+        protected = csrf_protect(view)
+
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if request.method == "POST":
+                if counted and too_many(request):
+                    return _refused(
+                        request,
+                        title=_("Please wait a little"),
+                        message=too_many_text(),
+                        back_url=back_url(request, *args, **kwargs),
+                        status=429,
+                    )
+                if request_content_length(request) > upload_cap():
+                    return _refused(
+                        request,
+                        title=_("The files are too large"),
+                        message=_(
+                            "You can attach at most %(count)d files of %(size)s each. Nothing was "
+                            "saved: please go back and choose smaller files."
+                        )
+                        % {"count": ATTACHMENT_MAX_COUNT, "size": size_text(attachment_max_bytes())},
+                        back_url=back_url(request, *args, **kwargs),
+                        status=413,
+                    )
+                handler = UploadLimitHandler(
+                    max_bytes=attachment_max_bytes(), max_files=ATTACHMENT_MAX_COUNT, request=request
+                )
+                request.upload_handlers.insert(0, handler)
+                request.upload_refused = handler.refused
+            return protected(request, *args, **kwargs)
+
+        wrapped = csrf_exempt(wrapped)
+        wrapped.okpay_body_limit = upload_cap  # read by RequestBodyLimit (ASGI)
+        return wrapped
+
+    return decorate
+
+
 def _grant(request, number: str) -> None:
     granted = request.session.get(selectors.SESSION_ACCESS_KEY, [])
     if number not in granted:
         request.session[selectors.SESSION_ACCESS_KEY] = [*granted[-49:], number]
 
 
+@upload_limited(counted=True, back_url=lambda request: request.get_full_path())
 def new(request):
     """ "Submit a question". Context travels with it: the help article the customer was reading
     (?article=key) or the answer bot conversation that handed over (?from=bot)."""
@@ -65,42 +143,38 @@ def new(request):
     )
     if request.method == "POST":
         form = TicketForm(request.POST, request.FILES, signed_in=signed_in)
-        if form.is_valid():
-            if too_many(request):
-                form.add_error(
-                    None,
-                    _(
-                        "You have sent several questions in a short time. Please wait an hour, "
-                        "or add to one you already sent."
-                    ),
+        form.upload_refused(getattr(request, "upload_refused", ()))
+        if form.is_valid():  # the attempt was counted against the budget by upload_limited
+            data = form.cleaned_data
+            ticket = actions.ticket_create(
+                request=request,
+                requester=request.user,
+                email=data.get("email", ""),
+                name=data.get("name", ""),
+                language=language,
+                topic=data["topic"],
+                subject=data["subject"],
+                body=data["body"],
+                files=data["attachments"],
+                channel=TicketChannel.BOT if conversation else TicketChannel.WEB,
+                article_key=article.article.key if article else "",
+                bot_conversation=conversation,
+                transaction=transaction,
+            )
+            _grant(request, ticket.number)
+            if ticket.receipt_sent:
+                text = _(
+                    "Thank you — your question %(number)s has reached our team. We have sent "
+                    "a confirmation to your email."
                 )
             else:
-                data = form.cleaned_data
-                ticket = actions.ticket_create(
-                    request=request,
-                    requester=request.user,
-                    email=data.get("email", ""),
-                    name=data.get("name", ""),
-                    language=language,
-                    topic=data["topic"],
-                    subject=data["subject"],
-                    body=data["body"],
-                    files=data["attachments"],
-                    channel=TicketChannel.BOT if conversation else TicketChannel.WEB,
-                    article_key=article.article.key if article else "",
-                    bot_conversation=conversation,
-                    transaction=transaction,
+                text = _(
+                    "Thank you — your question %(number)s has reached our team. Several confirmations "
+                    "went to this email address recently, so we sent none this time: follow your "
+                    "question on this page. Our answer will come by email."
                 )
-                _grant(request, ticket.number)
-                messages.success(
-                    request,
-                    _(
-                        "Thank you — your question %(number)s has reached our team. We have sent "
-                        "a confirmation to your email."
-                    )
-                    % {"number": ticket.number},
-                )
-                return redirect("tickets:detail", number=ticket.number)
+            messages.success(request, text % {"number": ticket.number})
+            return redirect("tickets:detail", number=ticket.number)
     else:
         initial = {"topic": request.GET.get("topic", "")}
         if transaction is not None:
@@ -176,10 +250,12 @@ def detail(request, ticket):
     return _detail(request, ticket)
 
 
+@upload_limited(counted=False, back_url=lambda request, number: reverse("tickets:detail", args=[number]))
 @require_POST
 @_viewer
 def reply(request, ticket):
     form = ReplyForm(request.POST, request.FILES)
+    form.upload_refused(getattr(request, "upload_refused", ()))
     if form.is_valid():
         try:
             actions.ticket_customer_reply(
