@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # last, so its refusals get every header above: NUL, lone surrogates, oversized bodies → 4xx
+    "okpay.core.middleware.InputGuardMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -8,10 +8,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import translation
 from django.utils.encoding import force_str
-from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
+from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -21,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from okpay.core.audit import client_ip
 from okpay.core.ratelimit import rate_limit_exceeded
+from okpay.core.redirects import safe_next
 
 from . import actions, selectors
 from .forms import (
@@ -42,12 +42,7 @@ RESET_TOKEN_IN_URL = "set-password"
 
 
 def _safe_next(request, default="home"):
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse(default)
+    return safe_next(request, request.POST.get("next") or request.GET.get("next"), default)
 
 
 def _no_referrer(response: HttpResponse) -> HttpResponse:

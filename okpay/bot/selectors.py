@@ -6,8 +6,10 @@ BOX_SESSION_KEY = "bot_box_conversation"
 def box_conversation(request) -> BotConversation | None:
     """This browser's current "Ask OKPay" conversation (only the signed-in owner's, or a visitor's
     own one with no user)."""
-    user = request.user if request.user.is_authenticated else None
-    pk = request.session.get(BOX_SESSION_KEY)
+    user = getattr(request, "user", None)
+    user = user if user is not None and user.is_authenticated else None
+    session = getattr(request, "session", None)
+    pk = session.get(BOX_SESSION_KEY) if session is not None else None
     return BotConversation.objects.filter(pk=pk, user=user).first() if pk else None
 
 

@@ -13,6 +13,7 @@ from okpay.accounts.permissions import role_required
 from okpay.bot import actions as bot_actions
 from okpay.bot.catalog import catalog
 from okpay.bot.models import BotModelVersion, BotTrainingExample, BotTurn
+from okpay.core.redirects import safe_next
 
 STAFF = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 
@@ -39,7 +40,7 @@ def turn_correct(request, turn_id):
         messages.error(request, _("Choose an intent from the list."))
     else:
         messages.success(request, _("Thank you: a supervisor will review the correction."))
-    return redirect(request.POST.get("next") or "console:bot_turns")
+    return redirect(safe_next(request, request.POST.get("next"), "console:bot_turns"))
 
 
 @role_required(Role.SUPERVISOR, Role.ADMIN)

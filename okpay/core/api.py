@@ -4,12 +4,15 @@ personal bearer tokens for integrators, every error as {"error": {"code", "messa
 import hmac
 from datetime import timedelta
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
+
+from .middleware import InputRefused, refusal_response
 
 
 class ApiError(Exception):
@@ -122,6 +125,16 @@ def _http_error(request, exc: HttpError):
         codes.get(exc.status_code, "error"),
         messages.get(exc.status_code, _("The request could not be processed.")),
     )
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request, exc):
+    return refusal_response(request, "too_large")  # 413, not the catch-all's 500
+
+
+@api.exception_handler(InputRefused)
+def _input_refused(request, exc: InputRefused):
+    return refusal_response(request, exc.kind)  # NUL, lone surrogate, unreadable body
 
 
 @api.exception_handler(Exception)

@@ -6,7 +6,8 @@ import zoneinfo
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 
 from .models import OutboxEmail
@@ -31,6 +32,12 @@ class OutboxEmailBackend(BaseEmailBackend):
         return sent
 
 
+def _render_plain(name: str, context: dict) -> str:
+    """A plain-text template (subject, text body) rendered without HTML escaping: "Can't" stays
+    "Can't", not "Can&#x27;t". Only the .html part is escaped."""
+    return get_template(name).template.render(Context(context, autoescape=False))
+
+
 def email_send(
     *, to: str, template: str, context: dict, language: str, time_zone: str | None = None, reply_to: str = ""
 ) -> None:
@@ -39,8 +46,8 @@ def email_send(
     zone = zoneinfo.ZoneInfo(time_zone) if time_zone else None
     with translation.override(language), timezone.override(zone):
         context = {"site_url": settings.SITE_URL, "support_email": settings.OKPAY_SUPPORT_EMAIL, **context}
-        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
-        text = render_to_string(f"{template}.txt", context)
+        subject = " ".join(_render_plain(f"{template}_subject.txt", context).split())
+        text = _render_plain(f"{template}.txt", context)
         html = render_to_string(f"{template}.html", context)
 
     from .tasks import send_email  # tasks import this module

@@ -9,6 +9,7 @@ from okpay.accounts.actions import user_language_set
 
 from .health import health_report
 from .models import OutboxEmail
+from .redirects import safe_next
 
 
 def home(request):
@@ -25,10 +26,11 @@ def healthz(request):
 def set_language(request):
     """Django's set_language (cookie + redirect), and for a signed-in user the saved preference."""
     language = request.POST.get("language")
-    alternate = request.POST.get(f"next_{language}")
-    if alternate:  # pages with a per-language address (help articles) name one for each language
-        request.POST = request.POST.copy()
-        request.POST["next"] = alternate
+    # pages with a per-language address (help articles) name one for each language
+    candidate = request.POST.get(f"next_{language}") or request.POST.get("next")
+    referer = safe_next(request, request.META.get("HTTP_REFERER"), "/")
+    request.POST = request.POST.copy()
+    request.POST["next"] = safe_next(request, candidate, referer)
     response = django_set_language(request)
     if request.user.is_authenticated and language in dict(settings.LANGUAGES):
         user_language_set(user=request.user, language=language)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from okpay.core.ranges import ranged_file_response
+from okpay.core.redirects import safe_next
 
 from . import actions, selectors
 from .choices import LANGUAGES
@@ -210,7 +211,7 @@ def feedback(request, key):
     if not request.htmx:
         response.status_code = 303 if not error else 400
         if not error:
-            response["Location"] = request.POST.get("next") or reverse("helpcenter:index")
+            response["Location"] = safe_next(request, request.POST.get("next"), "helpcenter:index")
     return response
 
 

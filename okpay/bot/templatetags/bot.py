@@ -8,4 +8,7 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def bot_history(context):
     request = context.get("request")
-    return box_history(request) if request is not None and hasattr(request, "session") else []
+    # error pages can render before the session or authentication middleware ran (a bad Host header)
+    if request is None or not hasattr(request, "session") or not hasattr(request, "user"):
+        return []
+    return box_history(request)
