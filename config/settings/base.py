@@ -275,6 +275,7 @@ from decimal import Decimal  # noqa: E402
 
 OKPAY_WALLET_CURRENCIES = ("CNY", "USD", "EUR", "HKD")
 OKPAY_MERCHANT_FEE_RATE = Decimal("0.006")
+OKPAY_PAYMENT_MIN_MINOR = 100  # smallest payment or payment link: 1.00 (the merchant always receives > 0)
 OKPAY_FX_MARKUP_PERCENT = Decimal("0.5")
 OKPAY_FX_FEE_PERCENT = Decimal("0.25")
 OKPAY_FX_FEE_FIXED_EUR_MINOR = 100  # EUR 1.00
@@ -282,4 +283,3 @@ OKPAY_FX_QUOTE_MINUTES = 30
 OKPAY_FX_MAX_AGE_DAYS = env_int("OKPAY_FX_MAX_AGE_DAYS", 4)
 OKPAY_FX_ALLOW_STALE = env_bool("OKPAY_FX_ALLOW_STALE", DEMO_MODE)
 OKPAY_INTERNATIONAL_CANCEL_MINUTES = 30
-OKPAY_PAYMENT_MIN_MINOR = 100  # smallest payment or payment link: 1.00 (the merchant always receives > 0)
