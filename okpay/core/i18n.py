@@ -1,0 +1,48 @@
+"""The one owner of the product's languages. Everything else asks here instead of writing a
+language code: `ZH` and `EN`, the default, normalising what a browser, a profile or an API client
+sends, and picking a language's text out of a per-language field."""
+
+from django.conf import settings
+from django.utils.translation import get_language
+
+ZH = "zh-hans"
+EN = "en"
+CODES = (ZH, EN)  # settings.LANGUAGES lists the same codes with their names
+
+
+def default() -> str:
+    return settings.LANGUAGE_CODE
+
+
+def current() -> str:
+    """The active language, as one of CODES."""
+    return normalise(get_language())
+
+
+def normalise(value: str | None) -> str:
+    """'zh', 'zh-CN', 'zh_Hans', 'ZH-HANS' → 'zh-hans'; 'en-GB' → 'en'; anything else → default."""
+    code = (value or "").strip().lower().replace("_", "-")
+    if code in CODES:
+        return code
+    if code.startswith("zh"):
+        return ZH
+    if code.startswith("en"):
+        return EN
+    return default()
+
+
+def is_chinese(language: str | None) -> bool:
+    return normalise(language) == ZH
+
+
+def translated(value: dict | None, language: str | None = None) -> str:
+    """Pick a language from a {"zh-hans": …, "en": …} field, falling back to the other language."""
+    if not value:
+        return ""
+    language = normalise(language) if language else current()
+    return value.get(language) or value.get(ZH) or value.get(EN) or ""
+
+
+def per_language(make) -> dict[str, str]:
+    """{code: make(code)} for every language, e.g. for a per-language JSON field."""
+    return {code: make(code) for code in CODES}
