@@ -10,7 +10,7 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
 
 
-STAFF_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
+STAFF_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})  # predicates: accounts.roles
 
 
 class Language(models.TextChoices):
