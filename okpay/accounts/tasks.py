@@ -1,8 +1,9 @@
 from django.tasks import task
 
-from . import actions
-
 
 @task()
 def password_reset_send(*, email: str, ip_address: str | None) -> str:
-    return actions.password_reset_email_send(email=email, ip_address=ip_address)
+    # Imported here: the actions enqueue this task, so a module-level import would be a cycle.
+    from .actions.passwords import password_reset_email_send
+
+    return password_reset_email_send(email=email, ip_address=ip_address)

@@ -1,0 +1,87 @@
+"""Every state change of the accounts app, one module per concern; each writes its audit event.
+
+    signup      sign-up and email verification
+    lockout     password check, per-address lock, per-network and site-wide failure budgets
+    passwords   password reset (request, the worker's email, completion) and change
+    profile     profile and language preference
+    two_factor  TOTP devices
+    tokens      personal API tokens
+    demo        the demo users
+    common      the address normaliser, ending a user's sessions in the session store
+
+The names below are the public interface: `from okpay.accounts.actions import x` and
+`actions.x(...)` keep working whichever module `x` lives in."""
+
+from .common import normalize_email, sessions_end
+from .demo import demo_user_ensure
+from .lockout import (
+    LOGIN_PAUSED_ERRORS,
+    LoginResult,
+    ip_network_key,
+    login_attempt,
+    session_end_one,
+    sessions_end_others,
+    user_login,
+    user_logout,
+    user_session_record,
+)
+from .passwords import (
+    PasswordChangeResult,
+    password_change,
+    password_reset_complete,
+    password_reset_email_send,
+    password_reset_request,
+)
+from .profile import profile_update, user_language_set
+from .signup import user_signup, user_verify_email, verification_send
+from .tokens import (
+    TOKEN_PREFIX,
+    api_token_create,
+    api_token_hash,
+    api_token_revoke,
+    api_tokens_active_count,
+    api_tokens_revoke_all,
+)
+from .two_factor import (
+    staff_two_factor_required,
+    totp_device_confirm,
+    totp_device_start,
+    totp_disable,
+    totp_verify,
+)
+
+__all__ = [
+    "LOGIN_PAUSED_ERRORS",
+    "TOKEN_PREFIX",
+    "LoginResult",
+    "PasswordChangeResult",
+    "api_token_create",
+    "api_token_hash",
+    "api_token_revoke",
+    "api_tokens_active_count",
+    "api_tokens_revoke_all",
+    "demo_user_ensure",
+    "ip_network_key",
+    "login_attempt",
+    "normalize_email",
+    "password_change",
+    "password_reset_complete",
+    "password_reset_email_send",
+    "password_reset_request",
+    "profile_update",
+    "session_end_one",
+    "sessions_end",
+    "sessions_end_others",
+    "staff_two_factor_required",
+    "totp_device_confirm",
+    "totp_device_start",
+    "totp_disable",
+    "totp_verify",
+    "user_language_set",
+    "user_login",
+    "user_logout",
+    "user_session_record",
+    "user_signup",
+    "user_verify_email",
+    "verification_send",
+]
