@@ -9,16 +9,19 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from okpay.core.routing import websocket_urlpatterns  # noqa: E402
+from okpay.core import hooks  # noqa: E402
 from okpay.core.uploads import RequestBodyLimit  # noqa: E402
+
+websocket_urlpatterns = list(hooks.items(hooks.WEBSOCKET_ROUTES))
 
 if os.environ.get("OKPAY_WARM_BOT") == "1":  # set by `okpay serve`: load the bot and the help index up front
     import threading
 
-    from okpay.bot.engine import warm_up as bot_warm_up
-    from okpay.helpcenter.search import warm_up as help_warm_up
+    def _warm_up() -> None:
+        for warm_up in hooks.items(hooks.WARM_UPS):
+            warm_up()
 
-    threading.Thread(target=lambda: (help_warm_up(), bot_warm_up()), name="warm-up", daemon=True).start()
+    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
 
 application = ProtocolTypeRouter(
     {

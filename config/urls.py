@@ -2,12 +2,13 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from config.api import api
+from okpay.accounts import views_language as language_views
 from okpay.core import views as core_views
-from okpay.core.api import api
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
-    path("i18n/setlang/", core_views.set_language, name="set_language"),
+    path("i18n/setlang/", language_views.set_language, name="set_language"),
     path("api/v1/", api.urls),
     path("", core_views.home, name="home"),
     path("accounts/", include("okpay.accounts.urls")),

@@ -1,9 +1,9 @@
-"""The accounts app's answers for the bot (see okpay.bot.registry)."""
+"""The accounts app's answers for the bot (registered as hooks.BOT_ACTIONS in okpay_hooks.py)."""
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from okpay.bot.registry import ActionLink, ActionResult
+from okpay.core.hooks import ActionLink, ActionResult
 
 
 def reset_password(user, language) -> ActionResult:

@@ -31,7 +31,7 @@ class AnswerOut(Schema):
 
 @router.post("/bot/answer", response=AnswerOut, auth=None, summary="Ask the answer bot")
 def bot_answer(request, payload: AnswerIn):
-    from okpay.core.api import TokenAuth
+    from okpay.accounts.api_auth import TokenAuth
 
     token_user = TokenAuth()(request) if request.headers.get("Authorization") else None
     user = token_user or (request.user if request.user.is_authenticated else None)

@@ -14,12 +14,12 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from okpay.core.hooks import ActionLink, ActionResult, bot_action
 from okpay.core.text import CJK, normalize
 
 from .catalog import catalog
 from .model import Embedder, clean, serving_threads
 from .models import BotConversation, BotModelVersion, BotTurn
-from .registry import ActionLink, ActionResult, bot_action
 from .selectors import conversation_summary
 
 logger = logging.getLogger(__name__)

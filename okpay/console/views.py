@@ -4,9 +4,8 @@ from django.shortcuts import render
 
 from okpay.accounts.choices import Role
 from okpay.accounts.permissions import role_required
+from okpay.core.hooks import console_pages_for
 from okpay.core.selectors import audit_events_list
-
-from .registry import console_pages_for
 
 
 @role_required(Role.AGENT, Role.SUPERVISOR, Role.ADMIN)

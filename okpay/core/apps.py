@@ -8,4 +8,9 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
-        from . import checks  # noqa: F401 - registers the deploy checks
+        from . import (
+            checks,  # noqa: F401 - registers the deploy checks
+            hooks,
+        )
+
+        hooks.discover()  # every app's okpay_hooks.py fills the extension points

@@ -1,9 +1,9 @@
-"""Demo data. Each app adds its own objects through `demo_step_register`, so `okpay demo` grows
-with the product without this module knowing the apps."""
-
-from collections.abc import Callable
+"""Demo data. Each app adds its own objects as a `hooks.DEMO_STEPS` item (the accounts app makes
+the users below), so `okpay demo` grows with the product without this module knowing the apps."""
 
 from django.conf import settings
+
+from . import hooks
 
 DEMO_PASSWORD = "okpay-demo-2026"
 
@@ -19,35 +19,12 @@ DEMO_USERS = [
 ]
 DEMO_EMAILS = frozenset(email for email, *_ in DEMO_USERS)
 
-_steps: list[tuple[int, str, Callable[[], str | None]]] = []
-
-
-def demo_step_register(order: int, name: str, step: Callable[[], str | None]) -> None:
-    """`step()` must be idempotent; it returns a one-line summary of what it made, or None."""
-    _steps.append((order, name, step))
-
-
-def demo_users_ensure() -> str:
-    from okpay.accounts.actions import demo_user_ensure
-
-    created = 0
-    for email, role, name, language in DEMO_USERS:
-        _user, was_created = demo_user_ensure(
-            email=email, password=DEMO_PASSWORD, role=role, full_name=name, language=language
-        )
-        created += was_created
-    return f"demo users: {created} created, {len(DEMO_USERS) - created} already there"
-
-
-demo_step_register(0, "users", demo_users_ensure)
-
 
 def demo_load() -> list[str]:
+    """Run every app's demo step (hooks.DEMO_STEPS, in order); each is idempotent."""
     if not settings.DEMO_MODE:
         raise RuntimeError("demo data is only loaded in demo mode (OKPAY_DEMO_MODE=1)")
-    return [
-        summary for _order, _name, step in sorted(_steps, key=lambda s: (s[0], s[1])) if (summary := step())
-    ]
+    return [summary for step in hooks.items(hooks.DEMO_STEPS) if (summary := step.run())]
 
 
 def demo_accounts_text() -> str:

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from okpay.bot.registry import ActionLink, ActionResult
+from okpay.core.hooks import ActionLink, ActionResult
 from okpay.core.money import format_money
 
 from . import selectors

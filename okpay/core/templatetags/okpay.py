@@ -1,6 +1,6 @@
 from django import template
-from django.utils.translation import get_language
 
+from okpay.core import i18n
 from okpay.core.money import format_money
 
 register = template.Library()
@@ -9,7 +9,7 @@ register = template.Library()
 @register.simple_tag
 def money(amount_minor: int, currency: str) -> str:
     """{% money amount_minor currency %} formatted for the active language."""
-    return format_money(int(amount_minor), currency, get_language() or "zh-hans")
+    return format_money(int(amount_minor), currency, i18n.current())
 
 
 @register.filter
@@ -22,6 +22,4 @@ def audit_label(action: str) -> str:
 @register.simple_tag
 def tr(value: dict) -> str:
     """{% tr model.json_field %}: the active language's text of a {"zh-hans": …, "en": …} field."""
-    from okpay.helpcenter.models import translated
-
-    return translated(value, get_language() or "zh-hans")
+    return i18n.translated(value)

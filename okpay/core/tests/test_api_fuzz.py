@@ -9,7 +9,7 @@ import schemathesis
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
 
-from okpay.core.api import api
+from config.api import api
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

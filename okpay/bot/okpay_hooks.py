@@ -1,0 +1,60 @@
+"""What the answer bot plugs into core's extension points (okpay.core.hooks)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from okpay.accounts import roles
+from okpay.core import hooks
+
+from .audit_labels import AUDIT_LABELS
+
+
+def _train_if_missing():
+    """Queue the first training for the worker (≈ 3 min on two cores), so that `make run` serves at
+    once; until it is active the bot hands every question to a person."""
+    from django.conf import settings
+
+    from .models import BotModelVersion
+    from .tasks import bot_train_task
+
+    if not settings.OKPAY_BOT_TRAIN_ON_DEMO or BotModelVersion.objects.filter(is_active=True).exists():
+        return None
+    bot_train_task.enqueue()
+    return "answer bot: first training queued for the worker (about 3 minutes)"
+
+
+def _api_router():
+    from .api import router
+
+    return router
+
+
+def _warm_up():
+    from .engine import warm_up
+
+    warm_up()
+
+
+hooks.register(
+    hooks.CONSOLE_PAGES,
+    hooks.ConsolePage(
+        key="bot",
+        title=_("Answer bot: conversations"),
+        url_name="console:bot_turns",
+        permission=roles.is_staff,
+    ),
+    order=30,
+)
+hooks.register(
+    hooks.CONSOLE_PAGES,
+    hooks.ConsolePage(
+        key="bot_models",
+        title=_("Answer bot: corrections and versions"),
+        url_name="console:bot_models",
+        permission=roles.is_supervisor,
+    ),
+    order=31,
+)
+hooks.register(hooks.DEMO_STEPS, hooks.DemoStep("bot", _train_if_missing), order=30)
+hooks.register(hooks.API_ROUTERS, _api_router, order=40)
+hooks.register(hooks.WARM_UPS, _warm_up, order=20)
+hooks.register(hooks.AUDIT_LABELS, AUDIT_LABELS)

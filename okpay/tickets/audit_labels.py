@@ -1,0 +1,16 @@
+"""Human labels for this app's audit actions (registered in okpay_hooks.py)."""
+
+from django.utils.translation import gettext_lazy as _
+
+AUDIT_LABELS = {
+    "ticket.created": _("Question submitted"),
+    "ticket.customer_replied": _("Reply added to a question"),
+    "ticket.customer_solved": _("Question marked solved"),
+    "ticket.agent_replied": _("Support replied to a question"),
+    "ticket.note_added": _("Internal note added to a question"),
+    "ticket.status_changed": _("Question status changed"),
+    "ticket.assigned": _("Question assigned"),
+    "ticket.priority_changed": _("Question priority changed"),
+    "ticket.rated": _("Support answer rated"),
+    "ticket.macro_saved": _("Saved reply (macro) edited"),
+}

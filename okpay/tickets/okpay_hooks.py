@@ -1,0 +1,46 @@
+"""What questions (tickets) plug into core's extension points (okpay.core.hooks)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from okpay.accounts import roles
+from okpay.core import hooks
+
+from .audit_labels import AUDIT_LABELS
+
+
+def _queue_status() -> str:
+    from django.utils.translation import gettext
+
+    from .selectors import queue_counts
+
+    counts = queue_counts()
+    text = gettext("%(active)s waiting for us") % counts
+    return text + (" · " + gettext("%(overdue)s overdue") % counts if counts["overdue"] else "")
+
+
+def _demo_tickets():
+    from .demo import tickets_demo_load
+
+    return tickets_demo_load()
+
+
+def _api_router():
+    from .api import router
+
+    return router
+
+
+hooks.register(
+    hooks.CONSOLE_PAGES,
+    hooks.ConsolePage(
+        key="tickets",
+        title=_("Tickets"),
+        url_name="console:tickets",
+        permission=roles.is_staff,
+        status=_queue_status,
+    ),
+    order=5,
+)
+hooks.register(hooks.DEMO_STEPS, hooks.DemoStep("tickets", _demo_tickets), order=40)
+hooks.register(hooks.API_ROUTERS, _api_router, order=50)
+hooks.register(hooks.AUDIT_LABELS, AUDIT_LABELS)
