@@ -16,6 +16,9 @@ fi
 echo "» ruff"
 "$bin/ruff" check .
 "$bin/ruff" format --check . >/dev/null || { "$bin/ruff" format --check .; exit 1; }
+echo "» import layers (lint-imports; scripts/app_graph.py draws the graph)"
+"$bin/lint-imports" --no-cache >/dev/null || "$bin/lint-imports" --no-cache
+"$bin/python" scripts/app_graph.py >/dev/null || "$bin/python" scripts/app_graph.py
 echo "» makemigrations --check"
 "$bin/python" manage.py makemigrations --check --dry-run >/dev/null
 echo "» compilemessages"
