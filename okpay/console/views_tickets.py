@@ -81,7 +81,6 @@ def _render(request, ticket, form=None, status=200):
             action="console.customer_viewed",
             actor=request.user,
             subject_user=ticket.requester,
-            request=request,
             data={"ticket": ticket.number},
         )
         glance = {
@@ -123,11 +122,10 @@ def ticket_reply(request, number):
     data = form.cleaned_data
     ticket_actions.ticket_agent_reply(
         ticket=ticket,
-        agent=request.user,
+        actor=request.user,
         body=data["body"],
         internal=data["internal"],
         status=data["status"] or None,
-        request=request,
     )
     messages.success(
         request, _("Note saved.") if data["internal"] else _("Reply sent to the customer by email.")
@@ -140,7 +138,7 @@ def _one_field_change(request, number, form_class, field, action, done, invalid)
     ticket = _ticket(number)
     form = form_class(request.POST)
     if form.is_valid():
-        action(ticket=ticket, actor=request.user, request=request, **{field: form.cleaned_data[field]})
+        action(ticket=ticket, actor=request.user, **{field: form.cleaned_data[field]})
         messages.success(request, done)
     else:
         messages.error(request, invalid)
@@ -169,7 +167,7 @@ def ticket_assign(request, number):
         messages.error(request, _("Choose whom to assign it to."))
         return redirect("console:ticket", number=ticket.number)
     assignee = request.user if request.POST["to"] == "me" else None
-    ticket_actions.ticket_assign(ticket=ticket, actor=request.user, assignee=assignee, request=request)
+    ticket_actions.ticket_assign(ticket=ticket, actor=request.user, assignee=assignee)
     messages.success(request, _("Assigned to you.") if assignee else _("Back in the shared queue."))
     return redirect("console:ticket", number=ticket.number)
 
@@ -198,7 +196,7 @@ def macro_edit(request, macro_id=None):
     macro = get_object_or_404(Macro, pk=macro_id) if macro_id else None
     form = MacroForm(request.POST or None, instance=macro)
     if request.method == "POST" and form.is_valid():
-        ticket_actions.macro_save(form=form, actor=request.user, request=request)
+        ticket_actions.macro_save(actor=request.user, macro=macro, **form.cleaned_data)
         messages.success(request, _("Saved reply stored."))
         return redirect("console:macros")
     return render(
@@ -213,7 +211,7 @@ def macro_edit(request, macro_id=None):
 def ticket_phone(request):
     form = PhoneTicketForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
     if request.method == "POST" and form.is_valid():
-        ticket = ticket_actions.ticket_from_phone(agent=request.user, request=request, **form.cleaned_data)
+        ticket = ticket_actions.ticket_from_phone(actor=request.user, **form.cleaned_data)
         messages.success(
             request,
             _("Phone call logged as %(number)s; the customer got a confirmation email.")

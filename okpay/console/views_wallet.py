@@ -10,9 +10,9 @@ from okpay.accounts.choices import Role
 from okpay.accounts.permissions import role_required
 from okpay.accounts.selectors import security_events_list
 from okpay.core.audit import audit_event_record
+from okpay.core.errors import DomainError
 from okpay.wallet import selectors as wallet_selectors
 from okpay.wallet import selectors_staff
-from okpay.wallet.errors import WalletError
 from okpay.wallet.international import international_review_decide
 from okpay.wallet.screening import REASON_TEXT, rules
 
@@ -34,9 +34,7 @@ def customer_360(request, customer_id):
     customer = selectors_staff.customer_for_staff(customer_id=customer_id)
     if customer is None:
         raise Http404
-    audit_event_record(
-        action="console.customer_viewed", actor=request.user, subject_user=customer, request=request
-    )
+    audit_event_record(action="console.customer_viewed", actor=request.user, subject_user=customer)
     level = rules()["levels"][str(customer.verification_level)]
     return render(
         request,
@@ -89,7 +87,7 @@ def review_decide(request, transfer_id):
             approve=decision == "approve",
             note=request.POST.get("note", ""),
         )
-    except WalletError as error:
+    except DomainError as error:
         messages.error(request, error.message)
         return redirect("console:review_detail", transfer_id=transfer_id)
     messages.success(request, _("Decision recorded."))

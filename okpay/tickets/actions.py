@@ -6,7 +6,7 @@ from django.core import signing
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from okpay.bot.selectors import conversation_summary
 from okpay.core.audit import audit_event_record
@@ -15,14 +15,11 @@ from okpay.core.ratelimit import rate_limit_exceeded
 
 from . import sla
 from .choices import MessageKind, SystemEvent, TicketChannel, TicketStatus
+from .errors import TicketError
 from .models import Macro, Ticket, TicketAttachment, TicketMessage, TicketRating
 
 ACCESS_SALT = "okpay.tickets.access"
 ACCESS_MAX_AGE = 90 * 24 * 3600
-
-
-class TicketError(Exception):
-    """A change the ticket's state does not allow; the message is translated and safe to show."""
 
 
 def access_token_make(ticket: Ticket) -> str:
@@ -128,7 +125,6 @@ def _receipt_send(ticket: Ticket, message: TicketMessage) -> bool:
 @transaction.atomic
 def ticket_create(
     *,
-    request=None,
     requester=None,
     email: str,
     name: str = "",
@@ -174,7 +170,6 @@ def ticket_create(
         action="ticket.created",
         actor=requester,
         subject_user=requester,
-        request=request,
         data={"ticket": ticket.number, "channel": channel, "receipt_sent": ticket.receipt_sent},
     )
     return ticket
@@ -185,12 +180,13 @@ def _locked(ticket: Ticket) -> Ticket:
 
 
 @transaction.atomic
-def ticket_customer_reply(*, ticket: Ticket, user=None, body: str, files=(), request=None) -> TicketMessage:
-    """The customer adds to their question; a pending or solved ticket goes back to the team."""
+def ticket_customer_reply(*, ticket: Ticket, actor=None, body: str, files=()) -> TicketMessage:
+    """The customer adds to their question; a pending or solved ticket goes back to the team.
+    `actor` is the signed-in customer, or None (a visitor's link, an email from the asking address)."""
     ticket = _locked(ticket)
     if ticket.status == TicketStatus.CLOSED:
-        raise TicketError(_("This question is closed. Please submit a new one."))
-    author = user if user is not None and user.is_authenticated else None
+        raise TicketError("closed", _("This question is closed. Please submit a new one."))
+    author = actor if actor is not None and actor.is_authenticated else None
     message = TicketMessage.objects.create(ticket=ticket, kind=MessageKind.CUSTOMER, author=author, body=body)
     _attachments_save(message, files)
     if ticket.status in (TicketStatus.PENDING, TicketStatus.SOLVED):
@@ -202,7 +198,6 @@ def ticket_customer_reply(*, ticket: Ticket, user=None, body: str, files=(), req
         action="ticket.customer_replied",
         actor=author,
         subject_user=ticket.requester,
-        request=request,
         data={"ticket": ticket.number},
     )
     return message
@@ -210,13 +205,13 @@ def ticket_customer_reply(*, ticket: Ticket, user=None, body: str, files=(), req
 
 @transaction.atomic
 def ticket_agent_reply(
-    *, ticket: Ticket, agent, body: str, internal: bool = False, status: str | None = None, request=None
+    *, ticket: Ticket, actor, body: str, internal: bool = False, status: str | None = None
 ) -> TicketMessage:
     """A public reply (emailed to the customer; the ticket then waits for them unless another status
     is chosen) or an internal note (never shown to the customer)."""
     ticket = _locked(ticket)
     kind = MessageKind.NOTE if internal else MessageKind.AGENT
-    message = TicketMessage.objects.create(ticket=ticket, kind=kind, author=agent, body=body)
+    message = TicketMessage.objects.create(ticket=ticket, kind=kind, author=actor, body=body)
     fields = ["updated_at"]
     if not internal:
         if ticket.first_responded_at is None:
@@ -226,7 +221,7 @@ def ticket_agent_reply(
         ticket.reply_due_at = None
         fields.append("reply_due_at")
         if ticket.assignee_id is None:
-            ticket.assignee = agent
+            ticket.assignee = actor
             fields.append("assignee")
     if status and status != ticket.status:
         _status_apply(ticket, status)
@@ -234,9 +229,8 @@ def ticket_agent_reply(
     ticket.save(update_fields=fields)
     audit_event_record(
         action="ticket.note_added" if internal else "ticket.agent_replied",
-        actor=agent,
+        actor=actor,
         subject_user=ticket.requester,
-        request=request,
         data={"ticket": ticket.number},
     )
     if not internal:
@@ -253,7 +247,7 @@ def _status_apply(ticket: Ticket, status: str) -> None:
 
 
 @transaction.atomic
-def ticket_status_set(*, ticket: Ticket, actor, status: str, request=None) -> Ticket:
+def ticket_status_set(*, ticket: Ticket, actor, status: str) -> Ticket:
     ticket = _locked(ticket)
     if status == ticket.status:
         return ticket
@@ -264,7 +258,6 @@ def ticket_status_set(*, ticket: Ticket, actor, status: str, request=None) -> Ti
         action="ticket.status_changed",
         actor=actor,
         subject_user=ticket.requester,
-        request=request,
         data={"ticket": ticket.number, "from": previous, "to": status},
     )
     if status == TicketStatus.SOLVED:
@@ -273,7 +266,7 @@ def ticket_status_set(*, ticket: Ticket, actor, status: str, request=None) -> Ti
 
 
 @transaction.atomic
-def ticket_customer_solve(*, ticket: Ticket, user=None, request=None) -> Ticket:
+def ticket_customer_solve(*, ticket: Ticket, actor=None) -> Ticket:
     ticket = _locked(ticket)
     if ticket.is_finished:
         return ticket
@@ -282,16 +275,15 @@ def ticket_customer_solve(*, ticket: Ticket, user=None, request=None) -> Ticket:
     TicketMessage.objects.create(ticket=ticket, kind=MessageKind.SYSTEM, body=SystemEvent.CUSTOMER_SOLVED)
     audit_event_record(
         action="ticket.customer_solved",
-        actor=user,
+        actor=actor,
         subject_user=ticket.requester,
-        request=request,
         data={"ticket": ticket.number},
     )
     return ticket
 
 
 @transaction.atomic
-def ticket_assign(*, ticket: Ticket, actor, assignee, request=None) -> Ticket:
+def ticket_assign(*, ticket: Ticket, actor, assignee) -> Ticket:
     ticket = _locked(ticket)
     ticket.assignee = assignee
     if ticket.status == TicketStatus.NEW:
@@ -301,14 +293,13 @@ def ticket_assign(*, ticket: Ticket, actor, assignee, request=None) -> Ticket:
         action="ticket.assigned",
         actor=actor,
         subject_user=ticket.requester,
-        request=request,
         data={"ticket": ticket.number, "assignee": assignee.email if assignee else ""},
     )
     return ticket
 
 
 @transaction.atomic
-def ticket_priority_set(*, ticket: Ticket, actor, priority: str, request=None) -> Ticket:
+def ticket_priority_set(*, ticket: Ticket, actor, priority: str) -> Ticket:
     """A new priority moves a running reply clock to that priority's target, counted from the first
     customer message still unanswered."""
     ticket = _locked(ticket)
@@ -328,42 +319,50 @@ def ticket_priority_set(*, ticket: Ticket, actor, priority: str, request=None) -
         action="ticket.priority_changed",
         actor=actor,
         subject_user=ticket.requester,
-        request=request,
         data={"ticket": ticket.number, "from": previous, "to": priority},
     )
     return ticket
 
 
 @transaction.atomic
-def ticket_rate(*, ticket: Ticket, user=None, score: int, comment: str = "", request=None) -> TicketRating:
+def ticket_rate(*, ticket: Ticket, actor=None, score: int, comment: str = "") -> TicketRating:
     """The customer's rating of a solved question; once per question."""
     ticket = _locked(ticket)
     if not ticket.is_finished:
-        raise TicketError(_("You can rate a question once it is solved."))
+        raise TicketError("not_solved", _("You can rate a question once it is solved."))
     if TicketRating.objects.filter(ticket=ticket).exists():
-        raise TicketError(_("You have already rated this question. Thank you!"))
+        raise TicketError("already_rated", _("You have already rated this question. Thank you!"))
     rating = TicketRating.objects.create(
         ticket=ticket, score=score, comment=comment.strip(), agent=ticket.assignee
     )
     audit_event_record(
         action="ticket.rated",
-        actor=user,
+        actor=actor,
         subject_user=ticket.requester,
-        request=request,
         data={"ticket": ticket.number, "score": score},
     )
     return rating
 
 
 @transaction.atomic
-def macro_save(*, form, actor, request=None) -> Macro:
-    macro = form.save(commit=False)
-    macro.updated_by = actor
+def macro_save(
+    *,
+    actor,
+    macro: Macro | None = None,
+    title: str,
+    body_zh: str,
+    body_en: str,
+    status_after: str = "",
+    is_active: bool = True,
+) -> Macro:
+    """Store a saved reply: a new one, or `macro` changed."""
+    macro = macro if macro is not None else Macro()
+    macro.title, macro.body_zh, macro.body_en = title, body_zh, body_en
+    macro.status_after, macro.is_active, macro.updated_by = status_after, is_active, actor
     macro.save()
     audit_event_record(
         action="ticket.macro_saved",
         actor=actor,
-        request=request,
         data={"macro": macro.pk, "title": macro.title},
     )
     return macro
@@ -372,7 +371,7 @@ def macro_save(*, form, actor, request=None) -> Macro:
 @transaction.atomic
 def ticket_from_phone(
     *,
-    agent,
+    actor,
     email: str,
     name: str,
     verified: bool,
@@ -380,7 +379,6 @@ def ticket_from_phone(
     topic: str,
     subject: str,
     body: str,
-    request=None,
 ) -> Ticket:
     """A phone call logged by an agent. The caller's account is attached only when the agent checked
     their identity on the call; otherwise it is followed like a visitor's question (emailed link)."""
@@ -388,7 +386,6 @@ def ticket_from_phone(
 
     account = user_by_email(email=email) if verified else None
     ticket = ticket_create(
-        request=request,
         requester=account,
         email=email,
         name=name,
@@ -401,8 +398,8 @@ def ticket_from_phone(
     TicketMessage.objects.create(
         ticket=ticket,
         kind=MessageKind.NOTE,
-        author=agent,
-        body=f"Logged from a phone call by {agent.email}; identity "
+        author=actor,
+        body=f"Logged from a phone call by {actor.email}; identity "
         f"{'checked' if verified else 'not checked'} on the call.",
     )
     return ticket

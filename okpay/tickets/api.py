@@ -102,7 +102,6 @@ def tickets_create(request, payload: TicketIn):
         _invalid(form)
     data = form.cleaned_data
     ticket = actions.ticket_create(
-        request=request,
         requester=request.auth,
         email="",
         language=request.auth.language,
@@ -125,11 +124,7 @@ def tickets_reply(request, number: str, payload: ReplyIn):
     form = ReplyForm({"body": payload.body})
     if not form.is_valid():
         _invalid(form)
-    try:
-        actions.ticket_customer_reply(
-            ticket=ticket, user=request.auth, body=form.cleaned_data["body"], request=request
-        )
-    except actions.TicketError as error:
-        raise ApiError(409, "closed", str(error)) from error
+    # a refusal (TicketError "closed", 409) is answered by the API's DomainError handler
+    actions.ticket_customer_reply(ticket=ticket, actor=request.auth, body=form.cleaned_data["body"])
     ticket.refresh_from_db()
     return Status(201, _out(ticket, messages=True))

@@ -54,7 +54,7 @@ def tickets_demo_load() -> str | None:
     )
     ticket_agent_reply(
         ticket=first,
-        agent=agent,
+        actor=agent,
         body="您好，我们查到这笔转账已于昨天 21:14 入账到对方钱包。请朋友在“我的账户 → 交易记录”里查看；"
         "如果仍然看不到，请回复这条消息，我们会继续跟进。",
     )

@@ -123,7 +123,7 @@ def email_intake(raw: bytes) -> IntakeResult:
             and ticket.requester_email.lower() == sender
             and ticket.status != TicketStatus.CLOSED
         ):
-            actions.ticket_customer_reply(ticket=ticket, user=None, body=body, files=files)
+            actions.ticket_customer_reply(ticket=ticket, actor=None, body=body, files=files)
             return IntakeResult("added", ticket)
     language = "zh-hans" if CJK.search(normalize(subject + body)) else "en"
     ticket = actions.ticket_create(

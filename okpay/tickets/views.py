@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from okpay.bot.selectors import box_conversation, first_question
 from okpay.core.audit import client_ip
+from okpay.core.errors import DomainError
 from okpay.core.ratelimit import rate_limit_exceeded
 from okpay.core.uploads import UploadLimitHandler, request_content_length, size_text
 from okpay.helpcenter.selectors import article_by_key_for_language
@@ -147,7 +148,6 @@ def new(request):
         if form.is_valid():  # the attempt was counted against the budget by upload_limited
             data = form.cleaned_data
             ticket = actions.ticket_create(
-                request=request,
                 requester=request.user,
                 email=data.get("email", ""),
                 name=data.get("name", ""),
@@ -260,13 +260,12 @@ def reply(request, ticket):
         try:
             actions.ticket_customer_reply(
                 ticket=ticket,
-                user=request.user,
+                actor=request.user,
                 body=form.cleaned_data["body"],
                 files=form.cleaned_data["attachments"],
-                request=request,
             )
-        except actions.TicketError as error:
-            messages.error(request, str(error))
+        except DomainError as error:
+            messages.error(request, error.message)
         else:
             messages.success(request, _("Your reply was added. We will get back to you by email."))
             return redirect("tickets:detail", number=ticket.number)
@@ -276,7 +275,7 @@ def reply(request, ticket):
 @require_POST
 @_viewer
 def solve(request, ticket):
-    actions.ticket_customer_solve(ticket=ticket, user=request.user, request=request)
+    actions.ticket_customer_solve(ticket=ticket, actor=request.user)
     messages.success(request, _("Marked as solved. Reply any time if you need more help."))
     return redirect("tickets:detail", number=ticket.number)
 
@@ -290,13 +289,12 @@ def rate(request, ticket):
     try:
         actions.ticket_rate(
             ticket=ticket,
-            user=request.user,
+            actor=request.user,
             score=form.cleaned_data["score"],
             comment=form.cleaned_data["comment"],
-            request=request,
         )
-    except actions.TicketError as error:
-        messages.error(request, str(error))
+    except DomainError as error:
+        messages.error(request, error.message)
     else:
         messages.success(request, _("Thank you for your rating."))
     return redirect("tickets:detail", number=ticket.number)

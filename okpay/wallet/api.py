@@ -1,5 +1,6 @@
 """Wallet API. Every money-moving POST needs an `Idempotency-Key` header (≤ 255 characters): the
-same key and request return the stored response, a different request with the key → 409."""
+same key and request return the stored response, a different request with the key → 409. A refused
+operation raises a WalletError (a DomainError): the API answers its code, message and status."""
 
 from datetime import datetime
 from uuid import UUID
@@ -106,18 +107,6 @@ class PaymentOut(Schema):
     transaction_id: int
 
 
-def _wallet_error(error: WalletError) -> ApiError:
-    status = {
-        "insufficient_funds": 422,
-        "not_found": 404,
-        "quote_not_found": 404,
-        "unsupported_country": 422,
-        "invalid_recipient_account": 422,
-        "recipient_name_required": 422,
-    }.get(error.code, 400)
-    return ApiError(status, error.code, error.message)
-
-
 def _run_idempotent(request, scope: str, payload: dict, action):
     key = request.headers.get("Idempotency-Key", "")
     if not key:
@@ -126,14 +115,12 @@ def _run_idempotent(request, scope: str, payload: dict, action):
             "idempotency_key_required",
             _("Send an Idempotency-Key header with every money-moving request."),
         )
-    try:
+    try:  # a refusal inside `action` (WalletError) is answered by the API's DomainError handler
         return idempotent(user=request.auth, key=key, scope=scope, payload=payload, action=action)
     except IdempotencyError as error:
         raise ApiError(
             409 if error.code != "idempotency_key_invalid" else 400, error.code, error.message
         ) from None
-    except WalletError as error:
-        raise _wallet_error(error) from None
 
 
 def _quote_out(q: Quote) -> dict:
@@ -221,18 +208,15 @@ def transaction_detail(request, transaction_id: int):
     "/wallet/quotes", response={201: QuoteOut}, summary="Quote an international transfer (30 minutes)"
 )
 def quote_create(request, payload: QuoteIn):
-    try:
-        from_currency = supported_currency(payload.from_currency)
-        amount = parse_amount(payload.amount, from_currency)
-        q = fx.quote_create(
-            user=request.auth,
-            from_currency=from_currency,
-            to_currency=payload.to_currency.upper(),
-            source_amount_minor=amount,
-            recipient_country=payload.recipient_country,
-        )
-    except WalletError as error:
-        raise _wallet_error(error) from None
+    from_currency = supported_currency(payload.from_currency)
+    amount = parse_amount(payload.amount, from_currency)
+    q = fx.quote_create(
+        user=request.auth,
+        from_currency=from_currency,
+        to_currency=payload.to_currency.upper(),
+        source_amount_minor=amount,
+        recipient_country=payload.recipient_country,
+    )
     return Status(201, _quote_out(q))
 
 

@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from okpay.core.errors import DomainError
 from okpay.core.idempotency import IdempotencyError, idempotent
 
 from . import fx, international
-from .errors import WalletError
 from .forms_international import QuoteForm
 from .models import InternationalTransfer, Quote
 from .money import parse_amount
@@ -45,7 +45,7 @@ def international_new(request):
                 source_amount_minor=amount,
                 recipient_country=data["recipient_country"],
             )
-        except WalletError as error:
+        except DomainError as error:
             form.add_error(None, error.message)
         else:
             request.session[f"intl:{quote.pk}"] = {f: data[f] for f in RECIPIENT_FIELDS}
@@ -94,7 +94,7 @@ def international_confirm(request, quote_id):
                     },
                 ),
             )
-        except (WalletError, IdempotencyError) as failure:
+        except (DomainError, IdempotencyError) as failure:
             error = failure.message
         else:  # a double-submitted form gets the stored answer: the same receipt
             return redirect("international:detail", transfer_id=body["transfer"])
@@ -144,8 +144,8 @@ def international_detail(request, transfer_id):
 def international_cancel(request, transfer_id):
     try:
         international.international_cancel(user=request.user, transfer_id=transfer_id)
-    except WalletError as error:
-        if error.code == "not_found":
+    except DomainError as error:
+        if error.status == 404:
             raise Http404 from None
         messages.error(request, error.message)
     else:

@@ -147,6 +147,9 @@ def test_quote_and_transfer_and_cancel(api):
     cancelled = post(api, f"/api/v1/wallet/transfers/{tid}/cancel", {}, key="c-1")
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "canceled"
     assert wallet_account(api.user, "CNY").available_balance == 100_000
+    again = post(api, f"/api/v1/wallet/transfers/{tid}/cancel", {}, key="c-2")  # a refusal: 409, its code
+    assert again.status_code == 409 and again.json()["error"]["code"] == "cannot_cancel"
+    assert "can no longer be cancelled" in again.json()["error"]["message"]
 
 
 def test_same_currency_and_tampered_quotes(api):
