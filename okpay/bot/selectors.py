@@ -36,3 +36,54 @@ def box_history(request, *, limit: int = 12) -> list:
     if conversation is None:
         return []
     return list(reversed(conversation.turns.order_by("-created_at", "-id")[:limit]))
+
+
+# --- staff reads (console) ---------------------------------------------------------------------
+
+
+def turns_for_review(*, show: str = "doubtful"):
+    """The bot log for agents: every turn, or only the doubtful ones (low confidence, abstained,
+    handed over), newest first."""
+    from .models import BotTurn
+
+    rows = BotTurn.objects.select_related("conversation", "corrected_by")
+    if show == "doubtful":
+        rows = rows.filter(confidence__lt=0.6) | rows.filter(abstained=True) | rows.filter(hand_off=True)
+    return rows.order_by("-created_at", "-id")
+
+
+def turn_get(*, turn_id: int, proposed_only: bool = False):
+    from .models import BotTurn
+
+    rows = BotTurn.objects.filter(correction_status="proposed") if proposed_only else BotTurn.objects.all()
+    return rows.filter(pk=turn_id).first()
+
+
+def corrections_proposed():
+    from .models import BotTurn
+
+    return BotTurn.objects.filter(correction_status="proposed").select_related("corrected_by")
+
+
+def training_examples_recent(*, limit: int = 50):
+    from .models import BotTrainingExample
+
+    return BotTrainingExample.objects.order_by("-created_at")[:limit]
+
+
+def training_examples_count() -> int:
+    from .models import BotTrainingExample
+
+    return BotTrainingExample.objects.count()
+
+
+def model_versions_recent(*, limit: int = 30):
+    from .models import BotModelVersion
+
+    return BotModelVersion.objects.select_related("created_by")[:limit]
+
+
+def model_version_get(*, version_id: int):
+    from .models import BotModelVersion
+
+    return BotModelVersion.objects.filter(pk=version_id).first()

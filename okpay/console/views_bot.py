@@ -4,15 +4,16 @@ examples, retrain and choose the active model version."""
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from okpay.accounts.choices import Role
 from okpay.accounts.permissions import role_required
 from okpay.bot import actions as bot_actions
+from okpay.bot import selectors as bot_selectors
 from okpay.bot.catalog import catalog
-from okpay.bot.models import BotModelVersion, BotTrainingExample, BotTurn
 from okpay.core.redirects import safe_next
 
 STAFF = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
@@ -20,11 +21,8 @@ STAFF = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 
 @role_required(*STAFF)
 def turns(request):
-    rows = BotTurn.objects.select_related("conversation", "corrected_by")
     show = request.GET.get("show", "doubtful")
-    if show == "doubtful":
-        rows = rows.filter(confidence__lt=0.6) | rows.filter(abstained=True) | rows.filter(hand_off=True)
-    page = Paginator(rows.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
+    page = Paginator(bot_selectors.turns_for_review(show=show), 50).get_page(request.GET.get("page"))
     return render(
         request, "console/bot_turns.html", {"page": page, "show": show, "intents": sorted(catalog())}
     )
@@ -33,7 +31,9 @@ def turns(request):
 @role_required(*STAFF)
 @require_POST
 def turn_correct(request, turn_id):
-    turn = get_object_or_404(BotTurn, pk=turn_id)
+    turn = bot_selectors.turn_get(turn_id=turn_id)
+    if turn is None:
+        raise Http404
     try:
         bot_actions.turn_correct(actor=request.user, turn=turn, intent=request.POST.get("intent", ""))
     except ValueError:
@@ -49,8 +49,8 @@ def corrections(request):
         request,
         "console/bot_corrections.html",
         {
-            "proposed": BotTurn.objects.filter(correction_status="proposed").select_related("corrected_by"),
-            "examples": BotTrainingExample.objects.order_by("-created_at")[:50],
+            "proposed": bot_selectors.corrections_proposed(),
+            "examples": bot_selectors.training_examples_recent(),
         },
     )
 
@@ -58,7 +58,9 @@ def corrections(request):
 @role_required(Role.SUPERVISOR, Role.ADMIN)
 @require_POST
 def correction_review(request, turn_id):
-    turn = get_object_or_404(BotTurn, pk=turn_id, correction_status="proposed")
+    turn = bot_selectors.turn_get(turn_id=turn_id, proposed_only=True)
+    if turn is None:
+        raise Http404
     bot_actions.correction_review(
         actor=request.user, turn=turn, accept=request.POST.get("decision") == "accept"
     )
@@ -71,8 +73,8 @@ def model_versions(request):
         request,
         "console/bot_models.html",
         {
-            "versions": BotModelVersion.objects.select_related("created_by")[:30],
-            "examples": BotTrainingExample.objects.count(),
+            "versions": bot_selectors.model_versions_recent(),
+            "examples": bot_selectors.training_examples_count(),
         },
     )
 
@@ -80,7 +82,9 @@ def model_versions(request):
 @role_required(Role.SUPERVISOR, Role.ADMIN)
 @require_POST
 def model_activate(request, version_id):
-    version = get_object_or_404(BotModelVersion, pk=version_id)
+    version = bot_selectors.model_version_get(version_id=version_id)
+    if version is None:
+        raise Http404
     bot_actions.model_activate(version=version, actor=request.user)
     messages.success(
         request, _("Version %(version)s is now active in every process.") % {"version": version.version}

@@ -6,9 +6,8 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,7 +15,7 @@ from okpay.helpcenter import actions as help_actions
 from okpay.helpcenter import selectors as help_selectors
 from okpay.helpcenter.choices import LANGUAGES, ArticleStatus
 from okpay.helpcenter.forms import LANGUAGE_NAMES, ArticleForm, VideoUploadForm
-from okpay.helpcenter.models import Article, Category, VideoAsset, VideoCaption
+from okpay.helpcenter.models import Article
 from okpay.helpcenter.render import markdown_render
 
 
@@ -32,21 +31,18 @@ def editor_required(view):
     return wrapped
 
 
+def _article_or_404(article_id: int) -> Article:
+    article = help_selectors.article_for_editors(article_id=article_id)
+    if article is None:
+        raise Http404
+    return article
+
+
 @editor_required
 def help_list(request):
-    articles = (
-        Article.objects.select_related("category")
-        .prefetch_related("translations")
-        .order_by("category__order", "key")
-    )
     status = request.GET.get("status", "")
-    if status in ArticleStatus.values:
-        articles = articles.filter(status=status)
     query = request.GET.get("q", "").strip()[:100]
-    if query:
-        articles = articles.filter(
-            Q(key__icontains=query) | Q(translations__title__icontains=query)
-        ).distinct()
+    articles = help_selectors.articles_for_editors(status=status, query=query)
     return render(
         request,
         "console/help_list.html",
@@ -77,7 +73,7 @@ def _initial(article: Article) -> dict:
 
 @editor_required
 def help_edit(request, article_id=None):
-    article = get_object_or_404(Article, pk=article_id) if article_id else None
+    article = _article_or_404(article_id) if article_id else None
     form = ArticleForm(request.POST or None, article=article, initial=_initial(article) if article else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -108,10 +104,8 @@ def help_edit(request, article_id=None):
                 )
                 for language in LANGUAGES
             ],
-            "revisions": article.revisions.select_related("actor")[:20] if article else [],
+            **help_selectors.article_media(article=article),
             "upload_form": VideoUploadForm(),
-            "videos": VideoAsset.objects.filter(article=article) if article else [],
-            "captions": VideoCaption.objects.filter(article=article) if article else [],
             "statuses": ArticleStatus,
         },
         status=400 if form.errors else 200,
@@ -121,7 +115,7 @@ def help_edit(request, article_id=None):
 @editor_required
 @require_POST
 def help_status(request, article_id):
-    article = get_object_or_404(Article, pk=article_id)
+    article = _article_or_404(article_id)
     try:
         help_actions.article_status_set(
             actor=request.user, article=article, status=request.POST.get("status", "")
@@ -147,7 +141,7 @@ def help_preview(request):
 @editor_required
 @require_POST
 def help_upload(request, article_id):
-    article = get_object_or_404(Article, pk=article_id)
+    article = _article_or_404(article_id)
     form = VideoUploadForm(request.POST, request.FILES)
     if form.is_valid():
         data = form.cleaned_data
@@ -177,7 +171,7 @@ def help_upload(request, article_id):
 
 @editor_required
 def help_categories(request):
-    categories = list(Category.objects.order_by("order", "slug"))
+    categories = help_selectors.categories_in_order()
     if request.method == "POST":
         order = {}
         for category in categories:

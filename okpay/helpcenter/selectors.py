@@ -167,3 +167,47 @@ def help_report(*, limit: int = 10) -> dict:
         .order_by("-times", "query")[: limit * 2]
     )
     return {"most_viewed": most_viewed, "least_helpful": least_helpful, "failed_searches": failed}
+
+
+# --- editors' reads (console) ------------------------------------------------------------------
+
+
+def articles_for_editors(*, status: str = "", query: str = "") -> QuerySet[Article]:
+    """Every article, any status, for the console's list; filtered by status and key/title words."""
+    from django.db.models import Q
+
+    from .choices import ArticleStatus
+
+    articles = (
+        Article.objects.select_related("category")
+        .prefetch_related("translations")
+        .order_by("category__order", "key")
+    )
+    if status in ArticleStatus.values:
+        articles = articles.filter(status=status)
+    if query:
+        articles = articles.filter(
+            Q(key__icontains=query) | Q(translations__title__icontains=query)
+        ).distinct()
+    return articles
+
+
+def article_for_editors(*, article_id: int) -> Article | None:
+    return Article.objects.filter(pk=article_id).first()
+
+
+def article_media(*, article: Article | None) -> dict:
+    """Revisions, videos and captions of an article for its edit page."""
+    from .models import VideoAsset, VideoCaption
+
+    if article is None:
+        return {"revisions": [], "videos": [], "captions": []}
+    return {
+        "revisions": article.revisions.select_related("actor")[:20],
+        "videos": VideoAsset.objects.filter(article=article),
+        "captions": VideoCaption.objects.filter(article=article),
+    }
+
+
+def categories_in_order() -> list[Category]:
+    return list(Category.objects.order_by("order", "slug"))
