@@ -29,11 +29,11 @@ class OKPayAdminSite(AdminSite):
         return HttpResponseRedirect(f"{reverse('accounts:login')}?{urlencode({'next': target})}")
 
     def logout(self, request, extra_context=None):
-        from . import actions
+        from . import sessions
 
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        actions.user_logout(request=request)
+        sessions.user_logout(request=request)
         return HttpResponseRedirect(reverse("home"))
 
     def password_change(self, request, extra_context=None):

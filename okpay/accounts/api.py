@@ -50,7 +50,6 @@ def me_update(request, payload: MeUpdateIn):
     if payload.time_zone is not None and payload.time_zone not in zoneinfo.available_timezones():
         raise ApiError(422, "invalid_time_zone", _("Choose a valid time zone."))
     actions.profile_update(
-        request=request,
         user=user,
         full_name=payload.name if payload.name is not None else user.full_name,
         phone=user.phone,

@@ -22,7 +22,7 @@ from okpay.core.audit import client_ip
 from okpay.core.ratelimit import rate_limit_exceeded
 from okpay.core.redirects import safe_next
 
-from . import actions, selectors
+from . import actions, selectors, sessions
 from .forms import (
     ApiTokenForm,
     LoginForm,
@@ -37,7 +37,6 @@ from .forms import (
 from .models import User
 from .tokens import password_reset_tokens
 
-RESET_SESSION_KEY = "_okpay_reset_token"
 RESET_TOKEN_IN_URL = "set-password"
 
 
@@ -66,7 +65,6 @@ def signup(request):
             return render(request, "accounts/rate_limited.html", status=429)
         language = get_language() if get_language() in ("zh-hans", "en") else "zh-hans"
         actions.user_signup(
-            request=request,
             email=form.cleaned_data["email"],
             password=form.cleaned_data["new_password1"],
             full_name=form.cleaned_data["full_name"],
@@ -82,7 +80,7 @@ def signup_done(request):
 
 @never_cache
 def verify_email(request, token):
-    user = actions.user_verify_email(request=request, token=token)
+    user = actions.user_verify_email(token=token)
     status = 200 if user is not None else 400
     return render(request, "accounts/verify_email.html", {"verified_user": user}, status=status)
 
@@ -96,7 +94,7 @@ def login_view(request):
     error = None
     locked_until = None
     if request.method == "POST" and form.is_valid():
-        result = actions.login_attempt(
+        result = sessions.sign_in(
             request=request, email=form.cleaned_data["email"], password=form.cleaned_data["password"]
         )
         if result.user is not None:
@@ -120,7 +118,7 @@ def login_view(request):
 
 @require_POST
 def logout_view(request):
-    actions.user_logout(request=request)
+    sessions.user_logout(request=request)
     messages.success(request, _("You have signed out."))
     return redirect("home")
 
@@ -129,7 +127,9 @@ def logout_view(request):
 def password_reset(request):
     form = PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if not actions.password_reset_request(request=request, email=form.cleaned_data["email"]):
+        if not actions.password_reset_request(
+            email=form.cleaned_data["email"], ip_address=client_ip(request)
+        ):
             return render(request, "accounts/rate_limited.html", status=429)
         return redirect("accounts:password_reset_sent")
     return render(request, "accounts/password_reset.html", {"form": form}, status=400 if form.errors else 200)
@@ -158,17 +158,17 @@ def password_reset_confirm(request, uidb64, token):
     user = _reset_user(uidb64)
     if token != RESET_TOKEN_IN_URL:
         if user is not None and password_reset_tokens.check_token(user, token):
-            request.session[RESET_SESSION_KEY] = token
+            sessions.password_reset_token_keep(request, token)
             return _no_referrer(
                 redirect("accounts:password_reset_confirm", uidb64=uidb64, token=RESET_TOKEN_IN_URL)
             )
         return _no_referrer(render(request, "accounts/password_reset_invalid.html", status=400))
-    session_token = request.session.get(RESET_SESSION_KEY)
+    session_token = sessions.password_reset_token(request)
     if user is None or not session_token or not password_reset_tokens.check_token(user, session_token):
         return _no_referrer(render(request, "accounts/password_reset_invalid.html", status=400))
     form = PasswordResetSetForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        actions.password_reset_complete(
+        sessions.password_reset_finish(
             request=request, user=user, password=form.cleaned_data["new_password1"]
         )
         return redirect("accounts:password_reset_done")
@@ -196,7 +196,7 @@ def profile(request):
         },
     )
     if request.method == "POST" and form.is_valid():
-        actions.profile_update(request=request, user=user, **form.cleaned_data)
+        actions.profile_update(user=user, **form.cleaned_data)
         response = redirect("accounts:profile")
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,
@@ -228,7 +228,7 @@ def security(request):
 @login_required
 @require_POST
 def sessions_end_others(request):
-    count = actions.sessions_end_others(request=request)
+    count = sessions.sessions_end_others(request=request)
     messages.success(request, _("Signed out %(count)d other session(s).") % {"count": count})
     return redirect("accounts:security")
 
@@ -236,7 +236,7 @@ def sessions_end_others(request):
 @login_required
 @require_POST
 def session_end(request, session_id):
-    if actions.session_end_one(request=request, session_id=session_id):
+    if sessions.session_end_one(request=request, session_id=session_id):
         messages.success(request, _("That session has been signed out."))
     else:
         messages.error(request, _("That session could not be found."))
@@ -252,7 +252,7 @@ def password_change(request):
         active_api_tokens=actions.api_tokens_active_count(user=request.user),
     )
     if request.method == "POST" and form.is_valid():
-        result = actions.password_change(
+        result = sessions.password_change(
             request=request,
             new_password=form.cleaned_data["new_password1"],
             revoke_api_tokens=bool(form.cleaned_data.get("revoke_api_tokens")),
@@ -290,7 +290,7 @@ def two_factor_setup(request):
         device = actions.totp_device_start(user=request.user)
     form = TotpCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if actions.totp_device_confirm(request=request, device=device, code=form.cleaned_data["code"]):
+        if sessions.two_factor_setup_confirm(request=request, device=device, code=form.cleaned_data["code"]):
             messages.success(request, _("Two-factor authentication is on."))
             return redirect("accounts:security")
         form.add_error("code", _("That code is not valid. Check the time on your phone and try again."))
@@ -310,7 +310,7 @@ def two_factor_verify(request):
         return redirect(_safe_next(request))
     form = TotpCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if actions.totp_verify(request=request, code=form.cleaned_data["code"]):
+        if sessions.two_factor_verify(request=request, code=form.cleaned_data["code"]):
             return redirect(_safe_next(request))
         form.add_error("code", _("That code is not valid. Check the time on your phone and try again."))
     return render(
@@ -325,7 +325,7 @@ def two_factor_disable(request):
         return redirect("accounts:security")
     form = TotpDisableForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        actions.totp_disable(request=request)
+        actions.totp_disable(user=request.user)
         messages.success(request, _("Two-factor authentication is off."))
         return redirect("accounts:security")
     return render(
@@ -339,7 +339,7 @@ def api_tokens(request):
     new_token = None
     if request.method == "POST" and form.is_valid():
         _token, new_token = actions.api_token_create(
-            request=request, name=form.cleaned_data["name"], scope=form.cleaned_data["scope"]
+            user=request.user, name=form.cleaned_data["name"], scope=form.cleaned_data["scope"]
         )
         form = ApiTokenForm()
     response = render(
@@ -356,7 +356,7 @@ def api_tokens(request):
 @login_required
 @require_POST
 def api_token_revoke(request, token_id):
-    if actions.api_token_revoke(request=request, token_id=token_id):
+    if actions.api_token_revoke(user=request.user, token_id=token_id):
         messages.success(request, _("The token has been revoked."))
     else:
         messages.error(request, _("That token could not be found."))

@@ -9,22 +9,17 @@
     demo        the demo users
     common      the address normaliser, ending a user's sessions in the session store
 
+No action takes the request: they take domain values (a user, an address, a network where the
+rule counts by it), and audit rows get IP address and user agent from the audit context
+(okpay.core.audit). What is about the browser's own session (signing in and out, the session
+list, the two-factor mark, the reset token kept in the session) is okpay.accounts.sessions.
+
 The names below are the public interface: `from okpay.accounts.actions import x` and
 `actions.x(...)` keep working whichever module `x` lives in."""
 
-from .common import normalize_email, sessions_end
+from .common import normalize_email, session_store_delete, sessions_end
 from .demo import demo_user_ensure
-from .lockout import (
-    LOGIN_PAUSED_ERRORS,
-    LoginResult,
-    ip_network_key,
-    login_attempt,
-    session_end_one,
-    sessions_end_others,
-    user_login,
-    user_logout,
-    user_session_record,
-)
+from .lockout import LOGIN_PAUSED_ERRORS, LoginResult, credentials_check, ip_network_key
 from .passwords import (
     PasswordChangeResult,
     password_change,
@@ -44,10 +39,10 @@ from .tokens import (
 )
 from .two_factor import (
     staff_two_factor_required,
+    totp_code_check,
     totp_device_confirm,
     totp_device_start,
     totp_disable,
-    totp_verify,
 )
 
 __all__ = [
@@ -60,27 +55,23 @@ __all__ = [
     "api_token_revoke",
     "api_tokens_active_count",
     "api_tokens_revoke_all",
+    "credentials_check",
     "demo_user_ensure",
     "ip_network_key",
-    "login_attempt",
     "normalize_email",
     "password_change",
     "password_reset_complete",
     "password_reset_email_send",
     "password_reset_request",
     "profile_update",
-    "session_end_one",
+    "session_store_delete",
     "sessions_end",
-    "sessions_end_others",
     "staff_two_factor_required",
+    "totp_code_check",
     "totp_device_confirm",
     "totp_device_start",
     "totp_disable",
-    "totp_verify",
     "user_language_set",
-    "user_login",
-    "user_logout",
-    "user_session_record",
     "user_signup",
     "user_verify_email",
     "verification_send",

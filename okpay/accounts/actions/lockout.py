@@ -1,20 +1,20 @@
-"""Password check, per-address lockout, per-network and site-wide failure budgets; signing in."""
+"""The password check before a sign-in: the per-address lock (doubling lock time), the per-network
+and site-wide failure budgets, and the unverified-address refusal. Starting the browser session is
+`okpay.accounts.sessions.sign_in`'s part."""
 
 import ipaddress
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import login
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
-from okpay.core.audit import audit_event_record, client_ip
+from okpay.core.audit import audit_context_current, audit_event_record
 
 from ..backends import EmailBackend
-from ..models import AccountLock, LoginFailure, User, UserSession
-from .common import _session_store, normalize_email, sessions_end
+from ..models import AccountLock, LoginFailure, User
+from .common import normalize_email
 from .signup import verification_send
 
 
@@ -26,12 +26,12 @@ class LoginResult:
     locked_until: object = None
 
 
+LOGIN_PAUSED_ERRORS = frozenset({"locked", "network_limited", "global_limited"})
+
+
 def _lock_duration(lock_count: int) -> timedelta:
     duration = settings.OKPAY_LOCKOUT_BASE * (2 ** max(lock_count - 1, 0))
     return min(duration, settings.OKPAY_LOCKOUT_MAX)
-
-
-LOGIN_PAUSED_ERRORS = frozenset({"locked", "network_limited", "global_limited"})
 
 
 def ip_network_key(ip: str | None) -> str:
@@ -65,10 +65,12 @@ def _failure_budget_exhausted(*, network: str, now) -> tuple[str, object] | None
     return None
 
 
-def login_attempt(*, request: HttpRequest, email: str, password: str) -> LoginResult:
-    """Check the password unless the address is locked or a failure budget (this network's, or the
-    site's) is spent. Failures are counted per address whether or not an account exists, so
-    lockout reveals nothing either."""
+def credentials_check(*, email: str, password: str, network: str) -> LoginResult:
+    """Check the password unless the address is locked or a failure budget (the one of `network`,
+    see `ip_network_key`, or the site's) is spent. Failures are counted per address whether or not
+    an account exists, so lockout reveals nothing either. A right password for an unverified
+    address sends a fresh verification link and refuses. `LoginResult.user` is set only when the
+    visitor may be signed in."""
     email = normalize_email(email)
     now = timezone.now()
     lock = AccountLock.objects.filter(email=email).first()
@@ -76,42 +78,39 @@ def login_attempt(*, request: HttpRequest, email: str, password: str) -> LoginRe
         audit_event_record(
             action="login.refused_locked",
             subject_user=User.objects.filter(email=email).first(),
-            request=request,
             data={"email": email},
         )
         return LoginResult(error="locked", locked_until=lock.locked_until)
 
-    network = ip_network_key(client_ip(request))
     exhausted = _failure_budget_exhausted(network=network, now=now)
     if exhausted is not None:
         error, until = exhausted
         audit_event_record(
             action=f"login.refused_{error}",
             subject_user=User.objects.filter(email=email).first(),
-            request=request,
             data={"email": email, "network": network, "until": until.isoformat()},
         )
         return LoginResult(error=error, locked_until=until)
 
-    user = EmailBackend().authenticate(request, email=email, password=password)
+    user = EmailBackend().authenticate(None, email=email, password=password)
     if user is None:
-        return _login_failure_record(request=request, email=email, now=now)
+        return _login_failure_record(email=email, network=network, now=now)
 
     LoginFailure.objects.filter(email=email).delete()
     AccountLock.objects.filter(email=email).update(lock_count=0, locked_until=None)
     if user.email_verified_at is None:
         verification_send(user=user)
-        audit_event_record(action="login.refused_unverified", subject_user=user, request=request)
+        audit_event_record(action="login.refused_unverified", subject_user=user)
         return LoginResult(error="unverified")
-    user_login(request=request, user=user)
     return LoginResult(user=user)
 
 
-def _login_failure_record(*, request: HttpRequest, email: str, now) -> LoginResult:
+def _login_failure_record(*, email: str, network: str, now) -> LoginResult:
     subject = User.objects.filter(email=email).first()
     with transaction.atomic():
-        ip = client_ip(request)
-        LoginFailure.objects.create(email=email, ip_address=ip, network=ip_network_key(ip), created_at=now)
+        LoginFailure.objects.create(
+            email=email, ip_address=audit_context_current().ip_address, network=network, created_at=now
+        )
         lock, _ = AccountLock.objects.get_or_create(email=email)
         lock = AccountLock.objects.select_for_update().get(pk=lock.pk)
         window_start = now - settings.OKPAY_LOCKOUT_WINDOW
@@ -121,7 +120,6 @@ def _login_failure_record(*, request: HttpRequest, email: str, now) -> LoginResu
         audit_event_record(
             action="login.failed",
             subject_user=subject,
-            request=request,
             data={"email": email, "recent_failures": failures},
         )
         if failures < settings.OKPAY_LOCKOUT_FAILURES:
@@ -135,58 +133,6 @@ def _login_failure_record(*, request: HttpRequest, email: str, now) -> LoginResu
         audit_event_record(
             action="login.locked",
             subject_user=subject,
-            request=request,
             data={"email": email, "until": lock.locked_until.isoformat(), "lock_count": lock.lock_count},
         )
     return LoginResult(error="locked", locked_until=lock.locked_until)
-
-
-def user_login(*, request: HttpRequest, user: User) -> None:
-    login(request, user, backend="okpay.accounts.backends.EmailBackend")
-    user_session_record(request=request, user=user)
-    audit_event_record(action="login.succeeded", actor=user, request=request)
-
-
-def user_session_record(*, request: HttpRequest, user: User) -> UserSession:
-    if request.session.session_key is None:
-        request.session.save()
-    session, _ = UserSession.objects.update_or_create(
-        session_key=request.session.session_key,
-        defaults={
-            "user": user,
-            "ip_address": client_ip(request),
-            "user_agent": request.headers.get("User-Agent", "")[:300],
-            "last_seen_at": timezone.now(),
-        },
-    )
-    return session
-
-
-def user_logout(*, request: HttpRequest) -> None:
-    from django.contrib.auth import logout
-
-    user = request.user if request.user.is_authenticated else None
-    key = request.session.session_key
-    if user is not None:
-        audit_event_record(action="logout", actor=user, request=request)
-    logout(request)
-    if key:
-        UserSession.objects.filter(session_key=key).delete()
-
-
-def sessions_end_others(*, request: HttpRequest) -> int:
-    ended = sessions_end(user=request.user, keep_session_key=request.session.session_key)
-    audit_event_record(
-        action="sessions.ended_others", actor=request.user, request=request, data={"count": ended}
-    )
-    return ended
-
-
-def session_end_one(*, request: HttpRequest, session_id: int) -> bool:
-    session = UserSession.objects.filter(user=request.user, pk=session_id).first()
-    if session is None or session.session_key == request.session.session_key:
-        return False
-    _session_store(session.session_key).delete()
-    session.delete()
-    audit_event_record(action="sessions.ended_one", actor=request.user, request=request)
-    return True

@@ -1,18 +1,18 @@
-"""Password reset (request, the worker's email, completion) and password change."""
+"""Password reset (request, the worker's email, completion) and password change. The browser-bound
+parts (the reset token kept in the session, the new session auth hash after a change, flushing
+the session after a reset) are `okpay.accounts.sessions`'."""
 
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from okpay.core.audit import audit_event_record, client_ip
+from okpay.core.audit import AuditContext, audit_context, audit_context_current, audit_event_record
 from okpay.core.mail import email_send
 from okpay.core.models import AuditEvent
 from okpay.core.ratelimit import rate_limit_exceeded
@@ -21,19 +21,18 @@ from ..models import AccountLock, LoginFailure, User
 from ..tasks import password_reset_send
 from ..tokens import password_reset_tokens
 from .common import normalize_email, sessions_end
-from .lockout import user_session_record
 from .tokens import api_tokens_revoke_all
 
 
-def password_reset_request(*, request: HttpRequest, email: str) -> bool:
-    """The page answers the same for any address. Returns False only when this IP is over its
-    limit (10/h, policy). The lookup and the email happen in a background task, so the response
-    time does not depend on whether the account exists either."""
-    ip = client_ip(request) or "unknown"
+def password_reset_request(*, email: str, ip_address: str | None) -> bool:
+    """The page answers the same for any address. Returns False only when `ip_address` is over
+    its limit (OKPAY_RESET_LIMIT_PER_IP_HOUR). The lookup and the email happen in a background
+    task, so the response time does not depend on whether the account exists either."""
+    ip = ip_address or "unknown"
     if rate_limit_exceeded(
         scope="pwreset-ip", key=ip, limit=settings.OKPAY_RESET_LIMIT_PER_IP_HOUR, window_seconds=3600
     ):
-        audit_event_record(action="password_reset.ip_rate_limited", request=request)
+        audit_event_record(action="password_reset.ip_rate_limited")
         return False
     email = normalize_email(email)
     transaction.on_commit(lambda: password_reset_send.enqueue(email=email, ip_address=ip))
@@ -45,52 +44,49 @@ def password_reset_email_send(*, email: str, ip_address: str | None) -> str:
     user = User.objects.filter(email__iexact=email, is_active=True).first()
     if user is None:
         return "no_account"
-    hour_ago = timezone.now() - timedelta(hours=1)
-    recent = AuditEvent.objects.filter(
-        subject_user=user, action="password_reset.requested", created_at__gte=hour_ago
-    ).count()
     ip = ip_address if ip_address and ip_address != "unknown" else None
-    if recent >= settings.OKPAY_RESET_LIMIT_PER_ACCOUNT_HOUR:
-        AuditEvent.objects.create(
-            action="password_reset.account_rate_limited", subject_user=user, ip_address=ip
+    with audit_context(AuditContext(ip_address=ip, channel="task")):
+        hour_ago = timezone.now() - timedelta(hours=1)
+        recent = AuditEvent.objects.filter(
+            subject_user=user, action="password_reset.requested", created_at__gte=hour_ago
+        ).count()
+        if recent >= settings.OKPAY_RESET_LIMIT_PER_ACCOUNT_HOUR:
+            audit_event_record(action="password_reset.account_rate_limited", subject_user=user)
+            return "account_rate_limited"
+        uid = urlsafe_base64_encode(force_bytes(user.pk))
+        token = password_reset_tokens.make_token(user)
+        url = settings.SITE_URL + reverse(
+            "accounts:password_reset_confirm", kwargs={"uidb64": uid, "token": token}
         )
-        return "account_rate_limited"
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = password_reset_tokens.make_token(user)
-    url = settings.SITE_URL + reverse(
-        "accounts:password_reset_confirm", kwargs={"uidb64": uid, "token": token}
-    )
-    minutes = settings.PASSWORD_RESET_TIMEOUT // 60
-    with transaction.atomic():
-        AuditEvent.objects.create(action="password_reset.requested", subject_user=user, ip_address=ip)
-        email_send(
-            to=user.email,
-            template="accounts/email/password_reset",
-            context={"user": user, "reset_url": url, "minutes": minutes},
-            language=user.language,
-            time_zone=user.time_zone,
-        )
+        minutes = settings.PASSWORD_RESET_TIMEOUT // 60
+        with transaction.atomic():
+            audit_event_record(action="password_reset.requested", subject_user=user)
+            email_send(
+                to=user.email,
+                template="accounts/email/password_reset",
+                context={"user": user, "reset_url": url, "minutes": minutes},
+                language=user.language,
+                time_zone=user.time_zone,
+            )
     return "sent"
 
 
-def password_reset_complete(*, request: HttpRequest, user: User, password: str) -> None:
+def password_reset_complete(*, user: User, password: str) -> None:
     """Set the new password, end every session, revoke every API token (someone who had the old
     password may have made one), clear the lockout, mail a notice. No auto-login."""
     with transaction.atomic():
         user.set_password(password)
         user.save(update_fields=["password"])
         ended = sessions_end(user=user)
-        revoked = api_tokens_revoke_all(request=request, user=user, reason="password_reset")
+        revoked = api_tokens_revoke_all(user=user, reason="password_reset")
         LoginFailure.objects.filter(email=user.email).delete()
         AccountLock.objects.filter(email=user.email).update(locked_until=None, lock_count=0)
         audit_event_record(
             action="password_reset.completed",
             subject_user=user,
-            request=request,
             data={"sessions_ended": ended, "api_tokens_revoked": revoked},
         )
-        _password_changed_notice(user=user, request=request, tokens_revoked=revoked)
-    request.session.flush()
+        _password_changed_notice(user=user, tokens_revoked=revoked)
 
 
 @dataclass(frozen=True)
@@ -100,33 +96,32 @@ class PasswordChangeResult:
 
 
 def password_change(
-    *, request: HttpRequest, new_password: str, revoke_api_tokens: bool = False
+    *,
+    user: User,
+    new_password: str,
+    revoke_api_tokens: bool = False,
+    keep_session_key: str | None = None,
 ) -> PasswordChangeResult:
-    """Set the new password and end the other sessions; with `revoke_api_tokens` (the form's
-    checkbox, on by default) also revoke every API token of the account."""
-    user = request.user
+    """Set the new password and end every session of `user` but `keep_session_key` (the browser
+    that asked); with `revoke_api_tokens` (the form's checkbox, on by default) also revoke every
+    API token of the account."""
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
-        update_session_auth_hash(request, user)
-        user_session_record(request=request, user=user)  # the key rotates with the auth hash update
-        ended = sessions_end(user=user, keep_session_key=request.session.session_key)
+        ended = sessions_end(user=user, keep_session_key=keep_session_key)
         revoked = (
-            api_tokens_revoke_all(request=request, user=user, reason="password_change")
-            if revoke_api_tokens
-            else 0
+            api_tokens_revoke_all(user=user, reason="password_change", actor=user) if revoke_api_tokens else 0
         )
         audit_event_record(
             action="password.changed",
             actor=user,
-            request=request,
             data={"sessions_ended": ended, "api_tokens_revoked": revoked},
         )
-        _password_changed_notice(user=user, request=request, tokens_revoked=revoked)
+        _password_changed_notice(user=user, tokens_revoked=revoked)
     return PasswordChangeResult(sessions_ended=ended, tokens_revoked=revoked)
 
 
-def _password_changed_notice(*, user: User, request: HttpRequest, tokens_revoked: int = 0) -> None:
+def _password_changed_notice(*, user: User, tokens_revoked: int = 0) -> None:
     email_send(
         to=user.email,
         template="accounts/email/password_changed",
@@ -134,7 +129,7 @@ def _password_changed_notice(*, user: User, request: HttpRequest, tokens_revoked
             "user": user,
             "when": timezone.now(),
             "time_zone": user.time_zone,
-            "ip_address": client_ip(request),
+            "ip_address": audit_context_current().ip_address,
             "reset_url": settings.SITE_URL + reverse("accounts:password_reset"),
             "tokens_revoked": tokens_revoked,
             "api_tokens_url": settings.SITE_URL + reverse("accounts:api_tokens"),

@@ -1,15 +1,11 @@
 """Profile and language preference."""
 
-from django.http import HttpRequest
-
 from okpay.core.audit import audit_event_record
 
 from ..models import User
 
 
-def profile_update(
-    *, request: HttpRequest, user: User, full_name: str, phone: str, language: str, time_zone: str
-) -> User:
+def profile_update(*, user: User, full_name: str, phone: str, language: str, time_zone: str) -> User:
     changed = [
         f
         for f, v in (
@@ -23,7 +19,7 @@ def profile_update(
     user.full_name, user.phone, user.language, user.time_zone = full_name, phone, language, time_zone
     user.save(update_fields=["full_name", "phone", "language", "time_zone"])
     if changed:
-        audit_event_record(action="profile.updated", actor=user, request=request, data={"fields": changed})
+        audit_event_record(action="profile.updated", actor=user, data={"fields": changed})
     return user
 
 

@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,9 +15,7 @@ from ..tokens import email_verification_token_make, email_verification_token_rea
 from .common import normalize_email
 
 
-def user_signup(
-    *, request: HttpRequest, email: str, password: str, full_name: str, language: str
-) -> User | None:
+def user_signup(*, email: str, password: str, full_name: str, language: str) -> User | None:
     """Create an unverified customer and mail a verification link. For an address that already has an
     account, mail that account a notice instead: the page the visitor sees is the same either way,
     and so is the time it takes: the password is hashed (the expensive part) before the lookup, on
@@ -28,7 +25,7 @@ def user_signup(
     with transaction.atomic():
         existing = User.objects.filter(email__iexact=email).first()
         if existing is not None:
-            audit_event_record(action="signup.existing_email", subject_user=existing, request=request)
+            audit_event_record(action="signup.existing_email", subject_user=existing)
             email_send(
                 to=existing.email,
                 template="accounts/email/signup_existing",
@@ -44,7 +41,7 @@ def user_signup(
         user = User.objects.create(
             email=email, password=password_hash, full_name=full_name, language=language, role=Role.CUSTOMER
         )
-        audit_event_record(action="signup.created", subject_user=user, request=request)
+        audit_event_record(action="signup.created", subject_user=user)
         verification_send(user=user)
     return user
 
@@ -61,7 +58,7 @@ def verification_send(*, user: User) -> None:
     )
 
 
-def user_verify_email(*, request: HttpRequest, token: str) -> User | None:
+def user_verify_email(*, token: str) -> User | None:
     data = email_verification_token_read(token)
     if data is None:
         return None
@@ -72,5 +69,5 @@ def user_verify_email(*, request: HttpRequest, token: str) -> User | None:
         if user.email_verified_at is None:
             user.email_verified_at = timezone.now()
             user.save(update_fields=["email_verified_at"])
-            audit_event_record(action="signup.email_verified", subject_user=user, request=request)
+            audit_event_record(action="signup.email_verified", subject_user=user)
     return user
