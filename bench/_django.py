@@ -23,6 +23,6 @@ def setup(*, load_content: bool = True) -> None:
 
     call_command("migrate", verbosity=0)
     if load_content:
-        from okpay.helpcenter.actions import content_load
+        from okpay.helpcenter.shipped import content_load
 
         content_load()

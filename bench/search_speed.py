@@ -29,8 +29,8 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=10_000)
     args = parser.parse_args()
     _django.setup(load_content=False)
-    from okpay.helpcenter.actions import CONTENT_DIR, _read_markdown
     from okpay.helpcenter.search import Document, Index, embed, tokenize
+    from okpay.helpcenter.shipped import CONTENT_DIR, _read_markdown
 
     tokenize("预热 warm up")  # load jieba and the encoders before measuring
     embed(["warm up"])

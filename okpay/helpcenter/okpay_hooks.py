@@ -9,7 +9,7 @@ from .audit_labels import AUDIT_LABELS
 
 
 def _load_content():
-    from .actions import content_load
+    from .shipped import content_load
 
     counts = content_load()
     return "help center: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + " added"

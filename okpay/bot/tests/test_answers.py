@@ -10,7 +10,7 @@ pytestmark = pytest.mark.smoke
 
 
 def test_answers_with_intent_article_and_stores_the_turn(tiny_bot):
-    from okpay.helpcenter.actions import content_load
+    from okpay.helpcenter.shipped import content_load
 
     content_load()
     result = answer("怎么重置密码", None, None)
@@ -170,7 +170,7 @@ def test_the_bot_launcher_is_on_customer_pages_not_in_the_console(client, signed
 
 
 def test_the_corner_chat_shows_the_conversation_again_on_the_next_page(tiny_bot, client):
-    from okpay.helpcenter.actions import content_load
+    from okpay.helpcenter.shipped import content_load
 
     content_load()
     client.post("/bot/ask/", {"q": "怎么重置密码"})

@@ -10,7 +10,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_customer_asks_the_bot_from_any_page(page, live_server, tiny_bot, customer, screenshot):
-    from okpay.helpcenter.actions import content_load
+    from okpay.helpcenter.shipped import content_load
 
     content_load()
     page.goto(live_server.url + "/accounts/login/")

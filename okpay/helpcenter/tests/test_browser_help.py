@@ -6,8 +6,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from okpay.helpcenter.actions import content_load
 from okpay.helpcenter.search import index_forget, warm_up
+from okpay.helpcenter.shipped import content_load
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

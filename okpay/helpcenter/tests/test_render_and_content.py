@@ -3,9 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from okpay.helpcenter.actions import CONTENT_DIR, content_load, vtt_text
+from okpay.helpcenter.actions import vtt_text
 from okpay.helpcenter.models import Article, ArticleTranslation, Category, ContactChannel, VideoAsset
 from okpay.helpcenter.render import markdown_render
+from okpay.helpcenter.shipped import CONTENT_DIR, content_load
 
 pytestmark = pytest.mark.smoke
 

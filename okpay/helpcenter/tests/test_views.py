@@ -17,7 +17,7 @@ def corpus(db):
 
 def test_index_lists_categories_popular_and_channels(client, corpus):
     Article.objects.filter(key="reset-password").update(popular_rank=1)
-    from okpay.helpcenter.actions import _channels_load
+    from okpay.helpcenter.shipped import _channels_load
 
     _channels_load()
     page = client.get("/help/").content.decode()

@@ -136,7 +136,7 @@ def test_guests_are_rate_limited(client, db):
 
 
 def test_article_context_travels_with_the_question(client, signed_in, customer_en):
-    from okpay.helpcenter.actions import content_load
+    from okpay.helpcenter.shipped import content_load
 
     content_load()
     signed_in(customer_en)

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from okpay.helpcenter.actions import content_load
+from okpay.helpcenter.shipped import content_load
 
 
 class Command(BaseCommand):
