@@ -11,16 +11,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .errors import DomainError
 from .models import IdempotencyRecord
 
 STALE_IN_FLIGHT = timedelta(minutes=2)  # a request that died mid-way may be retried after this
 MAX_KEY_LENGTH = 255
 
 
-class IdempotencyError(Exception):
+class IdempotencyError(DomainError):
+    """A reused key with a different request, or one still in flight (409); a malformed key (400)."""
+
     def __init__(self, code: str, message):
-        super().__init__(str(message))
-        self.code, self.message = code, message
+        super().__init__(code, message, status=400 if code == "idempotency_key_invalid" else 409)
 
 
 def request_hash(payload: dict) -> str:
