@@ -10,9 +10,6 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
 
 
-STAFF_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})  # predicates: accounts.roles
-
-
 class Language(models.TextChoices):
     ZH_HANS = "zh-hans", "简体中文"
     EN = "en", "English"

@@ -7,7 +7,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import STAFF_ROLES, Language, Role, TokenScope
+from . import roles
+from .choices import Language, Role, TokenScope
 
 
 def validate_time_zone(value: str) -> None:
@@ -27,7 +28,7 @@ class UserManager(BaseUserManager):
         return user
 
     def create_user(self, email, password=None, **fields):
-        fields.setdefault("role", Role.CUSTOMER)
+        fields.setdefault("role", roles.SIGNUP_ROLE)
         return self._create_user(email, password, **fields)
 
     def create_superuser(self, email, password=None, **fields):
@@ -82,16 +83,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     def save(self, *args, **kwargs):
         self.email = self.email.strip().lower()
         # Django admin access follows the role; nobody else is a superuser.
-        self.is_superuser = self.role == Role.ADMIN
+        self.is_superuser = roles.is_admin(self)
         super().save(*args, **kwargs)
 
     @property
     def is_staff(self) -> bool:
-        return self.role == Role.ADMIN
+        """Django's flag for its admin: administrators only (okpay.accounts.roles.is_admin)."""
+        return roles.is_admin(self)
 
     @property
     def is_staff_role(self) -> bool:
-        return self.role in STAFF_ROLES
+        """Agents, supervisors and administrators (okpay.accounts.roles.is_staff)."""
+        return roles.is_staff(self)
 
     @property
     def is_email_verified(self) -> bool:
@@ -100,9 +103,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def display_name(self) -> str:
         return self.full_name or self.email.split("@")[0]
-
-    def has_role(self, *roles: str) -> bool:
-        return self.role in roles
 
 
 class UserSession(models.Model):

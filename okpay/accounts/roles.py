@@ -1,11 +1,15 @@
-"""The one owner of roles and what each may do. Views (`role_required` / `permission_required`),
-console navigation (each `ConsolePage.permission`), the API and actions ask these predicates;
-nothing else compares role strings."""
+"""The one owner of roles and what each may do. Views (`permission_required(roles.is_staff)`),
+console navigation (each `ConsolePage.permission`), templates (`{% load roles %}`, `user|may:"is_staff"`),
+the API and actions ask these predicates; nothing else compares role strings. Queries that pick
+users by role use the role sets below (`role__in=roles.MERCHANT_ROLES`)."""
 
 from .choices import Role
 
 STAFF_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
 SUPERVISOR_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
+MERCHANT_ROLES = frozenset({Role.MERCHANT})
+WALLET_HOLDER_ROLES = frozenset({Role.CUSTOMER, Role.MERCHANT})  # the people staff look up and help
+SIGNUP_ROLE = Role.CUSTOMER  # what sign-up (and a user made without a role) is
 
 
 def _role(user) -> str | None:
@@ -19,7 +23,13 @@ def is_customer(user) -> bool:
 
 
 def is_merchant(user) -> bool:
+    """Merchants: the merchant area, payment links, receiving payments."""
     return _role(user) == Role.MERCHANT
+
+
+def is_wallet_holder(user) -> bool:
+    """Customers and merchants: the people with a wallet, whom staff look up (customer 360)."""
+    return _role(user) in WALLET_HOLDER_ROLES
 
 
 def is_staff(user) -> bool:
@@ -34,6 +44,7 @@ def is_supervisor(user) -> bool:
 
 
 def is_admin(user) -> bool:
+    """Administrators: Django's admin (the only superusers)."""
     return _role(user) == Role.ADMIN
 
 
@@ -44,8 +55,32 @@ def can_edit_help(user) -> bool:
 
 
 def can_decide_reviews(user) -> bool:
+    """Approve or reject international transfers held for compliance review."""
     return is_supervisor(user)
 
 
 def can_read_audit_log(user) -> bool:
     return is_supervisor(user)
+
+
+def can_manage_macros(user) -> bool:
+    """Create, edit and delete the saved replies agents use."""
+    return is_supervisor(user)
+
+
+def can_train_bot(user) -> bool:
+    """Accept corrections as training examples, retrain, choose the active model version."""
+    return is_supervisor(user)
+
+
+def needs_two_factor(user) -> bool:
+    """Whom OKPAY_REQUIRE_STAFF_2FA applies to."""
+    return is_staff(user)
+
+
+# The predicates a template may ask by name (`user|may:"can_decide_reviews"`).
+PREDICATES = {
+    name: value
+    for name, value in dict(globals()).items()
+    if callable(value) and (name.startswith("is_") or name.startswith("can_") or name.startswith("needs_"))
+}

@@ -2,15 +2,15 @@
 
 from django.shortcuts import render
 
-from okpay.accounts.choices import Role
-from okpay.accounts.permissions import role_required
+from okpay.accounts import roles
+from okpay.accounts.permissions import permission_required
 from okpay.core.hooks import console_pages_for
 from okpay.core.selectors import audit_events_list
 
 
-@role_required(Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
+@permission_required(roles.is_staff)
 def index(request):
-    can_audit = request.user.role in (Role.SUPERVISOR, Role.ADMIN)
+    can_audit = roles.can_read_audit_log(request.user)
     return render(
         request,
         "console/index.html",

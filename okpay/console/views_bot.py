@@ -9,17 +9,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from okpay.accounts.choices import Role
-from okpay.accounts.permissions import role_required
+from okpay.accounts import roles
+from okpay.accounts.permissions import permission_required
 from okpay.bot import actions as bot_actions
 from okpay.bot import selectors as bot_selectors
 from okpay.bot.catalog import catalog
 from okpay.core.redirects import safe_next
 
-STAFF = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 
-
-@role_required(*STAFF)
+@permission_required(roles.is_staff)
 def turns(request):
     show = request.GET.get("show", "doubtful")
     page = Paginator(bot_selectors.turns_for_review(show=show), 50).get_page(request.GET.get("page"))
@@ -28,7 +26,7 @@ def turns(request):
     )
 
 
-@role_required(*STAFF)
+@permission_required(roles.is_staff)
 @require_POST
 def turn_correct(request, turn_id):
     turn = bot_selectors.turn_get(turn_id=turn_id)
@@ -43,7 +41,7 @@ def turn_correct(request, turn_id):
     return redirect(safe_next(request, request.POST.get("next"), "console:bot_turns"))
 
 
-@role_required(Role.SUPERVISOR, Role.ADMIN)
+@permission_required(roles.can_train_bot)
 def corrections(request):
     return render(
         request,
@@ -55,7 +53,7 @@ def corrections(request):
     )
 
 
-@role_required(Role.SUPERVISOR, Role.ADMIN)
+@permission_required(roles.can_train_bot)
 @require_POST
 def correction_review(request, turn_id):
     turn = bot_selectors.turn_get(turn_id=turn_id, proposed_only=True)
@@ -67,7 +65,7 @@ def correction_review(request, turn_id):
     return redirect("console:bot_corrections")
 
 
-@role_required(Role.SUPERVISOR, Role.ADMIN)
+@permission_required(roles.can_train_bot)
 def model_versions(request):
     return render(
         request,
@@ -79,7 +77,7 @@ def model_versions(request):
     )
 
 
-@role_required(Role.SUPERVISOR, Role.ADMIN)
+@permission_required(roles.can_train_bot)
 @require_POST
 def model_activate(request, version_id):
     version = bot_selectors.model_version_get(version_id=version_id)
@@ -92,7 +90,7 @@ def model_activate(request, version_id):
     return redirect("console:bot_models")
 
 
-@role_required(Role.SUPERVISOR, Role.ADMIN)
+@permission_required(roles.can_train_bot)
 @require_POST
 def model_retrain(request):
     from okpay.bot.tasks import bot_train_task

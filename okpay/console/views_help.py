@@ -1,16 +1,15 @@
 """Knowledge-base editing for staff with the right permission (supervisors, admins, and agents in a
 group with `helpcenter.change_article`)."""
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from okpay.accounts import roles
+from okpay.accounts.permissions import permission_required
 from okpay.helpcenter import actions as help_actions
 from okpay.helpcenter import selectors as help_selectors
 from okpay.helpcenter.choices import LANGUAGES, ArticleStatus
@@ -18,17 +17,7 @@ from okpay.helpcenter.forms import LANGUAGE_NAMES, ArticleForm, VideoUploadForm
 from okpay.helpcenter.models import Article
 from okpay.helpcenter.render import markdown_render
 
-
-def editor_required(view):
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not help_selectors.can_edit_help(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
+editor_required = permission_required(roles.can_edit_help)
 
 
 def _article_or_404(article_id: int) -> Article:

@@ -6,8 +6,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from okpay.accounts.choices import Role
-from okpay.accounts.permissions import role_required
+from okpay.accounts import roles
+from okpay.accounts.permissions import permission_required
 from okpay.core.audit import audit_event_record
 from okpay.helpcenter.selectors import article_by_key_for_language
 from okpay.tickets import actions as ticket_actions
@@ -17,10 +17,8 @@ from okpay.tickets.models import Macro
 from okpay.wallet import selectors as wallet_selectors
 from okpay.wallet import selectors_staff
 
-STAFF = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 
-
-@role_required(*STAFF)
+@permission_required(roles.is_staff)
 def tickets(request):
     queue = request.GET.get("queue", "active")
     queue = queue if queue in ticket_selectors.QUEUES else "active"
@@ -107,13 +105,13 @@ def _render(request, ticket, form=None, status=200):
     )
 
 
-@role_required(*STAFF)
+@permission_required(roles.is_staff)
 def ticket_detail(request, number):
     return _render(request, _ticket(number))
 
 
 @require_POST
-@role_required(*STAFF)
+@permission_required(roles.is_staff)
 def ticket_reply(request, number):
     ticket = _ticket(number)
     form = AgentReplyForm(request.POST)
@@ -146,7 +144,7 @@ def _one_field_change(request, number, form_class, field, action, done, invalid)
 
 
 @require_POST
-@role_required(*STAFF)
+@permission_required(roles.is_staff)
 def ticket_status(request, number):
     return _one_field_change(
         request,
@@ -160,7 +158,7 @@ def ticket_status(request, number):
 
 
 @require_POST
-@role_required(*STAFF)
+@permission_required(roles.is_staff)
 def ticket_assign(request, number):
     ticket = _ticket(number)
     if request.POST.get("to") not in ("me", "queue"):
@@ -173,7 +171,7 @@ def ticket_assign(request, number):
 
 
 @require_POST
-@role_required(*STAFF)
+@permission_required(roles.is_staff)
 def ticket_priority(request, number):
     return _one_field_change(
         request,
@@ -186,12 +184,12 @@ def ticket_priority(request, number):
     )
 
 
-@role_required(Role.SUPERVISOR, Role.ADMIN)
+@permission_required(roles.can_manage_macros)
 def macros(request):
     return render(request, "console/macros.html", {"macros": Macro.objects.all()})
 
 
-@role_required(Role.SUPERVISOR, Role.ADMIN)
+@permission_required(roles.can_manage_macros)
 def macro_edit(request, macro_id=None):
     macro = get_object_or_404(Macro, pk=macro_id) if macro_id else None
     form = MacroForm(request.POST or None, instance=macro)
@@ -207,7 +205,7 @@ def macro_edit(request, macro_id=None):
     )
 
 
-@role_required(*STAFF)
+@permission_required(roles.is_staff)
 def ticket_phone(request):
     form = PhoneTicketForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
     if request.method == "POST" and form.is_valid():

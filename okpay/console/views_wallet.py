@@ -6,8 +6,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from okpay.accounts.choices import Role
-from okpay.accounts.permissions import role_required
+from okpay.accounts import roles
+from okpay.accounts.permissions import permission_required
 from okpay.accounts.selectors import security_events_list
 from okpay.core.audit import audit_event_record
 from okpay.core.errors import DomainError
@@ -16,10 +16,8 @@ from okpay.wallet import selectors_staff
 from okpay.wallet.international import international_review_decide
 from okpay.wallet.screening import REASON_TEXT, rules
 
-STAFF = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 
-
-@role_required(*STAFF)
+@permission_required(roles.is_staff)
 def customers(request):
     query = request.GET.get("q", "")
     return render(
@@ -29,7 +27,7 @@ def customers(request):
     )
 
 
-@role_required(*STAFF)
+@permission_required(roles.is_staff)
 def customer_360(request, customer_id):
     customer = selectors_staff.customer_for_staff(customer_id=customer_id)
     if customer is None:
@@ -50,12 +48,12 @@ def customer_360(request, customer_id):
     )
 
 
-@role_required(Role.SUPERVISOR, Role.ADMIN)
+@permission_required(roles.can_decide_reviews)
 def reviews(request):
     return render(request, "console/reviews.html", {"transfers": selectors_staff.review_queue()})
 
 
-@role_required(Role.SUPERVISOR, Role.ADMIN)
+@permission_required(roles.can_decide_reviews)
 def review_detail(request, transfer_id):
     transfer = selectors_staff.review_item(transfer_id=transfer_id)
     if transfer is None:
@@ -71,7 +69,7 @@ def review_detail(request, transfer_id):
     )
 
 
-@role_required(Role.SUPERVISOR, Role.ADMIN)
+@permission_required(roles.can_decide_reviews)
 @require_POST
 def review_decide(request, transfer_id):
     if selectors_staff.review_item(transfer_id=transfer_id) is None:

@@ -32,13 +32,6 @@ def article_url(translation: ArticleTranslation) -> str:
     return reverse("helpcenter:article", kwargs={"language": translation.language, "slug": translation.slug})
 
 
-def can_edit_help(user) -> bool:
-    return bool(
-        user.is_authenticated
-        and (user.role in ("supervisor", "admin") or user.has_perm("helpcenter.change_article"))
-    )
-
-
 def published_articles() -> QuerySet[Article]:
     return Article.objects.filter(status=ArticleStatus.PUBLISHED)
 

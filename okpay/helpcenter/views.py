@@ -12,6 +12,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from okpay.accounts import roles
 from okpay.core.ranges import ranged_file_response
 from okpay.core.redirects import safe_next
 
@@ -90,7 +91,7 @@ def category(request, language, slug):
 
 def article(request, language, slug):
     _use_language(request, language)
-    editor = selectors.can_edit_help(request.user)
+    editor = roles.can_edit_help(request.user)
     view = selectors.article_by_slug(language=language, slug=slug, include_unpublished=editor)
     if view is None:
         # no translation under this address: the other language's text, with a notice — or, when
@@ -285,7 +286,7 @@ def contact(request):
 
 def video_file(request, asset_id, part):
     asset = get_object_or_404(VideoAsset.objects.select_related("article"), pk=asset_id)
-    if not asset.article.is_published and not selectors.can_edit_help(request.user):
+    if not asset.article.is_published and not roles.can_edit_help(request.user):
         raise Http404
     if part not in ("mp4", "webm", "poster") or not getattr(asset, part):
         raise Http404
@@ -295,7 +296,7 @@ def video_file(request, asset_id, part):
 
 def caption_file(request, caption_id):
     caption = get_object_or_404(VideoCaption.objects.select_related("article"), pk=caption_id)
-    if not caption.article.is_published and not selectors.can_edit_help(request.user):
+    if not caption.article.is_published and not roles.can_edit_help(request.user):
         raise Http404
     return ranged_file_response(request, caption.file, "text/vtt; charset=utf-8")
 

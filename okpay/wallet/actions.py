@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from okpay.accounts import roles
 from okpay.core.audit import audit_event_record
 
 from .choices import EntryKind, Side, TransactionKind, TransactionStatus
@@ -107,7 +108,7 @@ def payment_create(
 ) -> Payment:
     currency = supported_currency(currency)
     payment_amount_check(amount_minor, currency)
-    if merchant.role != "merchant" or not merchant.is_active:
+    if not roles.is_merchant(merchant):  # an inactive merchant is no merchant
         raise WalletError("not_a_merchant", _("This merchant cannot accept payments."))
     if merchant.pk == customer.pk:
         raise WalletError("self_payment", _("You cannot pay yourself."))
@@ -237,7 +238,7 @@ def refund_create(*, merchant, payment: Payment, amount_minor: int, reason: str,
 def payment_link_create(*, merchant, amount_minor: int, currency: str, description: str) -> PaymentLink:
     currency = supported_currency(currency)
     payment_amount_check(amount_minor, currency)
-    if merchant.role != "merchant":
+    if not roles.is_merchant(merchant):
         raise WalletError("not_a_merchant", _("Only merchants can create payment links."))
     link = PaymentLink.objects.create(
         merchant=merchant,

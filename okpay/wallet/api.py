@@ -8,6 +8,7 @@ from uuid import UUID
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
+from okpay.accounts import roles
 from okpay.core.api import ApiError
 from okpay.core.idempotency import IdempotencyError, idempotent
 
@@ -268,7 +269,9 @@ def payment(request, payload: PaymentIn):
     from okpay.accounts.models import User
 
     def action():
-        merchant = User.objects.filter(pk=payload.merchant_id, role="merchant", is_active=True).first()
+        merchant = User.objects.filter(
+            pk=payload.merchant_id, role__in=roles.MERCHANT_ROLES, is_active=True
+        ).first()
         if merchant is None:
             raise WalletError("not_a_merchant", _("This merchant cannot accept payments."))
         currency = supported_currency(payload.currency)

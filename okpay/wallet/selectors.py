@@ -4,6 +4,8 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
+from okpay.accounts import roles
+
 from .ledger import wallet_account
 from .models import LedgerAccount, Payment, Transaction
 
@@ -66,7 +68,7 @@ def payment_for_transaction(*, row: Transaction) -> Payment | None:
 def merchants() -> QuerySet:
     from okpay.accounts.models import User
 
-    return User.objects.filter(role="merchant", is_active=True).order_by("full_name", "email")
+    return User.objects.filter(role__in=roles.MERCHANT_ROLES, is_active=True).order_by("full_name", "email")
 
 
 def available_balance(*, user, currency: str) -> int:

@@ -2,13 +2,14 @@
 
 from django.db.models import Q, QuerySet
 
+from okpay.accounts import roles
 from okpay.accounts.models import User
 
 from .models import InternationalTransfer, Transaction
 
 
 def customers_search(*, query: str, limit: int = 25) -> QuerySet[User]:
-    users = User.objects.filter(role__in=["customer", "merchant"]).order_by("email")
+    users = User.objects.filter(role__in=roles.WALLET_HOLDER_ROLES).order_by("email")
     query = query.strip()[:100]
     if query:
         users = users.filter(
@@ -18,7 +19,7 @@ def customers_search(*, query: str, limit: int = 25) -> QuerySet[User]:
 
 
 def customer_for_staff(*, customer_id: int) -> User | None:
-    return User.objects.filter(pk=customer_id, role__in=["customer", "merchant"]).first()
+    return User.objects.filter(pk=customer_id, role__in=roles.WALLET_HOLDER_ROLES).first()
 
 
 def recent_transactions(*, user, limit: int = 20) -> QuerySet[Transaction]:

@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from okpay.accounts.choices import Role
-from okpay.accounts.permissions import role_required
+from okpay.accounts import roles
+from okpay.accounts.permissions import permission_required
 
 from . import actions, selectors
 from .errors import WalletError
@@ -21,7 +21,7 @@ def link_url(link) -> str:
     return settings.SITE_URL + reverse("paylink:pay", kwargs={"token": link.token})
 
 
-@role_required(Role.MERCHANT)
+@permission_required(roles.is_merchant)
 def merchant_home(request):
     return render(
         request,
@@ -34,7 +34,7 @@ def merchant_home(request):
     )
 
 
-@role_required(Role.MERCHANT)
+@permission_required(roles.is_merchant)
 def payment_detail(request, payment_id: int):
     payment = selectors.payment_for_merchant(merchant=request.user, payment_id=payment_id)
     if payment is None:
@@ -72,7 +72,7 @@ def payment_detail(request, payment_id: int):
     )
 
 
-@role_required(Role.MERCHANT)
+@permission_required(roles.is_merchant)
 def payment_links(request):
     form = PaymentLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -9,7 +9,7 @@ from django.utils import timezone
 from okpay.core.audit import audit_event_record
 from okpay.core.mail import email_send
 
-from ..choices import Role
+from .. import roles
 from ..models import User
 from ..tokens import email_verification_token_make, email_verification_token_read
 from .common import normalize_email
@@ -39,7 +39,11 @@ def user_signup(*, email: str, password: str, full_name: str, language: str) -> 
             )
             return None
         user = User.objects.create(
-            email=email, password=password_hash, full_name=full_name, language=language, role=Role.CUSTOMER
+            email=email,
+            password=password_hash,
+            full_name=full_name,
+            language=language,
+            role=roles.SIGNUP_ROLE,
         )
         audit_event_record(action="signup.created", subject_user=user)
         verification_send(user=user)

@@ -7,6 +7,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from okpay.core.audit import audit_event_record
 
+from .. import roles
 from ..models import User
 
 
@@ -45,4 +46,4 @@ def totp_disable(*, user: User) -> None:
 
 
 def staff_two_factor_required(user: User) -> bool:
-    return bool(settings.OKPAY_REQUIRE_STAFF_2FA and user.is_staff_role)
+    return bool(settings.OKPAY_REQUIRE_STAFF_2FA and roles.needs_two_factor(user))
