@@ -1,6 +1,5 @@
 import zoneinfo
 from datetime import datetime
-from typing import Literal
 
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
@@ -8,6 +7,7 @@ from ninja import Field, Router, Schema
 from okpay.core.api import ApiError
 
 from . import actions
+from .choices import Language
 
 router = Router(tags=["accounts"])
 
@@ -40,7 +40,7 @@ def me(request):
 
 class MeUpdateIn(Schema):
     name: str | None = Field(None, max_length=150)
-    language: Literal["zh-hans", "en"] | None = None
+    language: Language | None = None  # the codes of okpay.core.i18n
     time_zone: str | None = Field(None, max_length=64)
 
 

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from okpay.core import i18n
+
 
 class Role(models.TextChoices):
     CUSTOMER = "customer", _("Customer")
@@ -11,8 +13,10 @@ class Role(models.TextChoices):
 
 
 class Language(models.TextChoices):
-    ZH_HANS = "zh-hans", "简体中文"
-    EN = "en", "English"
+    """A language of the product: Simplified Chinese or English."""
+
+    ZH_HANS = i18n.ZH, "简体中文"  # the codes are okpay.core.i18n's
+    EN = i18n.EN, "English"
 
 
 class TokenScope(models.TextChoices):

@@ -11,13 +11,14 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from okpay.core import i18n
 from okpay.core.audit import client_ip
 from okpay.core.ratelimit import rate_limit_exceeded
 from okpay.core.redirects import safe_next
@@ -63,12 +64,11 @@ def signup(request):
             window_seconds=3600,
         ):
             return render(request, "accounts/rate_limited.html", status=429)
-        language = get_language() if get_language() in ("zh-hans", "en") else "zh-hans"
         actions.user_signup(
             email=form.cleaned_data["email"],
             password=form.cleaned_data["new_password1"],
             full_name=form.cleaned_data["full_name"],
-            language=language,
+            language=i18n.current(),
         )
         return redirect("accounts:signup_done")
     return render(request, "accounts/signup.html", {"form": form}, status=400 if form.errors else 200)

@@ -1,6 +1,7 @@
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
+from okpay.core import i18n
 from okpay.core.api import ApiError
 
 from .engine import answer
@@ -11,7 +12,9 @@ router = Router(tags=["answer bot"])
 
 class AnswerIn(Schema):
     text: str = Field(..., max_length=1000)
-    language: str | None = Field(None, description="zh-hans or en; detected from the text when missing")
+    language: str | None = Field(
+        None, description=f"{i18n.ZH} or {i18n.EN}; detected from the text when missing"
+    )
     conversation_id: int | None = None
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from okpay.core import i18n
+
 DATA = Path(__file__).resolve().parent / "data"
 
 
@@ -19,7 +21,7 @@ class Intent:
     answer: dict
 
     def answer_in(self, language: str) -> str:
-        return self.answer.get(language) or self.answer.get("zh-hans") or self.answer.get("en", "")
+        return i18n.translated(self.answer, language)
 
 
 @cache

@@ -14,6 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from okpay.core import i18n
 from okpay.core.hooks import ActionLink, ActionResult, bot_action
 from okpay.core.text import CJK, normalize
 
@@ -95,7 +96,7 @@ def forget_model() -> None:
 
 
 def detect_language(text: str) -> str:
-    return "zh-hans" if CJK.search(text or "") else "en"
+    return i18n.ZH if CJK.search(text or "") else i18n.EN
 
 
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
@@ -105,10 +106,10 @@ def reply_language(text: str, page_language: str) -> str:
     """Answer in the language the customer wrote in when that is clear (any Chinese → Chinese; three
     or more English words and no Chinese → English), else in the page's language."""
     if CJK.search(text or ""):
-        return "zh-hans"
+        return i18n.ZH
     if len(LATIN_WORD.findall(text or "")) >= 3:
-        return "en"
-    return page_language if page_language in ("zh-hans", "en") else "zh-hans"
+        return i18n.EN
+    return page_language if page_language in i18n.CODES else i18n.default()
 
 
 def _article(intent) -> tuple[str | None, str | None]:
@@ -142,7 +143,7 @@ def answer(
     text: str, language: str | None = None, user=None, conversation: BotConversation | None = None
 ) -> Answer:
     text = (text or "").strip()[:1000]
-    language = language if language in ("zh-hans", "en") else detect_language(text)
+    language = language if language in i18n.CODES else detect_language(text)
     if user is not None and not user.is_authenticated:
         user = None
     if conversation is None:

@@ -35,6 +35,11 @@ def is_chinese(language: str | None) -> bool:
     return normalise(language) == ZH
 
 
+def other(language: str | None) -> str:
+    """The other language: where to look when a text is missing in this one."""
+    return EN if normalise(language) == ZH else ZH
+
+
 def translated(value: dict | None, language: str | None = None) -> str:
     """Pick a language from a {"zh-hans": …, "en": …} field, falling back to the other language."""
     if not value:

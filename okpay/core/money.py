@@ -5,6 +5,8 @@ from decimal import Decimal
 from babel.core import Locale
 from babel.numbers import format_currency
 
+from . import i18n
+
 # ISO 4217 exponents that are not 2.
 ZERO_DECIMAL = frozenset(
     {
@@ -44,7 +46,7 @@ def to_major(amount_minor: int, currency: str) -> Decimal:
 
 
 def babel_locale(language: str) -> str:
-    return "zh_Hans_CN" if language.lower().startswith("zh") else "en_US"
+    return "zh_Hans_CN" if i18n.is_chinese(language) else "en_US"
 
 
 def format_money(amount_minor: int, currency: str, language: str) -> str:

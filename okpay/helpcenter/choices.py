@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from okpay.core import i18n
+
 
 class ArticleKind(models.TextChoices):
     FAQ = "faq", _("FAQ")
@@ -37,4 +39,4 @@ class ChannelKind(models.TextChoices):
     PHONE = "phone", _("Phone")
 
 
-LANGUAGES = ("zh-hans", "en")
+LANGUAGES = i18n.CODES  # the help center's languages are the product's

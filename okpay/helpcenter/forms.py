@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from okpay.core import i18n
 from okpay.core.forms import Form
 
 from .choices import LANGUAGES, ArticleKind, FeedbackReason
@@ -27,7 +28,7 @@ class FeedbackReasonForm(Form):
     )
 
 
-LANGUAGE_NAMES = {"zh-hans": _("Chinese"), "en": _("English")}
+LANGUAGE_NAMES = {i18n.ZH: _("Chinese"), i18n.EN: _("English")}
 
 
 class ArticleForm(Form):

@@ -4,14 +4,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from okpay.core.i18n import translated
+
 from .choices import ArticleKind, ArticleStatus, ChannelKind, FeedbackReason
-
-
-def translated(value: dict, language: str) -> str:
-    """Pick `language` from a {"zh-hans": …, "en": …} dict, falling back to the other language."""
-    if not value:
-        return ""
-    return value.get(language) or value.get("zh-hans") or value.get("en") or ""
 
 
 class Category(models.Model):

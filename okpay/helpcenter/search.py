@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from okpay.core import i18n
 from okpay.core.text import CJK_RUN, jieba_tokenizer, normalize
 from okpay.core.text import embed as core_embed
 
@@ -650,7 +651,7 @@ def warm_up() -> None:
     from django.db import connection
 
     try:
-        for language in ("zh-hans", "en"):
+        for language in i18n.CODES:
             index_for(language).search("预热 warm up", limit=1)
     except Exception:  # a failed warm-up only means the first search is slower
         logger.exception("help search warm-up failed")

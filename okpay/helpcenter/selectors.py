@@ -5,13 +5,11 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.urls import reverse
 
+from okpay.core import i18n
+
 from .choices import ArticleStatus
 from .models import Article, ArticleTranslation, Category, ContactChannel, SearchQueryLog
 from .render import plain_text
-
-
-def other_language(language: str) -> str:
-    return "en" if language == "zh-hans" else "zh-hans"
 
 
 @dataclass
@@ -46,7 +44,7 @@ def pick_translation(article: Article, language: str) -> ArticleView | None:
     by_language = {t.language: t for t in article.translations.all()}
     if language in by_language:
         return ArticleView(article, by_language[language], language, False)
-    other = other_language(language)
+    other = i18n.other(language)
     if other in by_language:
         return ArticleView(article, by_language[other], other, True)
     return None

@@ -4,7 +4,6 @@
 import secrets
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from okpay.accounts import roles
+from okpay.core import i18n
 from okpay.core.ranges import ranged_file_response
 from okpay.core.redirects import safe_next
 
@@ -27,8 +27,7 @@ SEARCH_RESULTS = 10
 
 
 def _language(request) -> str:
-    language = translation.get_language() or settings.LANGUAGE_CODE
-    return language if language in LANGUAGES else "zh-hans"
+    return i18n.current()
 
 
 def _use_language(request, language: str) -> None:
@@ -96,7 +95,7 @@ def article(request, language, slug):
     if view is None:
         # no translation under this address: the other language's text, with a notice — or, when
         # the article does have this language under another slug, that address
-        other = selectors.other_language(language)
+        other = i18n.other(language)
         view = selectors.article_by_slug(language=other, slug=slug, include_unpublished=editor)
         if view is None:
             raise Http404
@@ -223,7 +222,7 @@ def _search(query: str, language: str, *, limit: int = SEARCH_RESULTS, prefix: b
         return []
     hits = index_for(language).search(query, limit=limit, prefix=prefix)
     if not any(h.is_good for h in hits):
-        other = index_for(selectors.other_language(language)).search(query, limit=limit, prefix=prefix)
+        other = index_for(i18n.other(language)).search(query, limit=limit, prefix=prefix)
         if any(h.is_good for h in other):
             return other
     return hits

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from okpay.bot.selectors import conversation_summary
+from okpay.core import i18n
 from okpay.core.audit import audit_event_record
 from okpay.core.mail import email_send
 from okpay.core.ratelimit import rate_limit_exceeded
@@ -107,14 +108,14 @@ def _receipt_send(ticket: Ticket, message: TicketMessage) -> bool:
         return True
     if _receipts_exhausted(ticket.requester_email):
         return False
-    first = "en" if ticket.language == "en" else "zh-hans"
+    first = i18n.normalise(ticket.language)
     email_send(
         to=ticket.requester_email,
         template="tickets/email/received_guest",
         context={
             "number": ticket.number,
             "ticket_url": customer_url(ticket),
-            "languages": [first, "zh-hans" if first == "en" else "en"],
+            "languages": [first, i18n.other(first)],
         },
         language=first,
         reply_to=settings.OKPAY_SUPPORT_EMAIL,

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from okpay.accounts.choices import Language
 from okpay.core.forms import Form
 from okpay.core.uploads import KINDS, size_text, upload_check
 
@@ -169,7 +170,7 @@ class PhoneTicketForm(Form):
         required=False,
         help_text=_("Only then is the question attached to the customer's account."),
     )
-    language = forms.ChoiceField(label=_("Language"), choices=[("zh-hans", "简体中文"), ("en", "English")])
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
     topic = forms.ChoiceField(label=_("What is it about?"), choices=TicketTopic.choices)
     subject = forms.CharField(label=_("Subject"), max_length=200, min_length=3)
     body = forms.CharField(

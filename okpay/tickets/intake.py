@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.validators import validate_email
 
+from okpay.core import i18n
 from okpay.core.ratelimit import rate_limit_exceeded
 from okpay.core.text import CJK, normalize
 from okpay.core.uploads import KINDS, upload_check
@@ -125,7 +126,7 @@ def email_intake(raw: bytes) -> IntakeResult:
         ):
             actions.ticket_customer_reply(ticket=ticket, actor=None, body=body, files=files)
             return IntakeResult("added", ticket)
-    language = "zh-hans" if CJK.search(normalize(subject + body)) else "en"
+    language = i18n.ZH if CJK.search(normalize(subject + body)) else i18n.EN
     ticket = actions.ticket_create(
         requester=None,
         email=sender,

@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from okpay.core import i18n
+
 from .choices import (
     CUSTOMER_STATUS_TEXT,
     MessageKind,
@@ -190,7 +192,7 @@ class Macro(models.Model):
     def render(self, ticket: Ticket) -> str:
         """The reply with {name} and {number} filled in. The name a visitor typed is not put into a
         reply to an unconfirmed address (it would be mailed there): "Hello {name}," becomes "Hello,"."""
-        body = self.body_zh if ticket.language.startswith("zh") else self.body_en
+        body = self.body_zh if i18n.is_chinese(ticket.language) else self.body_en
         if ticket.address_confirmed:
             body = body.replace("{name}", ticket.requester_name or ticket.requester_email)
         else:

@@ -1,9 +1,9 @@
 from babel import Locale
 from django import forms
 from django.conf import settings
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from okpay.core import i18n
 from okpay.core.forms import Form
 from okpay.core.money import babel_locale
 
@@ -12,7 +12,7 @@ from .screening import recipient_account_normalise, rules
 
 
 def country_choices():
-    names = Locale.parse(babel_locale(get_language() or "zh-hans")).territories
+    names = Locale.parse(babel_locale(i18n.current())).territories
     codes = sorted(rules()["countries"], key=lambda c: names.get(c, c))
     return [(code, f"{names.get(code, code)} ({code})") for code in codes]
 

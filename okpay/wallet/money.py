@@ -4,9 +4,9 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from okpay.core import i18n
 from okpay.core.money import currency_exponent, format_money
 
 from .errors import WalletError
@@ -82,5 +82,5 @@ def payment_amount_check(amount_minor: int, currency: str) -> None:
         raise WalletError(
             "amount_too_small",
             _("The smallest payment is %(minimum)s."),
-            minimum=format_money(minimum, currency, get_language() or settings.LANGUAGE_CODE),
+            minimum=format_money(minimum, currency, i18n.current()),
         )

@@ -13,10 +13,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.cache import never_cache
 
+from okpay.core import i18n
 from okpay.core.idempotency import IdempotencyError, idempotent
 from okpay.core.money import format_money, to_major
 
@@ -59,7 +60,7 @@ def verification_levels() -> dict[int, dict]:
             international = gettext_lazy("not available")
         elif rule["international_max"] is not None:
             international = gettext_lazy("up to %(amount)s per transfer") % {
-                "amount": format_money(rule["international_max"], "EUR", get_language() or "zh-hans")
+                "amount": format_money(rule["international_max"], "EUR", i18n.current())
             }
         else:
             international = pgettext_lazy("international transfers", "available")

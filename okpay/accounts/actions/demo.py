@@ -2,6 +2,8 @@
 
 from django.utils import timezone
 
+from okpay.core import i18n
+
 from ..models import User
 
 
@@ -18,6 +20,6 @@ def demo_user_ensure(
         full_name=full_name,
         language=language,
         email_verified_at=timezone.now(),
-        time_zone="Asia/Shanghai" if language == "zh-hans" else "Europe/London",
+        time_zone="Asia/Shanghai" if i18n.is_chinese(language) else "Europe/London",
     )
     return user, True
