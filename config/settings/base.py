@@ -143,7 +143,9 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- Background tasks -----------------------------------------------------------------------
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Queues: "default" (mail, short jobs, periodic jobs) and "training" (the answer bot's training, minutes
+# long), each with its own worker process so that mail never waits behind a training (docs/deploy.md).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "training"]}}
 WORKER_HEARTBEAT_SECONDS = 10
 WORKER_STALE_AFTER_SECONDS = 60
 

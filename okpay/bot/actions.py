@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from okpay.core.audit import audit_event_record
+from okpay.core.locks import LockBusy, installation_lock
 
 from . import training
 from .models import BotModelVersion, BotTrainingExample, BotTurn
@@ -35,10 +36,26 @@ def _corrections_csv() -> Path | None:
     return Path(handle.name)
 
 
+class TrainingBusy(Exception):
+    """Another training is running (in this installation, on any host)."""
+
+
+TRAINING_LOCK = "okpay-bot-training"
+
+
 def model_train(
     *, data: list[Path] | None = None, out: Path | None = None, actor=None, activate: bool = True
 ) -> BotModelVersion:
-    """Train on `data` (default: the shipped catalog plus accepted corrections), save, activate."""
+    """Train on `data` (default: the shipped catalog plus accepted corrections), save, activate. One
+    training at a time per installation (a lock that a crash releases); raises TrainingBusy."""
+    try:
+        with installation_lock(TRAINING_LOCK):
+            return _model_train(data=data, out=out, actor=actor, activate=activate)
+    except LockBusy:
+        raise TrainingBusy("another training of the answer bot is running") from None
+
+
+def _model_train(*, data, out, actor, activate) -> BotModelVersion:
     started = time.perf_counter()
     paths = list(data) if data else list(training.SHIPPED_TRAIN)
     if not data and (extra := _corrections_csv()) is not None:

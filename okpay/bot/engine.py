@@ -138,36 +138,38 @@ def _action(intent, user, language) -> ActionResult | None:
         return None
 
 
-@transaction.atomic
 def answer(
     text: str, language: str | None = None, user=None, conversation: BotConversation | None = None
 ) -> Answer:
+    """Inference (model, encoders, account actions) runs first and outside any transaction; then one
+    short transaction records the turn (and the conversation, and the hand-off)."""
     text = (text or "").strip()[:1000]
     language = language if language in i18n.CODES else detect_language(text)
     if user is not None and not user.is_authenticated:
         user = None
-    if conversation is None:
-        conversation = BotConversation.objects.create(user=user)
     with translation.override(language):
         result = _compose(text, language, user, conversation)
-        turn = BotTurn.objects.create(
-            conversation=conversation,
-            text=text,
-            language=language,
-            intent=result.intent or "",
-            confidence=result.confidence,
-            abstained=result.intent is None,
-            hand_off=result.hand_off,
-            hand_off_reason=result.hand_off_reason,
-            model_version=_loaded.get("version") or "",
-            reply=result.reply,
-            article_url=result.article_url or "",
-            article_title=(result.article_title or "")[:300],
-        )
-        if result.hand_off and not conversation.handed_off:
-            conversation.handed_off = True
-            conversation.summary = conversation_summary(conversation)
-            conversation.save(update_fields=["handed_off", "summary"])
+        with transaction.atomic():
+            if conversation is None:
+                conversation = BotConversation.objects.create(user=user)
+            turn = BotTurn.objects.create(
+                conversation=conversation,
+                text=text,
+                language=language,
+                intent=result.intent or "",
+                confidence=result.confidence,
+                abstained=result.intent is None,
+                hand_off=result.hand_off,
+                hand_off_reason=result.hand_off_reason,
+                model_version=_loaded.get("version") or "",
+                reply=result.reply,
+                article_url=result.article_url or "",
+                article_title=(result.article_title or "")[:300],
+            )
+            if result.hand_off and not conversation.handed_off:
+                conversation.handed_off = True
+                conversation.summary = conversation_summary(conversation)
+                conversation.save(update_fields=["handed_off", "summary"])
     result.conversation_id, result.turn_id = conversation.pk, turn.pk
     return result
 
@@ -189,7 +191,7 @@ def _compose(text: str, language: str, user, conversation) -> Answer:
     if ANGER.search(cleaned) or prediction.intent == "complaint":
         return Answer(str(HAND_OFF_TEXT["complaint"]), "complaint", prediction.confidence, True, "complaint")
     if model.abstains(prediction):
-        previous = conversation.turns.order_by("-created_at", "-id").first()
+        previous = None if conversation is None else conversation.turns.order_by("-created_at", "-id").first()
         alternatives = []
         for name in prediction.labels[:2]:
             alt = intents.get(name)

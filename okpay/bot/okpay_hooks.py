@@ -14,12 +14,19 @@ def _train_if_missing():
     from django.conf import settings
 
     from .models import BotModelVersion
-    from .tasks import bot_train_task
+    from .tasks import bot_train_enqueue_once
 
     if not settings.OKPAY_BOT_TRAIN_ON_DEMO or BotModelVersion.objects.filter(is_active=True).exists():
         return None
-    bot_train_task.enqueue()
+    if not bot_train_enqueue_once():
+        return "answer bot: a training is already queued or running"
     return "answer bot: first training queued for the worker (about 3 minutes)"
+
+
+def _training_resume():
+    from .tasks import bot_training_resume
+
+    return bot_training_resume()
 
 
 def _api_router():
@@ -57,4 +64,5 @@ hooks.register(
 hooks.register(hooks.DEMO_STEPS, hooks.DemoStep("bot", _train_if_missing), order=30)
 hooks.register(hooks.API_ROUTERS, _api_router, order=40)
 hooks.register(hooks.WARM_UPS, _warm_up, order=20)
+hooks.register(hooks.WORKER_SCHEDULES, hooks.Schedule("bot training resume", _training_resume))
 hooks.register(hooks.AUDIT_LABELS, AUDIT_LABELS)

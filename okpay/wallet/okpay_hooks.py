@@ -46,3 +46,19 @@ for key in ("charged_twice", "recent_payments", "balances", "exchange_rate"):
     hooks.register(hooks.BOT_ACTIONS, hooks.BotAction(key, getattr(bot_actions, key)))
 hooks.register(hooks.AUDIT_LABELS, AUDIT_LABELS)
 hooks.register(hooks.API_ROUTERS, _api_router, order=30)
+
+
+def _fx_refresh_schedule():
+    from .tasks import fx_refresh_schedule
+
+    return "queued the next exchange-rate refresh" if fx_refresh_schedule() else None
+
+
+def _wallet_sweep_schedule():
+    from .tasks import wallet_sweep_schedule
+
+    return "queued the next wallet sweep (due deadlines, expired holds)" if wallet_sweep_schedule() else None
+
+
+hooks.register(hooks.WORKER_SCHEDULES, hooks.Schedule("exchange-rate refresh", _fx_refresh_schedule))
+hooks.register(hooks.WORKER_SCHEDULES, hooks.Schedule("wallet sweep", _wallet_sweep_schedule))

@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 from django.tasks import task
+from django.utils import timezone
 
 
 @task()
@@ -17,7 +20,7 @@ def international_review_expire_task(*, transfer_id: int) -> bool:
 
 @task()
 def fx_refresh_task(*, url: str = "") -> str:
-    """Fetch the day's ECB rates (scheduled by `okpay fx schedule`; reschedules itself daily)."""
+    """Fetch the day's ECB rates (queued at worker start; reschedules itself after each publication)."""
     from .fx import ECB_URL, rates_refresh
 
     try:
@@ -30,9 +33,7 @@ def fx_refresh_task(*, url: str = "") -> str:
 def next_publication_time(now=None):
     """Next 16:30 Central European time on a weekday (ECB publishes ~16:00 CET on working days)."""
     import zoneinfo
-    from datetime import datetime, time, timedelta
-
-    from django.utils import timezone
+    from datetime import datetime, time
 
     zone = zoneinfo.ZoneInfo("Europe/Berlin")
     local = (now or timezone.now()).astimezone(zone)
@@ -43,17 +44,29 @@ def next_publication_time(now=None):
 
 
 def fx_refresh_schedule() -> bool:
-    """Make sure one future rate refresh is queued (called when a worker starts). Returns True if
-    it queued one."""
-    from django.tasks import task_backends
+    """Make sure one future rate refresh is queued (at worker start, through hooks.WORKER_SCHEDULES,
+    and after each refresh). Returns True if it queued one."""
+    from okpay.core.worker import periodic_ensure
 
-    backend = task_backends[fx_refresh_task.backend]
-    if not backend.supports_defer:
-        return False
-    from django_tasks_db.models import DBTaskResult
+    return periodic_ensure(fx_refresh_task, next_publication_time())
 
-    path = f"{fx_refresh_task.func.__module__}.{fx_refresh_task.func.__qualname__}"
-    if DBTaskResult.objects.filter(task_path=path, status="READY").exists():
-        return False
-    fx_refresh_task.using(run_after=next_publication_time()).enqueue()
-    return True
+
+WALLET_SWEEP_EVERY = timedelta(minutes=5)
+
+
+@task()
+def wallet_sweep_task() -> dict:
+    """Every 5 minutes: due deadlines the scheduled tasks missed, and expired holds (nothing else
+    voids those)."""
+    from .international import wallet_sweep
+
+    try:
+        return wallet_sweep()
+    finally:
+        wallet_sweep_schedule()
+
+
+def wallet_sweep_schedule() -> bool:
+    from okpay.core.worker import periodic_ensure
+
+    return periodic_ensure(wallet_sweep_task, timezone.now() + WALLET_SWEEP_EVERY)

@@ -1,3 +1,4 @@
+import argparse
 import json
 import time
 from pathlib import Path
@@ -15,6 +16,9 @@ class Command(BaseCommand):
         )
         train.add_argument("--data", nargs="+", type=Path, help="CSV files with the header text,category")
         train.add_argument("--out", type=Path, help="folder for the model files")
+        train.add_argument("--actor-id", type=int, help=argparse.SUPPRESS)  # who asked (the worker's task)
+        # started by the worker's task: end if the worker dies (a SIGKILL leaves no training behind)
+        train.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
         evaluate = sub.add_parser("eval", help="evaluate on a labelled CSV; last line is one JSON object")
         evaluate.add_argument("--test", type=Path, required=True)
         evaluate.add_argument("--train", type=Path, help="train a fresh model on this CSV alone first")
@@ -26,11 +30,25 @@ class Command(BaseCommand):
             if not path.is_file():
                 raise CommandError(f"no such file: {path}")
         if action == "train":
-            from okpay.bot.actions import model_train
+            from okpay.bot.actions import TrainingBusy, model_train
+            from okpay.bot.tasks import BUSY_EXIT_CODE
 
+            if options.get("parent_pid"):
+                from okpay.core.worker import watch_parent
+
+                watch_parent(options["parent_pid"])
+            actor = None
+            if options.get("actor_id"):
+                from django.contrib.auth import get_user_model
+
+                actor = get_user_model().objects.filter(pk=options["actor_id"]).first()
             self.stderr.write("training the answer bot (about 3 minutes on 2 cores)…")
             try:
-                version = model_train(data=options.get("data"), out=options.get("out"))
+                version = model_train(data=options.get("data"), out=options.get("out"), actor=actor)
+            except TrainingBusy as error:
+                raise CommandError(
+                    f"{error}; try again when it has finished", returncode=BUSY_EXIT_CODE
+                ) from None
             except ValueError as error:
                 raise CommandError(str(error)) from error
             self.stdout.write(

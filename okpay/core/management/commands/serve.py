@@ -1,4 +1,5 @@
 import argparse
+import contextlib
 import copy
 import os
 import signal
@@ -12,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 REDACT_FILTER = "okpay.accounts.log_filters.ResetTokenRedactFilter"
+WORKER_STOP_SECONDS = 30  # the worker gives a running task 20 s (okpay.core.worker.STOP_GRACE_SECONDS)
 
 
 def uvicorn_log_config() -> dict:
@@ -47,21 +49,24 @@ class Command(BaseCommand):
                 "websocket channel layer must be shared through Redis (e.g. REDIS_URL=redis://127.0.0.1:6379/0). "
                 "Use --workers 1 for the embedded default."
             )
-        call_command("check", deploy=not settings.DEBUG and not settings.DEMO_MODE, fail_level="ERROR")
-        if embedded_worker is None:
-            embedded_worker = not settings.DATABASE_URL
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            # uvicorn shuts down gracefully on SIGTERM, then raises it again: this handler turns it
+            # (and SIGHUP, and a signal during start-up) into an exit through the `finally` below
+            signal.signal(signum, _exit_on_signal)
         worker = None
-        if embedded_worker:
-            worker = subprocess.Popen([sys.executable, "-m", "okpay.cli", "worker"], env=os.environ.copy())
-            self.stdout.write(f"Task worker started (pid {worker.pid}).")
-        if settings.DEMO_MODE:
-            from okpay.core.demo import demo_accounts_text
-
-            self.stdout.write(self.style.SUCCESS(demo_accounts_text()))
-            self.stdout.write(f"Demo outbox: http://{host}:{port}/demo/outbox/")
-        self.stdout.write(self.style.SUCCESS(f"OKPay Service Center on http://{host}:{port}/"))
-        os.environ["OKPAY_WARM_BOT"] = "1"
         try:
+            call_command("check", deploy=not settings.DEBUG and not settings.DEMO_MODE, fail_level="ERROR")
+            if embedded_worker is None:
+                embedded_worker = not settings.DATABASE_URL
+            if embedded_worker:
+                worker = self.worker_start()
+            if settings.DEMO_MODE:
+                from okpay.core.demo import demo_accounts_text
+
+                self.stdout.write(self.style.SUCCESS(demo_accounts_text()))
+                self.stdout.write(f"Demo outbox: http://{host}:{port}/demo/outbox/")
+            self.stdout.write(self.style.SUCCESS(f"OKPay Service Center on http://{host}:{port}/"))
+            os.environ["OKPAY_WARM_BOT"] = "1"
             uvicorn.run(
                 "config.asgi:application",
                 host=host,
@@ -72,11 +77,52 @@ class Command(BaseCommand):
                 forwarded_allow_ips=os.environ.get("OKPAY_FORWARDED_ALLOW_IPS", "127.0.0.1"),
                 log_level=os.environ.get("OKPAY_UVICORN_LOG_LEVEL", "info"),
                 log_config=uvicorn_log_config(),
+                timeout_graceful_shutdown=10,
             )
+        except KeyboardInterrupt:
+            pass
         finally:
-            if worker is not None and worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
-                try:
-                    worker.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
+            if worker is not None:
+                self.worker_stop(worker)
+
+    def worker_start(self) -> subprocess.Popen:
+        """`okpay worker` (one child per queue) in a process group of its own: the terminal's Ctrl+C
+        reaches only this process, which stops the worker once, and the whole group (workers, a
+        training) can be ended together. The worker also stops by itself if this process dies."""
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "okpay.cli", "worker", "--parent-pid", str(os.getpid())],
+            env=os.environ.copy(),
+            process_group=0,
+        )
+        self.stdout.write(f"Task worker started (pid {worker.pid}).")
+        return worker
+
+    def worker_stop(self, worker: subprocess.Popen) -> None:
+        """SIGTERM to the worker (it stops its children: a running mail finishes, a training is cut
+        short and queued again), then SIGKILL to whatever is left in its process group. Another
+        signal meanwhile kills the group at once."""
+
+        def hurry(signum, frame):
+            _kill_group(worker.pid, signal.SIGKILL)
+
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, hurry)
+        if worker.poll() is None:
+            self.stdout.write("Stopping the task worker…")
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=WORKER_STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.stderr.write("The task worker did not stop in time; killing it.")
+        _kill_group(worker.pid, signal.SIGKILL)
+        worker.wait()
+        self.stdout.write("Task worker stopped.")
+
+
+def _exit_on_signal(signum, frame):
+    raise SystemExit(0)
+
+
+def _kill_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)

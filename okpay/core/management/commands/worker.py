@@ -1,68 +1,42 @@
-import logging
-import os
-import socket
-import threading
+import argparse
 
-from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections, connection
-from django.utils import timezone
-from django.utils.crypto import get_random_string
+from django.db import connection
 
-logger = logging.getLogger("okpay.worker")
-
-
-def _heartbeat_loop(worker_id: str, stop: threading.Event) -> None:
-    from okpay.core.models import WorkerHeartbeat
-
-    started = timezone.now()
-    while not stop.is_set():
-        try:
-            close_old_connections()
-            WorkerHeartbeat.objects.update_or_create(
-                worker_id=worker_id,
-                defaults={
-                    "hostname": socket.gethostname(),
-                    "pid": os.getpid(),
-                    "started_at": started,
-                    "seen_at": timezone.now(),
-                },
-            )
-        except Exception:  # a missed beat shows up in /healthz, which is the point
-            logger.warning("worker heartbeat failed", exc_info=True)
-        finally:
-            connection.close()
-        stop.wait(settings.WORKER_HEARTBEAT_SECONDS)
+from okpay.core import worker
 
 
 class Command(BaseCommand):
-    help = "Run the background task worker (django-tasks-db) and report a heartbeat for /healthz."
+    help = (
+        "Run the background task workers (django-tasks-db) with a heartbeat for /healthz: one process "
+        "per queue (default: mail and short jobs; training: the answer bot's training), or with "
+        "--queue-name only the named queue(s) in this process."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--queue-name", default="*", help="queues to work on (default: all)")
+        parser.add_argument(
+            "--queue-name",
+            default=None,
+            help="work on these queues (comma-separated, or '*') in this one process; default: one "
+            "process per configured queue (" + ", ".join(worker.queue_names()) + ")",
+        )
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
+        # started by `okpay serve` (embedded) or by `okpay worker`: stop when that process is gone
+        parser.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
+        # a child of `okpay worker`: the parent did the start-up work
+        parser.add_argument("--supervised", action="store_true", help=argparse.SUPPRESS)
 
-    def handle(self, *args, queue_name="*", interval=1.0, **options):
-        worker_id = f"{socket.gethostname()[:40]}-{os.getpid()}-{get_random_string(6)}"
-        stop = threading.Event()
-        beat = threading.Thread(target=_heartbeat_loop, args=(worker_id, stop), daemon=True)
-        beat.start()
-        from okpay.wallet.tasks import fx_refresh_schedule
-
-        if fx_refresh_schedule():
-            self.stdout.write("Scheduled the next exchange-rate refresh.")
-        try:
-            call_command(
-                "db_worker",
-                queue_name=queue_name,
-                interval=interval,
-                worker_id=worker_id,
-                startup_delay=False,
-                reload=False,
-            )
-        finally:
-            stop.set()
-            from okpay.core.models import WorkerHeartbeat
-
-            WorkerHeartbeat.objects.filter(worker_id=worker_id).delete()
+    def handle(self, *args, queue_name=None, interval=1.0, parent_pid=None, supervised=False, **options):
+        if not supervised:
+            for line in worker.worker_start():
+                self.stdout.write(line)
+            connection.close()
+        if queue_name is None:
+            worker.supervise(worker.queue_names(), interval=interval, parent_pid=parent_pid, out=self.stdout)
+            return
+        worker.run_queues(
+            queue_name,
+            interval=interval,
+            verbosity=options.get("verbosity", 1),
+            parent_pid=parent_pid,
+        )
