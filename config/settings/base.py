@@ -166,10 +166,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Policy (domain.md): reset link valid for 20 minutes; 3 requests/h per account, 10/h per IP.
+# Policy (docs/policies.md): reset link valid for 20 minutes; how many: OKPAY_RATE_LIMITS.
 PASSWORD_RESET_TIMEOUT = env_int("OKPAY_PASSWORD_RESET_TIMEOUT", 20 * 60)
-OKPAY_RESET_LIMIT_PER_ACCOUNT_HOUR = 3
-OKPAY_RESET_LIMIT_PER_IP_HOUR = 10
 # Policy: 5 failures within 15 minutes lock the account for 15 minutes, doubling on each repeat.
 OKPAY_LOCKOUT_FAILURES = 5
 OKPAY_LOCKOUT_WINDOW = timedelta(minutes=15)
@@ -181,7 +179,6 @@ OKPAY_LOCKOUT_MAX = timedelta(hours=24)
 OKPAY_LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 OKPAY_LOGIN_FAILURES_PER_NETWORK = env_int("OKPAY_LOGIN_FAILURES_PER_NETWORK", 30)
 OKPAY_LOGIN_FAILURES_GLOBAL = env_int("OKPAY_LOGIN_FAILURES_GLOBAL", 1000)
-OKPAY_SIGNUP_LIMIT_PER_IP_HOUR = 20
 OKPAY_EMAIL_VERIFICATION_MAX_AGE = timedelta(days=3)
 OKPAY_HELP_SEMANTIC = env_bool("OKPAY_HELP_SEMANTIC", True)
 OKPAY_BOT_TRAIN_ON_DEMO = env_bool(
@@ -224,14 +221,29 @@ MAILERS = {
 DEFAULT_FROM_EMAIL = os.environ.get("OKPAY_FROM_EMAIL", "OKPay <no-reply@okpay.example>")
 OKPAY_SUPPORT_EMAIL = os.environ.get("OKPAY_SUPPORT_EMAIL", "support@okpay.example")
 # Policy: receipts for questions asked from an unconfirmed address (a visitor's, an email sender's)
-# carry no visitor text, and at most 3 an hour / 10 a day go to one address; beyond that the question
-# is still created, without a receipt.
-OKPAY_TICKET_RECEIPTS_PER_ADDRESS_HOUR = 3
-OKPAY_TICKET_RECEIPTS_PER_ADDRESS_DAY = 10
+# carry no visitor text, and only a few go to one address (OKPAY_RATE_LIMITS "receipt_per_address_*");
+# beyond that the question is still created, without a receipt.
 # Question attachments: at most 3 files of this size each; a request larger than 3 files plus this
 # margin (text fields, multipart framing) is refused before its body is read.
 OKPAY_TICKET_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 OKPAY_UPLOAD_FORM_MARGIN_BYTES = 256 * 1024
+
+# --- Rate limits ----------------------------------------------------------------------------
+# Every "at most N per window" policy, in one place (docs/policies.md): policy → (N, window in seconds).
+# Counted in the shared cache by okpay.core.ratelimit.rate_limited(policy, key) — except
+# password_reset_per_account, which counts the reset emails in the audit log. Past a limit the
+# visitor gets a translated 429 page (the API a 429 error). The sign-in failure budgets and the lockout
+# are OKPAY_LOGIN_FAILURES_* and OKPAY_LOCKOUT_* above.
+OKPAY_RATE_LIMITS = {
+    "signup_per_ip": (20, 3600),  # sign-ups from one IP address
+    "password_reset_per_ip": (10, 3600),  # reset requests from one IP address
+    "password_reset_per_account": (3, 3600),  # reset emails to one account
+    "question_per_customer": (20, 3600),  # questions (web and API) from one signed-in customer
+    "question_per_guest_ip": (5, 3600),  # questions (web and API) from one visitor's IP address
+    "question_email_per_sender": (10, 3600),  # emails that become questions, from one sender
+    "receipt_per_address_hour": (3, 3600),  # receipts to one unconfirmed address
+    "receipt_per_address_day": (10, 24 * 3600),
+}
 
 # --- Security headers -----------------------------------------------------------------------
 SECURE_CSP = {

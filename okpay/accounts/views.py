@@ -20,7 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from okpay.core import i18n
 from okpay.core.audit import client_ip
-from okpay.core.ratelimit import rate_limit_exceeded
+from okpay.core.ratelimit import rate_limited
 from okpay.core.redirects import safe_next
 
 from . import actions, selectors, sessions
@@ -57,12 +57,7 @@ def signup(request):
         return redirect("home")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if rate_limit_exceeded(
-            scope="signup-ip",
-            key=client_ip(request) or "unknown",
-            limit=settings.OKPAY_SIGNUP_LIMIT_PER_IP_HOUR,
-            window_seconds=3600,
-        ):
+        if rate_limited("signup_per_ip", client_ip(request) or "unknown"):
             return render(request, "accounts/rate_limited.html", status=429)
         actions.user_signup(
             email=form.cleaned_data["email"],

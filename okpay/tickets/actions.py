@@ -12,7 +12,7 @@ from okpay.bot.selectors import conversation_summary
 from okpay.core import i18n
 from okpay.core.audit import audit_event_record
 from okpay.core.mail import email_send
-from okpay.core.ratelimit import rate_limit_exceeded
+from okpay.core.ratelimit import rate_limited
 
 from . import sla
 from .choices import MessageKind, SystemEvent, TicketChannel, TicketStatus
@@ -81,21 +81,9 @@ def _address_key(address: str) -> str:
 
 def _receipts_exhausted(address: str) -> bool:
     """Counts one receipt to an unconfirmed address; True once the hourly or daily allowance for it
-    is used up (OKPAY_TICKET_RECEIPTS_PER_ADDRESS_HOUR / _DAY)."""
+    is used up (OKPAY_RATE_LIMITS "receipt_per_address_hour" / "_day")."""
     key = _address_key(address)
-    if rate_limit_exceeded(
-        scope="tickets.receipt.hour",
-        key=key,
-        limit=settings.OKPAY_TICKET_RECEIPTS_PER_ADDRESS_HOUR,
-        window_seconds=3600,
-    ):
-        return True
-    return rate_limit_exceeded(
-        scope="tickets.receipt.day",
-        key=key,
-        limit=settings.OKPAY_TICKET_RECEIPTS_PER_ADDRESS_DAY,
-        window_seconds=24 * 3600,
-    )
+    return rate_limited("receipt_per_address_hour", key) or rate_limited("receipt_per_address_day", key)
 
 
 def _receipt_send(ticket: Ticket, message: TicketMessage) -> bool:

@@ -20,7 +20,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.validators import validate_email
 
 from okpay.core import i18n
-from okpay.core.ratelimit import rate_limit_exceeded
+from okpay.core.ratelimit import rate_limited
 from okpay.core.text import CJK, normalize
 from okpay.core.uploads import KINDS, upload_check
 
@@ -33,7 +33,6 @@ NUMBER = re.compile(rf"\bQ-[{NUMBER_ALPHABET}]{{7}}\b")
 QUOTE_START = re.compile(
     r"^(>|On .+ wrote:|在.+写道[:：]|-{2,} ?Original Message|-----原始邮件-----|From: )", re.I
 )
-SENDER_LIMIT_PER_HOUR = 10
 MAX_BODY = 5000
 
 
@@ -106,10 +105,8 @@ def email_intake(raw: bytes) -> IntakeResult:
         return IntakeResult("skipped", reason="no valid sender")
     if _is_automatic(message, sender):
         return IntakeResult("skipped", reason="automatic message")
-    if rate_limit_exceeded(
-        scope="tickets.email", key=sender, limit=SENDER_LIMIT_PER_HOUR, window_seconds=3600
-    ):
-        return IntakeResult("skipped", reason="sender over the hourly limit")
+    if rate_limited("question_email_per_sender", sender):
+        return IntakeResult("skipped", reason="sender over its limit (question_email_per_sender)")
     subject = " ".join(str(message.get("Subject", "")).split())[:200]
     body = reply_text(_text(message))
     files = _attachments(message)

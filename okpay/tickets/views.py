@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from okpay.bot.selectors import box_conversation, first_question
 from okpay.core.audit import client_ip
 from okpay.core.errors import DomainError
-from okpay.core.ratelimit import rate_limit_exceeded
+from okpay.core.ratelimit import rate_limited
 from okpay.core.uploads import UploadLimitHandler, request_content_length, size_text
 from okpay.helpcenter.selectors import article_by_key_for_language
 from okpay.wallet.selectors import transaction_for_user
@@ -27,24 +27,11 @@ from .choices import TicketChannel
 from .forms import ATTACHMENT_MAX_COUNT, RatingForm, ReplyForm, TicketForm, attachment_max_bytes
 from .models import TicketAttachment
 
-GUEST_LIMIT_PER_HOUR = 5
-CUSTOMER_LIMIT_PER_HOUR = 20
-
 
 def too_many(request) -> bool:
     if request.user.is_authenticated:
-        return rate_limit_exceeded(
-            scope="tickets.create.user",
-            key=str(request.user.pk),
-            limit=CUSTOMER_LIMIT_PER_HOUR,
-            window_seconds=3600,
-        )
-    return rate_limit_exceeded(
-        scope="tickets.create.ip",
-        key=client_ip(request) or "-",
-        limit=GUEST_LIMIT_PER_HOUR,
-        window_seconds=3600,
-    )
+        return rate_limited("question_per_customer", str(request.user.pk))
+    return rate_limited("question_per_guest_ip", client_ip(request) or "-")
 
 
 def too_many_text() -> str:

@@ -15,7 +15,7 @@ from django.utils.http import urlsafe_base64_encode
 from okpay.core.audit import AuditContext, audit_context, audit_context_current, audit_event_record
 from okpay.core.mail import email_send
 from okpay.core.models import AuditEvent
-from okpay.core.ratelimit import rate_limit_exceeded
+from okpay.core.ratelimit import rate_limit_policy, rate_limited
 
 from ..models import AccountLock, LoginFailure, User
 from ..tasks import password_reset_send
@@ -26,12 +26,10 @@ from .tokens import api_tokens_revoke_all
 
 def password_reset_request(*, email: str, ip_address: str | None) -> bool:
     """The page answers the same for any address. Returns False only when `ip_address` is over
-    its limit (OKPAY_RESET_LIMIT_PER_IP_HOUR). The lookup and the email happen in a background
+    its limit (OKPAY_RATE_LIMITS["password_reset_per_ip"]). The lookup and the email happen in a background
     task, so the response time does not depend on whether the account exists either."""
     ip = ip_address or "unknown"
-    if rate_limit_exceeded(
-        scope="pwreset-ip", key=ip, limit=settings.OKPAY_RESET_LIMIT_PER_IP_HOUR, window_seconds=3600
-    ):
+    if rate_limited("password_reset_per_ip", ip):
         audit_event_record(action="password_reset.ip_rate_limited")
         return False
     email = normalize_email(email)
@@ -46,11 +44,13 @@ def password_reset_email_send(*, email: str, ip_address: str | None) -> str:
         return "no_account"
     ip = ip_address if ip_address and ip_address != "unknown" else None
     with audit_context(AuditContext(ip_address=ip, channel="task")):
-        hour_ago = timezone.now() - timedelta(hours=1)
+        limit, window_seconds = rate_limit_policy("password_reset_per_account")
         recent = AuditEvent.objects.filter(
-            subject_user=user, action="password_reset.requested", created_at__gte=hour_ago
+            subject_user=user,
+            action="password_reset.requested",
+            created_at__gte=timezone.now() - timedelta(seconds=window_seconds),
         ).count()
-        if recent >= settings.OKPAY_RESET_LIMIT_PER_ACCOUNT_HOUR:
+        if recent >= limit:
             audit_event_record(action="password_reset.account_rate_limited", subject_user=user)
             return "account_rate_limited"
         uid = urlsafe_base64_encode(force_bytes(user.pk))

@@ -95,8 +95,11 @@ def test_finding_06_receipts_per_address_are_limited(client, committed, mailoutb
 
     from django.utils import timezone
 
-    settings.OKPAY_TICKET_RECEIPTS_PER_ADDRESS_HOUR = 3
-    settings.OKPAY_TICKET_RECEIPTS_PER_ADDRESS_DAY = 4
+    settings.OKPAY_RATE_LIMITS = {
+        **settings.OKPAY_RATE_LIMITS,
+        "receipt_per_address_hour": (3, 3600),
+        "receipt_per_address_day": (4, 24 * 3600),
+    }
     time_machine.move_to(timezone.now().replace(hour=1, minute=0), tick=False)
     addresses = ["victim@example.net", "Victim@Example.NET", "victim+1@example.net", "victim+2@example.net"]
     pages = []
