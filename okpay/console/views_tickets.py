@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from okpay.accounts import roles
 from okpay.accounts.permissions import permission_required
 from okpay.core.audit import audit_event_record
+from okpay.core.errors import DomainError
 from okpay.helpcenter.selectors import article_by_key_for_language
 from okpay.tickets import actions as ticket_actions
 from okpay.tickets import selectors as ticket_selectors
@@ -48,6 +49,14 @@ def _ticket(number):
     return ticket
 
 
+def _moves(request, ticket) -> dict:
+    """The status select's options: the question's status and the moves open to this user."""
+    return {
+        "current": ticket.status,
+        "targets": ticket_actions.ticket_transition_targets(ticket=ticket, actor=request.user),
+    }
+
+
 def _reply_form(request, ticket) -> AgentReplyForm:
     """The reply box, filled from a saved reply when one is chosen (?macro=)."""
     macro = (
@@ -56,8 +65,10 @@ def _reply_form(request, ticket) -> AgentReplyForm:
         else None
     )
     if macro is None:
-        return AgentReplyForm()
-    return AgentReplyForm(initial={"body": macro.render(ticket), "status": macro.status_after})
+        return AgentReplyForm(**_moves(request, ticket))
+    return AgentReplyForm(
+        initial={"body": macro.render(ticket), "status": macro.status_after}, **_moves(request, ticket)
+    )
 
 
 def _render(request, ticket, form=None, status=200):
@@ -96,7 +107,7 @@ def _render(request, ticket, form=None, status=200):
             "glance": glance,
             "form": form or _reply_form(request, ticket),
             "macros": ticket_selectors.macros_in_use(),
-            "status_form": StatusForm(initial={"status": ticket.status}),
+            "status_form": StatusForm(initial={"status": ticket.status}, **_moves(request, ticket)),
             "priority_form": PriorityForm(initial={"priority": ticket.priority}),
             "staff_view": True,
             "rating": ticket_selectors.rating_for(ticket),
@@ -114,30 +125,39 @@ def ticket_detail(request, number):
 @permission_required(roles.is_staff)
 def ticket_reply(request, number):
     ticket = _ticket(number)
-    form = AgentReplyForm(request.POST)
+    form = AgentReplyForm(request.POST, **_moves(request, ticket))
     if not form.is_valid():
         return _render(request, ticket, form, status=400)
     data = form.cleaned_data
-    ticket_actions.ticket_agent_reply(
-        ticket=ticket,
-        actor=request.user,
-        body=data["body"],
-        internal=data["internal"],
-        status=data["status"] or None,
-    )
+    try:
+        ticket_actions.ticket_agent_reply(
+            ticket=ticket,
+            actor=request.user,
+            body=data["body"],
+            internal=data["internal"],
+            status=data["status"] or None,
+        )
+    except DomainError as error:  # e.g. the question moved meanwhile: nothing was written or sent
+        form.add_error("status", error.message)
+        return _render(request, _ticket(number), form, status=error.status)
     messages.success(
         request, _("Note saved.") if data["internal"] else _("Reply sent to the customer by email.")
     )
     return redirect("console:ticket", number=ticket.number)
 
 
-def _one_field_change(request, number, form_class, field, action, done, invalid):
-    """A one-select form (status, priority): apply it through `action(ticket=…, actor=…, <field>=…)`."""
+def _one_field_change(request, number, form_class, field, action, done, invalid, **form_options):
+    """A one-select form (status, priority): apply it through `action(ticket=…, actor=…, <field>=…)`;
+    a refusal (DomainError) is shown on the page and changes nothing."""
     ticket = _ticket(number)
-    form = form_class(request.POST)
+    form = form_class(request.POST, **form_options)
     if form.is_valid():
-        action(ticket=ticket, actor=request.user, **{field: form.cleaned_data[field]})
-        messages.success(request, done)
+        try:
+            action(ticket=ticket, actor=request.user, **{field: form.cleaned_data[field]})
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, done)
     else:
         messages.error(request, invalid)
     return redirect("console:ticket", number=ticket.number)
@@ -154,7 +174,7 @@ def ticket_status(request, number):
         ticket_actions.ticket_status_set,
         _("Status changed."),
         _("Choose a valid status."),
-    )
+    )  # any status a move leads to is accepted here; ticket_transition refuses the moves not allowed
 
 
 @require_POST

@@ -13,10 +13,18 @@ from okpay.core import i18n
 from okpay.core.audit import audit_event_record
 from okpay.core.mail import email_send
 from okpay.core.ratelimit import rate_limited
+from okpay.core.transitions import is_system, transition_exists, transition_permitted, transition_targets
 
 from . import sla
-from .choices import MessageKind, SystemEvent, TicketChannel, TicketStatus
-from .errors import TicketError
+from .choices import (
+    FINISHED_STATUSES,
+    TICKET_TRANSITIONS,
+    MessageKind,
+    SystemEvent,
+    TicketChannel,
+    TicketStatus,
+)
+from .errors import TicketError, TicketTransitionForbidden, TicketTransitionRefused
 from .models import Macro, Ticket, TicketAttachment, TicketMessage, TicketRating
 
 ACCESS_SALT = "okpay.tickets.access"
@@ -168,21 +176,99 @@ def _locked(ticket: Ticket) -> Ticket:
     return Ticket.objects.select_for_update().get(pk=ticket.pk)
 
 
+# --- the question's state machine (choices.TICKET_TRANSITIONS) -------------------------------------
+
+
+def _status_label(status: str) -> str:
+    return dict(TicketStatus.choices).get(status, status)
+
+
+def _acts_as_customer(ticket: Ticket, actor) -> bool:
+    """The question's own customer: its signed-in requester; for a question asked without an account,
+    whoever the customer side let in (the emailed link); None is the customer without an account
+    session (a visitor's link, an email from the asking address — the caller checked which)."""
+    if is_system(actor):
+        return False
+    if ticket.requester_id is None or actor is None:
+        return True
+    return bool(getattr(actor, "is_authenticated", False)) and actor.pk == ticket.requester_id
+
+
+def ticket_transition_allowed(*, ticket: Ticket, to: str, actor) -> bool:
+    return transition_permitted(
+        TICKET_TRANSITIONS, ticket.status, to, actor=actor, is_customer=_acts_as_customer(ticket, actor)
+    )
+
+
+def ticket_transition_targets(*, ticket: Ticket, actor) -> list[str]:
+    """The statuses `actor` may move this question to (the console offers these)."""
+    return transition_targets(
+        TICKET_TRANSITIONS, ticket.status, actor=actor, is_customer=_acts_as_customer(ticket, actor)
+    )
+
+
+def ticket_transition_check(*, ticket: Ticket, to: str, actor) -> None:
+    """Raises TicketTransitionRefused (409) for a move not in the table — the same status included —
+    and TicketTransitionForbidden (403) for one this actor may not make. Changes nothing."""
+    params = {"current": _status_label(ticket.status), "target": _status_label(to)}
+    if not transition_exists(TICKET_TRANSITIONS, ticket.status, to):
+        raise TicketTransitionRefused(
+            "illegal_transition",
+            _("A question cannot move from “%(current)s” to “%(target)s”."),
+            **params,
+        )
+    if not ticket_transition_allowed(ticket=ticket, to=to, actor=actor):
+        raise TicketTransitionForbidden(
+            "forbidden", _("You may not move this question from “%(current)s” to “%(target)s”."), **params
+        )
+
+
+@transaction.atomic
+def ticket_transition(
+    *, ticket: Ticket, to: str, actor, note: str = "", audit_action: str = "ticket.status_changed"
+) -> Ticket:
+    """The one place a question's status changes. Locks the question, checks the move against
+    choices.TICKET_TRANSITIONS and the actor's right to make it, sets the status with its clocks
+    (solved_at; no reply is owed on a finished question) and writes the audit row (from, to, note),
+    all in one transaction. A refused move raises (see ticket_transition_check) and changes nothing.
+    Returns the locked, current question."""
+    ticket = _locked(ticket)
+    ticket_transition_check(ticket=ticket, to=to, actor=actor)
+    previous = ticket.status
+    ticket.status = to
+    if to in FINISHED_STATUSES:
+        if previous not in FINISHED_STATUSES or ticket.solved_at is None:  # closing keeps when it was solved
+            ticket.solved_at = timezone.now()
+        ticket.reply_due_at = None
+    else:
+        ticket.solved_at = None
+    ticket.save(update_fields=["status", "solved_at", "reply_due_at", "updated_at"])
+    data = {"ticket": ticket.number, "from": previous, "to": to}
+    if note:
+        data["note"] = note[:300]
+    audit_event_record(action=audit_action, actor=actor, subject_user=ticket.requester, data=data)
+    return ticket
+
+
+# --- actions ---------------------------------------------------------------------------------------
+
+
 @transaction.atomic
 def ticket_customer_reply(*, ticket: Ticket, actor=None, body: str, files=()) -> TicketMessage:
-    """The customer adds to their question; a pending or solved ticket goes back to the team.
-    `actor` is the signed-in customer, or None (a visitor's link, an email from the asking address)."""
+    """The customer adds to their question; a pending or solved question goes back to the team (open).
+    `actor` is the signed-in customer, or None (a visitor's link, an email from the asking address).
+    A closed question takes no more replies (TicketError "closed")."""
     ticket = _locked(ticket)
     if ticket.status == TicketStatus.CLOSED:
         raise TicketError("closed", _("This question is closed. Please submit a new one."))
     author = actor if actor is not None and actor.is_authenticated else None
     message = TicketMessage.objects.create(ticket=ticket, kind=MessageKind.CUSTOMER, author=author, body=body)
     _attachments_save(message, files)
-    if ticket.status in (TicketStatus.PENDING, TicketStatus.SOLVED):
-        ticket.status, ticket.solved_at = TicketStatus.OPEN, None
+    if ticket.status in (TicketStatus.PENDING, TicketStatus.SOLVED):  # back with the team
+        ticket = ticket_transition(ticket=ticket, to=TicketStatus.OPEN, actor=actor, note="customer replied")
     if ticket.reply_due_at is None:
         ticket.reply_due_at = sla.reply_due(ticket.priority, timezone.now())
-    ticket.save(update_fields=["status", "solved_at", "reply_due_at", "updated_at"])
+    ticket.save(update_fields=["reply_due_at", "updated_at"])
     audit_event_record(
         action="ticket.customer_replied",
         actor=author,
@@ -196,9 +282,18 @@ def ticket_customer_reply(*, ticket: Ticket, actor=None, body: str, files=()) ->
 def ticket_agent_reply(
     *, ticket: Ticket, actor, body: str, internal: bool = False, status: str | None = None
 ) -> TicketMessage:
-    """A public reply (emailed to the customer; the ticket then waits for them unless another status
-    is chosen) or an internal note (never shown to the customer)."""
+    """A public reply (emailed to the customer) or an internal note (never shown to the customer),
+    optionally moving the question to `status`. Without one, a public reply leaves the question
+    waiting for the customer (pending) when that move is open to the replier — on a closed question
+    it stays closed. A refused move refuses the whole reply: nothing is written or sent."""
     ticket = _locked(ticket)
+    if not status and not internal:
+        pending = TicketStatus.PENDING
+        if ticket.status != pending and ticket_transition_allowed(ticket=ticket, to=pending, actor=actor):
+            status = pending
+    moves = bool(status) and status != ticket.status
+    if moves:
+        ticket_transition_check(ticket=ticket, to=status, actor=actor)
     kind = MessageKind.NOTE if internal else MessageKind.AGENT
     message = TicketMessage.objects.create(ticket=ticket, kind=kind, author=actor, body=body)
     fields = ["updated_at"]
@@ -206,16 +301,14 @@ def ticket_agent_reply(
         if ticket.first_responded_at is None:
             ticket.first_responded_at = timezone.now()
             fields.append("first_responded_at")
-        status = status or TicketStatus.PENDING
         ticket.reply_due_at = None
         fields.append("reply_due_at")
         if ticket.assignee_id is None:
             ticket.assignee = actor
             fields.append("assignee")
-    if status and status != ticket.status:
-        _status_apply(ticket, status)
-        fields += ["status", "solved_at", "reply_due_at"]
     ticket.save(update_fields=fields)
+    if moves:
+        ticket = ticket_transition(ticket=ticket, to=status, actor=actor)
     audit_event_record(
         action="ticket.note_added" if internal else "ticket.agent_replied",
         actor=actor,
@@ -227,28 +320,14 @@ def ticket_agent_reply(
     return message
 
 
-def _status_apply(ticket: Ticket, status: str) -> None:
-    ticket.status = status
-    finished = status in (TicketStatus.SOLVED, TicketStatus.CLOSED)
-    ticket.solved_at = timezone.now() if finished else None
-    if finished:
-        ticket.reply_due_at = None
-
-
 @transaction.atomic
 def ticket_status_set(*, ticket: Ticket, actor, status: str) -> Ticket:
+    """Staff set the status (the console's select); the same status is no change. The customer is
+    told when their question is solved."""
     ticket = _locked(ticket)
     if status == ticket.status:
         return ticket
-    previous = ticket.status
-    _status_apply(ticket, status)
-    ticket.save(update_fields=["status", "solved_at", "reply_due_at", "updated_at"])
-    audit_event_record(
-        action="ticket.status_changed",
-        actor=actor,
-        subject_user=ticket.requester,
-        data={"ticket": ticket.number, "from": previous, "to": status},
-    )
+    ticket = ticket_transition(ticket=ticket, to=status, actor=actor)
     if status == TicketStatus.SOLVED:
         _notify(ticket, "solved")
     return ticket
@@ -256,28 +335,25 @@ def ticket_status_set(*, ticket: Ticket, actor, status: str) -> Ticket:
 
 @transaction.atomic
 def ticket_customer_solve(*, ticket: Ticket, actor=None) -> Ticket:
+    """The customer marks their question answered; a finished one stays as it is."""
     ticket = _locked(ticket)
     if ticket.is_finished:
         return ticket
-    _status_apply(ticket, TicketStatus.SOLVED)
-    ticket.save(update_fields=["status", "solved_at", "reply_due_at", "updated_at"])
-    TicketMessage.objects.create(ticket=ticket, kind=MessageKind.SYSTEM, body=SystemEvent.CUSTOMER_SOLVED)
-    audit_event_record(
-        action="ticket.customer_solved",
-        actor=actor,
-        subject_user=ticket.requester,
-        data={"ticket": ticket.number},
+    ticket = ticket_transition(
+        ticket=ticket, to=TicketStatus.SOLVED, actor=actor, audit_action="ticket.customer_solved"
     )
+    TicketMessage.objects.create(ticket=ticket, kind=MessageKind.SYSTEM, body=SystemEvent.CUSTOMER_SOLVED)
     return ticket
 
 
 @transaction.atomic
 def ticket_assign(*, ticket: Ticket, actor, assignee) -> Ticket:
+    """Assign to someone (or back to the shared queue); a new question is then open."""
     ticket = _locked(ticket)
     ticket.assignee = assignee
+    ticket.save(update_fields=["assignee", "updated_at"])
     if ticket.status == TicketStatus.NEW:
-        ticket.status = TicketStatus.OPEN
-    ticket.save(update_fields=["assignee", "status", "updated_at"])
+        ticket = ticket_transition(ticket=ticket, to=TicketStatus.OPEN, actor=actor)
     audit_event_record(
         action="ticket.assigned",
         actor=actor,

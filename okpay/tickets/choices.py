@@ -2,6 +2,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from okpay.accounts.roles import is_staff, is_supervisor
+from okpay.core.transitions import CUSTOMER
+
 
 class TicketStatus(models.TextChoices):
     NEW = "new", pgettext_lazy("ticket status", "New")
@@ -11,6 +14,39 @@ class TicketStatus(models.TextChoices):
     CLOSED = "closed", pgettext_lazy("ticket status", "Closed")
 
 
+# The one table of a question's life: {from: {to: who may}} (okpay.core.transitions). CUSTOMER is
+# the question's own customer: the signed-in requester, or whoever the customer side let in without
+# an account session (a visitor's emailed link, an email from the asking address). Solved is not the
+# end: the customer reopens it by replying, staff by setting it open. Closed is final for customers
+# and agents (a new question is asked instead); a supervisor may reopen a question closed by mistake.
+# No move goes back to new. A change to the status happens only in actions.ticket_transition.
+TICKET_TRANSITIONS = {
+    TicketStatus.NEW: {
+        TicketStatus.OPEN: (is_staff,),
+        TicketStatus.PENDING: (is_staff,),
+        TicketStatus.SOLVED: (is_staff, CUSTOMER),
+        TicketStatus.CLOSED: (is_staff,),
+    },
+    TicketStatus.OPEN: {
+        TicketStatus.PENDING: (is_staff,),
+        TicketStatus.SOLVED: (is_staff, CUSTOMER),
+        TicketStatus.CLOSED: (is_staff,),
+    },
+    TicketStatus.PENDING: {
+        TicketStatus.OPEN: (is_staff, CUSTOMER),
+        TicketStatus.SOLVED: (is_staff, CUSTOMER),
+        TicketStatus.CLOSED: (is_staff,),
+    },
+    TicketStatus.SOLVED: {
+        TicketStatus.OPEN: (is_staff, CUSTOMER),
+        TicketStatus.PENDING: (is_staff,),
+        TicketStatus.CLOSED: (is_staff,),
+    },
+    TicketStatus.CLOSED: {
+        TicketStatus.OPEN: (is_supervisor,),
+    },
+}
+FINISHED_STATUSES = (TicketStatus.SOLVED, TicketStatus.CLOSED)
 ACTIVE_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN)
 # what the customer sees: their side of the same states
 CUSTOMER_STATUS_TEXT = {

@@ -104,14 +104,28 @@ class ReplyForm(BodyMixin, Form):
     pass
 
 
+def _status_choices(current: str | None, targets) -> list[tuple[str, str]]:
+    """The question's status and the moves open to the user (actions.ticket_transition_targets), in
+    the statuses' order; without a question, every status a move can lead to (never back to new)."""
+    if current is None:
+        return [(value, label) for value, label in TicketStatus.choices if value != TicketStatus.NEW]
+    offered = {current, *targets}
+    return [(value, label) for value, label in TicketStatus.choices if value in offered]
+
+
 class AgentReplyForm(Form):
     body = forms.CharField(label=_("Message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 6}))
     internal = forms.BooleanField(label=_("Internal note (not shown to the customer)"), required=False)
-    status = forms.ChoiceField(
-        label=_("Then set the status to"),
-        required=False,
-        choices=[("", _("Waiting for customer (default for replies)")), *TicketStatus.choices],
-    )
+    status = forms.ChoiceField(label=_("Then set the status to"), required=False)
+
+    def __init__(self, *args, current: str | None = None, targets=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        default = (
+            _("Waiting for customer (default for replies)")
+            if current is None or current == TicketStatus.PENDING or TicketStatus.PENDING in targets
+            else _("Leave the status as it is")
+        )
+        self.fields["status"].choices = [("", default), *_status_choices(current, targets)]
 
     def clean_body(self):
         body = self.cleaned_data["body"].strip()
@@ -121,7 +135,11 @@ class AgentReplyForm(Form):
 
 
 class StatusForm(Form):
-    status = forms.ChoiceField(choices=TicketStatus.choices)
+    status = forms.ChoiceField()
+
+    def __init__(self, *args, current: str | None = None, targets=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = _status_choices(current, targets)
 
 
 class PriorityForm(Form):
@@ -157,7 +175,10 @@ class MacroForm(forms.ModelForm):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         # Django's own blank label ("- Select an option -") has no Chinese translation yet
-        self.fields["status_after"].choices = [("", _("Leave the status as it is")), *TicketStatus.choices]
+        self.fields["status_after"].choices = [
+            ("", _("Leave the status as it is")),
+            *_status_choices(None, ()),
+        ]
 
 
 class PhoneTicketForm(Form):

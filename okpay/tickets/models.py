@@ -10,6 +10,7 @@ from okpay.core import i18n
 
 from .choices import (
     CUSTOMER_STATUS_TEXT,
+    FINISHED_STATUSES,
     MessageKind,
     Satisfaction,
     SystemEvent,
@@ -86,7 +87,7 @@ class Ticket(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (TicketStatus.SOLVED, TicketStatus.CLOSED)
+        return self.status in FINISHED_STATUSES
 
     @property
     def address_confirmed(self) -> bool:

@@ -1,19 +1,10 @@
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
-from okpay.accounts.choices import Role
-
-from .choices import ACTIVE_STATUSES, TicketStatus
+from .choices import ACTIVE_STATUSES, FINISHED_STATUSES, TicketStatus
 from .models import Macro, Ticket, TicketRating
 
-FINISHED = (TicketStatus.SOLVED, TicketStatus.CLOSED)
-
 SESSION_ACCESS_KEY = "ticket_access"
-STAFF_ROLES = (Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
-
-
-def is_staff(user) -> bool:
-    return user.is_authenticated and user.role in STAFF_ROLES
 
 
 def tickets_for_customer(*, user) -> QuerySet[Ticket]:
@@ -46,7 +37,7 @@ def all_messages(ticket: Ticket):
 QUEUES = {
     "active": Q(status__in=ACTIVE_STATUSES),
     "pending": Q(status=TicketStatus.PENDING),
-    "solved": Q(status__in=(TicketStatus.SOLVED, TicketStatus.CLOSED)),
+    "solved": Q(status__in=FINISHED_STATUSES),
     "all": Q(),
 }
 
@@ -77,7 +68,7 @@ def queue_counts() -> dict[str, int]:
         active=Count("id", filter=QUEUES["active"]),
         pending=Count("id", filter=QUEUES["pending"]),
         unassigned=Count("id", filter=QUEUES["active"] & Q(assignee__isnull=True)),
-        overdue=Count("id", filter=Q(reply_due_at__lt=timezone.now()) & ~Q(status__in=FINISHED)),
+        overdue=Count("id", filter=Q(reply_due_at__lt=timezone.now()) & ~Q(status__in=FINISHED_STATUSES)),
     )
     return counts
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from okpay.accounts.roles import is_staff
 from okpay.bot.selectors import box_conversation, first_question
 from okpay.core.audit import client_ip
 from okpay.core.errors import DomainError
@@ -305,7 +306,7 @@ def attachment(request, attachment_id):
         and selectors.ticket_for_viewer(number=ticket.number, user=request.user, session=request.session)
         is not None
     )
-    if not (selectors.is_staff(request.user) or customer_may_see):
+    if not (is_staff(request.user) or customer_may_see):
         raise Http404
     response = FileResponse(
         item.file.open("rb"), as_attachment=True, filename=item.original_name, content_type=item.content_type

@@ -9,10 +9,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from okpay.core.audit import audit_event_record
+from okpay.core.transitions import SYSTEM, is_system, transition_exists, transition_permitted
 
 from .actions import transaction_record, transaction_status_set
-from .choices import EntryKind, Side, TransactionKind, TransactionStatus
-from .errors import WalletError
+from .choices import (
+    TRANSFER_TRANSACTION_STATUS,
+    TRANSFER_TRANSITIONS,
+    EntryKind,
+    Side,
+    TransactionKind,
+    TransactionStatus,
+    TransferStatus,
+)
+from .errors import TransferTransitionForbidden, TransferTransitionRefused, WalletError
 from .fx import eur_equivalent_minor
 from .ledger import Line, entry_create, entry_post, entry_void, system_account, wallet_account
 from .locks import customer_lock
@@ -90,8 +99,8 @@ def international_submit(
         created_at=now,
         cancel_until=now + timedelta(minutes=settings.OKPAY_INTERNATIONAL_CANCEL_MINUTES),
     )
-    if result.decision == BLOCK:
-        transfer.status = "blocked"
+    if result.decision == BLOCK:  # the first status comes from screening (TRANSFER_INITIAL_STATUSES)
+        transfer.status = TransferStatus.BLOCKED
         transfer.save()
         audit_event_record(
             action="wallet.international_blocked", actor=user, data={"reasons": result.reasons}
@@ -114,7 +123,7 @@ def international_submit(
     )
     transfer.entry = entry
     under_review = result.decision == REVIEW
-    transfer.status = "under_review" if under_review else "pending"
+    transfer.status = TransferStatus.UNDER_REVIEW if under_review else TransferStatus.PENDING
     if under_review:
         transfer.review_deadline = now + timedelta(hours=rules()["review_sla_hours"])
     transfer.save()
@@ -156,38 +165,130 @@ def _locked(transfer_id: int) -> InternationalTransfer:
     )
 
 
+# --- the transfer's state machine (choices.TRANSFER_TRANSITIONS) ----------------------------------
+
+CANCEL_REFUSED = _(
+    "This transfer can no longer be cancelled: the 30 minutes have passed or it has been paid out."
+)
+# the refusal a customer or a reviewer reads for a move that is not (or no longer) possible
+REFUSALS = {
+    TransferStatus.CANCELED: ("cannot_cancel", CANCEL_REFUSED),
+    TransferStatus.PENDING: ("not_under_review", _("This transfer is no longer waiting for review.")),
+    TransferStatus.REJECTED: ("not_under_review", _("This transfer is no longer waiting for review.")),
+}
+
+
+def _status_label(status: str) -> str:
+    return dict(TransferStatus.choices).get(status, status)
+
+
+def transfer_transition_allowed(*, transfer: InternationalTransfer, to: str, actor) -> bool:
+    """Whether the table has the move and lets `actor` make it (the sender is the customer)."""
+    is_customer = not is_system(actor) and getattr(actor, "pk", None) == transfer.user_id
+    return transition_permitted(
+        TRANSFER_TRANSITIONS, transfer.status, to, actor=actor, is_customer=is_customer
+    )
+
+
+def transfer_cancellable(*, transfer: InternationalTransfer, actor, now=None) -> bool:
+    """The sender may cancel while the transfer is held or pending and the 30 minutes are not over."""
+    return (
+        transfer_transition_allowed(transfer=transfer, to=TransferStatus.CANCELED, actor=actor)
+        and (now or timezone.now()) < transfer.cancel_until
+    )
+
+
+def transfer_transition_check(*, transfer: InternationalTransfer, to: str, actor) -> None:
+    """Raises TransferTransitionRefused (409; the same status included) for a move not in the table
+    and TransferTransitionForbidden (403) for one this actor may not make. Changes nothing."""
+    if not transition_exists(TRANSFER_TRANSITIONS, transfer.status, to):
+        code, message = REFUSALS.get(
+            to,
+            (
+                "illegal_transition",
+                _("An international transfer cannot move from “%(current)s” to “%(target)s”."),
+            ),
+        )
+        raise TransferTransitionRefused(
+            code, message, current=_status_label(transfer.status), target=_status_label(to)
+        )
+    if not transfer_transition_allowed(transfer=transfer, to=to, actor=actor):
+        if to in (TransferStatus.PENDING, TransferStatus.REJECTED):
+            raise TransferTransitionForbidden(
+                "forbidden", _("Only supervisors can decide compliance reviews.")
+            )
+        raise TransferTransitionForbidden("forbidden", _("You do not have permission to do this."))
+
+
+def _transition_audit_action(to: str, actor) -> str | None:
+    """The audit row of a move (the payout is the system's routine step: the timeline records it)."""
+    if to == TransferStatus.PAID:
+        return None
+    if to == TransferStatus.CANCELED:
+        return "wallet.international_review_expired" if is_system(actor) else "wallet.international_canceled"
+    return "wallet.international_reviewed"
+
+
+@transaction.atomic
+def transfer_transition(
+    *, transfer: InternationalTransfer, to: str, actor, note: str = ""
+) -> InternationalTransfer:
+    """The one place a transfer's status changes. Locks the transfer, checks the move against
+    choices.TRANSFER_TRANSITIONS and the actor's right to make it (`actor` is a user or
+    core.transitions.SYSTEM), then in the same transaction: the held money follows (paid → the
+    ledger entry is posted; canceled or rejected → it is voided and the money released), the
+    customer's transaction row and its timeline get the new status with `note`, and the audit row is
+    written. A refused move raises and changes nothing. Deadlines are the callers' (cancel, settle,
+    expire) to check. Returns the locked, current transfer."""
+    transfer = _locked(transfer.pk)
+    transfer_transition_check(transfer=transfer, to=to, actor=actor)
+    previous, now = transfer.status, timezone.now()
+    fields = ["status"]
+    if to == TransferStatus.PAID:
+        entry_post(transfer.entry)
+        transfer.paid_at = now
+        fields.append("paid_at")
+    elif to in (TransferStatus.CANCELED, TransferStatus.REJECTED):
+        entry_void(transfer.entry)
+    transfer.status = to
+    transfer.save(update_fields=fields)
+    transaction_status_set(row=transfer.transaction, status=TRANSFER_TRANSACTION_STATUS[to], note=note)
+    action = _transition_audit_action(to, actor)
+    if action is not None:
+        data = {"transfer": transfer.pk, "from": previous, "to": to}
+        if to in (TransferStatus.PENDING, TransferStatus.REJECTED):
+            data["approved"] = to == TransferStatus.PENDING
+        audit_event_record(action=action, actor=actor, subject_user=transfer.user, data=data)
+    return transfer
+
+
+# --- actions ---------------------------------------------------------------------------------------
+
+
 @transaction.atomic
 def international_cancel(*, user, transfer_id: int) -> InternationalTransfer:
+    """The sender cancels within 30 minutes; the held money is released."""
     transfer = InternationalTransfer.objects.select_for_update().filter(pk=transfer_id, user=user).first()
     if transfer is None:
         raise WalletError("not_found", _("Transfer not found."))
-    if transfer.status not in ("pending", "under_review") or timezone.now() >= transfer.cancel_until:
-        raise WalletError(
-            "cannot_cancel",
-            _(
-                "This transfer can no longer be cancelled: the 30 minutes have passed or it has been paid out."
-            ),
-        )
-    entry_void(transfer.entry)
-    transfer.status = "canceled"
-    transfer.save(update_fields=["status"])
-    transaction_status_set(
-        row=transfer.transaction, status=TransactionStatus.CANCELED, note="canceled by customer"
+    if not transfer_cancellable(transfer=transfer, actor=user):
+        raise TransferTransitionRefused("cannot_cancel", CANCEL_REFUSED)
+    return transfer_transition(
+        transfer=transfer, to=TransferStatus.CANCELED, actor=user, note="canceled by customer"
     )
-    audit_event_record(action="wallet.international_canceled", actor=user, data={"transfer": transfer.pk})
-    return transfer
 
 
 @transaction.atomic
 def international_settle(*, transfer_id: int) -> bool:
-    """Pay out a pending transfer once its cancellation window has passed."""
+    """Pay out a pending transfer once its cancellation window has passed (False: not due, or no
+    longer pending — a task may arrive after a cancel)."""
     transfer = _locked(transfer_id)
-    if transfer.status != "pending" or timezone.now() < transfer.cancel_until:
+    if (
+        not transfer_transition_allowed(transfer=transfer, to=TransferStatus.PAID, actor=SYSTEM)
+        or timezone.now() < transfer.cancel_until
+    ):
         return False
-    entry_post(transfer.entry)
-    transfer.status, transfer.paid_at = "paid", timezone.now()
-    transfer.save(update_fields=["status", "paid_at"])
-    transaction_status_set(row=transfer.transaction, status=TransactionStatus.COMPLETED, note="paid out")
+    transfer_transition(transfer=transfer, to=TransferStatus.PAID, actor=SYSTEM, note="paid out")
     return True
 
 
@@ -195,68 +296,51 @@ def international_settle(*, transfer_id: int) -> bool:
 def international_review_decide(
     *, reviewer, transfer_id: int, approve: bool, note: str
 ) -> InternationalTransfer:
-    if reviewer.role not in ("supervisor", "admin"):
-        raise WalletError("forbidden", _("Only supervisors can decide compliance reviews."))
+    """A supervisor approves (→ pending; paid out once the 30 minutes are over) or rejects (→ the
+    money is released) a held transfer, with a note."""
+    transfer = _locked(transfer_id)
+    to = TransferStatus.PENDING if approve else TransferStatus.REJECTED
+    transfer_transition_check(transfer=transfer, to=to, actor=reviewer)
     if not note.strip():
         raise WalletError("note_required", _("Write a note explaining the decision."))
-    transfer = _locked(transfer_id)
-    if transfer.status != "under_review":
-        raise WalletError("not_under_review", _("This transfer is no longer waiting for review."))
     transfer.reviewed_by, transfer.review_note, transfer.reviewed_at = (
         reviewer,
         note.strip()[:1000],
         timezone.now(),
     )
+    transfer.save(update_fields=["reviewed_by", "review_note", "reviewed_at"])
+    transfer = transfer_transition(
+        transfer=transfer,
+        to=to,
+        actor=reviewer,
+        note="approved by compliance" if approve else "rejected by compliance",
+    )
     if approve:
-        transfer.status = "pending"
-        transfer.save()
-        transaction_status_set(
-            row=transfer.transaction, status=TransactionStatus.PENDING, note="approved by compliance"
-        )
         if timezone.now() >= transfer.cancel_until:
             international_settle(transfer_id=transfer.pk)
         else:
             from .tasks import international_settle_task
 
             _schedule(international_settle_task, transfer.cancel_until, transfer_id=transfer.pk)
-    else:
-        entry_void(transfer.entry)
-        transfer.status = "rejected"
-        transfer.save()
-        transaction_status_set(
-            row=transfer.transaction, status=TransactionStatus.FAILED, note="rejected by compliance"
-        )
-    audit_event_record(
-        action="wallet.international_reviewed",
-        actor=reviewer,
-        subject_user=transfer.user,
-        data={"transfer": transfer.pk, "approved": approve},
-    )
     return transfer
 
 
 @transaction.atomic
 def international_review_expire(*, transfer_id: int) -> bool:
-    """After the review SLA (72 h) an undecided transfer is cancelled and the funds released."""
+    """After the review SLA (72 h) an undecided transfer is cancelled and the funds released (False:
+    not due, or already decided)."""
     transfer = _locked(transfer_id)
     if (
-        transfer.status != "under_review"
+        not transfer_transition_allowed(transfer=transfer, to=TransferStatus.CANCELED, actor=SYSTEM)
         or transfer.review_deadline is None
         or timezone.now() < transfer.review_deadline
     ):
         return False
-    entry_void(transfer.entry)
-    transfer.status = "canceled"
-    transfer.save(update_fields=["status"])
-    transaction_status_set(
-        row=transfer.transaction,
-        status=TransactionStatus.CANCELED,
+    transfer_transition(
+        transfer=transfer,
+        to=TransferStatus.CANCELED,
+        actor=SYSTEM,
         note="review not completed within 72 hours",
-    )
-    audit_event_record(
-        action="wallet.international_review_expired",
-        subject_user=transfer.user,
-        data={"transfer": transfer.pk},
     )
     return True
 
@@ -268,14 +352,14 @@ def wallet_sweep() -> dict:
     now = timezone.now()
     settled = sum(
         international_settle(transfer_id=pk)
-        for pk in InternationalTransfer.objects.filter(status="pending", cancel_until__lte=now).values_list(
-            "pk", flat=True
-        )
+        for pk in InternationalTransfer.objects.filter(
+            status=TransferStatus.PENDING, cancel_until__lte=now
+        ).values_list("pk", flat=True)
     )
     expired = sum(
         international_review_expire(transfer_id=pk)
         for pk in InternationalTransfer.objects.filter(
-            status="under_review", review_deadline__lte=now
+            status=TransferStatus.UNDER_REVIEW, review_deadline__lte=now
         ).values_list("pk", flat=True)
     )
     return {"settled": settled, "reviews_expired": expired, "entries_expired": entries_expire(now=now)}

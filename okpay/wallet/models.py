@@ -6,7 +6,15 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import AccountKind, EntryKind, EntryStatus, Side, TransactionKind, TransactionStatus
+from .choices import (
+    AccountKind,
+    EntryKind,
+    EntryStatus,
+    Side,
+    TransactionKind,
+    TransactionStatus,
+    TransferStatus,
+)
 
 
 class LedgerAccount(models.Model):
@@ -321,14 +329,8 @@ class Quote(models.Model):
 
 
 class InternationalTransfer(models.Model):
-    STATUS_PIPELINE = {
-        "under_review": {"pending", "rejected", "canceled"},
-        "pending": {"paid", "canceled"},
-        "paid": set(),
-        "canceled": set(),
-        "rejected": set(),
-        "blocked": set(),
-    }
+    """A transfer abroad against a locked quote. Its status moves only through
+    `international.transfer_transition`, along `choices.TRANSFER_TRANSITIONS`."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="international_transfers"
@@ -340,7 +342,7 @@ class InternationalTransfer(models.Model):
     recipient_address = models.CharField(max_length=200, blank=True)
     sender_address = models.CharField(max_length=200, blank=True)
     purpose = models.CharField(max_length=140, blank=True)
-    status = models.CharField(max_length=16)
+    status = models.CharField(max_length=16, choices=TransferStatus.choices)
     decision = models.CharField(max_length=8)  # allow | review | block
     reason_codes = models.JSONField(default=list, blank=True)
     entry = models.OneToOneField(
@@ -361,6 +363,11 @@ class InternationalTransfer(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=TransferStatus.values), name="wallet_intl_status_valid"
+            )
+        ]
         indexes = [
             models.Index(fields=["status", "review_deadline"], name="wallet_intl_status_deadline"),
             models.Index(fields=["user", "recipient_account"], name="wallet_intl_user_beneficiary"),

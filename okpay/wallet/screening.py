@@ -14,6 +14,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .choices import TransferStatus
 from .errors import WalletError
 
 RULES_FILE = Path(__file__).resolve().parent / "data" / "screening.json"
@@ -102,12 +103,16 @@ class Screening:
         return any(r in LIMIT_REASONS for r in self.reasons)
 
 
+# transfers that count against the limits: held, on their way or paid out
+COUNTED_STATUSES = (TransferStatus.PENDING, TransferStatus.UNDER_REVIEW, TransferStatus.PAID)
+
+
 def _volume_eur(user, since) -> int:
     from .models import InternationalTransfer
 
     return (
         InternationalTransfer.objects.filter(
-            user=user, created_at__gte=since, status__in=["pending", "under_review", "paid"]
+            user=user, created_at__gte=since, status__in=COUNTED_STATUSES
         ).aggregate(total=Sum("eur_equivalent_minor"))["total"]
         or 0
     )
@@ -146,7 +151,7 @@ def screen(
     from .models import InternationalTransfer
 
     known = InternationalTransfer.objects.filter(
-        user=user, recipient_account=recipient_account, status="paid"
+        user=user, recipient_account=recipient_account, status=TransferStatus.PAID
     ).exists()
     if not known and eur_minor >= data["review_new_beneficiary_eur"]:
         reasons.append("new_beneficiary_large")

@@ -5,6 +5,7 @@ from django.db.models import Q, QuerySet
 from okpay.accounts import roles
 from okpay.accounts.models import User
 
+from .choices import TransferStatus
 from .models import InternationalTransfer, Transaction
 
 
@@ -36,7 +37,7 @@ def international_for_user(*, user, limit: int = 10) -> QuerySet[InternationalTr
 
 def review_queue() -> QuerySet[InternationalTransfer]:
     return (
-        InternationalTransfer.objects.filter(status="under_review")
+        InternationalTransfer.objects.filter(status=TransferStatus.UNDER_REVIEW)
         .select_related("user", "quote")
         .order_by("review_deadline", "pk")
     )

@@ -131,8 +131,7 @@ def international_detail(request, transfer_id):
             "transfer": transfer,
             "quote": transfer.quote,
             "reasons": [str(REASON_TEXT.get(code, code)) for code in transfer.reason_codes],
-            "can_cancel": transfer.status in ("pending", "under_review")
-            and timezone.now() < transfer.cancel_until,
+            "can_cancel": international.transfer_cancellable(transfer=transfer, actor=request.user),
             "markup": settings.OKPAY_FX_MARKUP_PERCENT,
             "fee_percent": settings.OKPAY_FX_FEE_PERCENT,
         },
