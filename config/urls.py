@@ -16,7 +16,7 @@ urlpatterns = [
     path("help/", include("okpay.helpcenter.urls")),
     path("bot/", include("okpay.bot.urls")),
     path("support/", include("okpay.tickets.urls")),
-    path("account/international/", include("okpay.wallet.international_urls")),
+    path("account/international/", include("okpay.wallet.international.urls")),
     path("account/", include("okpay.wallet.urls")),
     path("merchant/", include("okpay.wallet.merchant_urls")),
     path("pay/<str:token>/", include("okpay.wallet.link_urls")),

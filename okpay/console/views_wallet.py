@@ -13,8 +13,8 @@ from okpay.core.audit import audit_event_record
 from okpay.core.errors import DomainError
 from okpay.wallet import selectors as wallet_selectors
 from okpay.wallet import selectors_staff
-from okpay.wallet.international import international_review_decide
-from okpay.wallet.screening import REASON_TEXT, rules
+from okpay.wallet.international.actions import international_review_decide
+from okpay.wallet.international.screening import REASON_TEXT, rules
 
 
 @permission_required(roles.is_staff)

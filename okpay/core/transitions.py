@@ -5,7 +5,7 @@
 where each "who may" is a role predicate from `okpay.accounts.roles` (`is_staff`,
 `can_decide_reviews` …), `CUSTOMER` (the entity's own customer) or `SYSTEM` (no person: a deadline,
 a scheduled payout). A move that is not in the table does not exist. One function per entity
-(`tickets.actions.ticket_transition`, `wallet.international.transfer_transition`) checks a move
+(`tickets.actions.ticket_transition`, `wallet.international.actions.transfer_transition`) checks a move
 here, changes the state and writes its record; nothing else assigns the state. The tables are
 written down in docs/conventions.md ("State machines")."""
 

@@ -12,9 +12,10 @@ from okpay.accounts import roles
 from okpay.core.api import ApiError
 from okpay.core.idempotency import IdempotencyError, idempotent
 
-from . import fx, international, selectors
+from . import fx, selectors
 from .actions import payment_create
 from .errors import WalletError
+from .international.actions import international_cancel, international_submit
 from .models import InternationalTransfer, Quote
 from .money import parse_amount, supported_currency
 
@@ -230,9 +231,7 @@ def transfer_create(request, payload: TransferIn):
     data = payload.model_dump()
 
     def action():
-        transfer = international.international_submit(
-            user=request.auth, key=request.headers["Idempotency-Key"], **data
-        )
+        transfer = international_submit(user=request.auth, key=request.headers["Idempotency-Key"], **data)
         return 201, _transfer_out(transfer)
 
     status, body = _run_idempotent(request, "api.transfer", {k: str(v) for k, v in data.items()}, action)
@@ -256,9 +255,7 @@ def transfer_detail(request, transfer_id: int):
 )
 def transfer_cancel(request, transfer_id: int):
     def action():
-        return 200, _transfer_out(
-            international.international_cancel(user=request.auth, transfer_id=transfer_id)
-        )
+        return 200, _transfer_out(international_cancel(user=request.auth, transfer_id=transfer_id))
 
     _status, body = _run_idempotent(request, "api.cancel", {"transfer": transfer_id}, action)
     return body

@@ -67,14 +67,15 @@ class TransferStatus(models.TextChoices):
     BLOCKED = "blocked", _("Refused by screening")
 
 
-# Screening decides the first status when the transfer is submitted (international_submit): allow →
-# pending, review → under_review (money held), block → blocked (nothing held).
+# Screening decides the first status when the transfer is submitted
+# (international.actions.international_submit): allow → pending, review → under_review (money held),
+# block → blocked (nothing held).
 TRANSFER_INITIAL_STATUSES = (TransferStatus.PENDING, TransferStatus.UNDER_REVIEW, TransferStatus.BLOCKED)
 # The one table of a transfer's life: {from: {to: who may}} (okpay.core.transitions). CUSTOMER is the
 # sender; SYSTEM the scheduled payout and the review deadline. Besides who, two deadlines decide:
 # the sender cancels only before `cancel_until`, the payout comes only after it, and a review expires
 # (→ canceled) at `review_deadline`. Paid, canceled, rejected and blocked are final. A change to the
-# status happens only in international.transfer_transition.
+# status happens only in international.actions.transfer_transition.
 TRANSFER_TRANSITIONS = {
     TransferStatus.UNDER_REVIEW: {
         TransferStatus.PENDING: (can_decide_reviews,),

@@ -11,7 +11,7 @@ from okpay.accounts.models import User
 
 from .actions import payment_create, refund_create, topup_demo
 from .fx import latest_rate_set, quote_create, rates_refresh
-from .international import international_settle, international_submit
+from .international.actions import international_settle, international_submit
 from .models import InternationalTransfer, Payment, Transaction, TransactionEvent
 
 PURCHASES = [

@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from okpay.core.money import currency_exponent
 
 from .errors import WalletError
+from .international.screening import country_normalise
 from .models import FxRate, FxRateSet, Quote
-from .screening import country_normalise
 
 ECB_NS = "{http://www.ecb.int/vocabulary/2002-08-01/eurofxref}"
 SNAPSHOT = Path(__file__).resolve().parent / "data" / "eurofxref-daily.xml"

@@ -330,7 +330,7 @@ class Quote(models.Model):
 
 class InternationalTransfer(models.Model):
     """A transfer abroad against a locked quote. Its status moves only through
-    `international.transfer_transition`, along `choices.TRANSFER_TRANSITIONS`."""
+    `international.actions.transfer_transition`, along `choices.TRANSFER_TRANSITIONS`."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="international_transfers"

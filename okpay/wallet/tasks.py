@@ -6,14 +6,14 @@ from django.utils import timezone
 
 @task()
 def international_settle_task(*, transfer_id: int) -> bool:
-    from .international import international_settle
+    from .international.actions import international_settle
 
     return international_settle(transfer_id=transfer_id)
 
 
 @task()
 def international_review_expire_task(*, transfer_id: int) -> bool:
-    from .international import international_review_expire
+    from .international.actions import international_review_expire
 
     return international_review_expire(transfer_id=transfer_id)
 
@@ -58,7 +58,7 @@ WALLET_SWEEP_EVERY = timedelta(minutes=5)
 def wallet_sweep_task() -> dict:
     """Every 5 minutes: due deadlines the scheduled tasks missed, and expired holds (nothing else
     voids those)."""
-    from .international import wallet_sweep
+    from .international.actions import wallet_sweep
 
     try:
         return wallet_sweep()

@@ -25,8 +25,8 @@ from . import actions, selectors
 from .choices import TransactionKind
 from .errors import WalletError, insufficient_funds
 from .forms import ConfirmForm, PaymentForm, TopupForm, TransactionFilterForm
-from .limits import limits_remaining
-from .screening import rules
+from .international.limits import limits_remaining
+from .international.screening import rules
 
 PAGE_SIZE = 25
 RECENT_ON_HOME = 10

@@ -131,7 +131,7 @@ def _eur_sender(make_user, email, eur_minor):
 def _submit_in_threads(user, n, eur_minor, tag="burst"):
     """n distinct quotes, each to a new recipient, submitted at the same instant."""
     from okpay.wallet.fx import quote_create
-    from okpay.wallet.international import international_submit
+    from okpay.wallet.international.actions import international_submit
 
     quotes = [
         quote_create(

@@ -3,7 +3,7 @@ import pytest
 from okpay.core.models import AuditEvent
 from okpay.wallet.actions import topup_demo
 from okpay.wallet.fx import quote_create, rates_refresh
-from okpay.wallet.international import international_submit
+from okpay.wallet.international.actions import international_submit
 from okpay.wallet.ledger import wallet_account
 from okpay.wallet.models import InternationalTransfer
 

@@ -11,7 +11,7 @@ from django.utils import translation
 from okpay.wallet.actions import topup_demo
 from okpay.wallet.errors import WalletError
 from okpay.wallet.fx import RateFileError, convert_minor, cross_rate, ecb_parse, quote_create, rates_store
-from okpay.wallet.international import (
+from okpay.wallet.international.actions import (
     international_cancel,
     international_review_decide,
     international_review_expire,
@@ -19,9 +19,9 @@ from okpay.wallet.international import (
     international_submit,
     wallet_sweep,
 )
+from okpay.wallet.international.screening import screen
 from okpay.wallet.ledger import ledger_verify, system_account, wallet_account
 from okpay.wallet.models import FxRateSet, InternationalTransfer
-from okpay.wallet.screening import screen
 
 pytestmark = pytest.mark.smoke
 

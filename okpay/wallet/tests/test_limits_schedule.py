@@ -4,8 +4,8 @@ import pytest
 
 from okpay.wallet.actions import topup_demo
 from okpay.wallet.fx import quote_create, rates_refresh
-from okpay.wallet.international import international_submit
-from okpay.wallet.limits import limits_remaining
+from okpay.wallet.international.actions import international_submit
+from okpay.wallet.international.limits import limits_remaining
 from okpay.wallet.tasks import next_publication_time
 
 pytestmark = pytest.mark.smoke

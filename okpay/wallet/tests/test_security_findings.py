@@ -11,10 +11,10 @@ from django.test import Client
 from okpay.wallet import actions
 from okpay.wallet.errors import WalletError
 from okpay.wallet.fx import quote_create, rates_store
+from okpay.wallet.international.screening import country_normalise
 from okpay.wallet.ledger import ledger_verify, wallet_account
 from okpay.wallet.models import InternationalTransfer, Payment, PaymentLink, Quote
 from okpay.wallet.money import parse_amount
-from okpay.wallet.screening import country_normalise
 
 pytestmark = pytest.mark.smoke
 

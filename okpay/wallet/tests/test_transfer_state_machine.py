@@ -17,7 +17,7 @@ from okpay.wallet.actions import topup_demo
 from okpay.wallet.choices import TransferStatus
 from okpay.wallet.errors import TransferTransitionForbidden, TransferTransitionRefused, WalletError
 from okpay.wallet.fx import quote_create, rates_store
-from okpay.wallet.international import (
+from okpay.wallet.international.actions import (
     international_cancel,
     international_review_decide,
     international_review_expire,

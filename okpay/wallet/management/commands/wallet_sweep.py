@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from okpay.wallet.international import wallet_sweep
+from okpay.wallet.international.actions import wallet_sweep
 
 
 class Command(BaseCommand):

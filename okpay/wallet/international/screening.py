@@ -14,10 +14,10 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import TransferStatus
-from .errors import WalletError
+from ..choices import TransferStatus
+from ..errors import WalletError
 
-RULES_FILE = Path(__file__).resolve().parent / "data" / "screening.json"
+RULES_FILE = Path(__file__).resolve().parents[1] / "data" / "screening.json"  # okpay/wallet/data/
 
 ALLOW, REVIEW, BLOCK = "allow", "review", "block"
 
@@ -108,7 +108,7 @@ COUNTED_STATUSES = (TransferStatus.PENDING, TransferStatus.UNDER_REVIEW, Transfe
 
 
 def _volume_eur(user, since) -> int:
-    from .models import InternationalTransfer
+    from ..models import InternationalTransfer
 
     return (
         InternationalTransfer.objects.filter(
@@ -148,7 +148,7 @@ def screen(
         reasons.append("large_transfer")
     if day + eur_minor >= data["review_24h_volume_eur"]:
         reasons.append("daily_volume")
-    from .models import InternationalTransfer
+    from ..models import InternationalTransfer
 
     known = InternationalTransfer.objects.filter(
         user=user, recipient_account=recipient_account, status=TransferStatus.PAID

@@ -14,10 +14,11 @@ from django.views.decorators.http import require_POST
 from okpay.core.errors import DomainError
 from okpay.core.idempotency import IdempotencyError, idempotent
 
-from . import fx, international
-from .forms_international import QuoteForm
-from .models import InternationalTransfer, Quote
-from .money import parse_amount
+from .. import fx
+from ..models import InternationalTransfer, Quote
+from ..money import parse_amount
+from . import actions as international
+from .forms import QuoteForm
 from .screening import REASON_TEXT
 
 RECIPIENT_FIELDS = (

@@ -7,7 +7,7 @@ from okpay.core import i18n
 from okpay.core.forms import Form
 from okpay.core.money import babel_locale
 
-from .errors import WalletError
+from ..errors import WalletError
 from .screening import recipient_account_normalise, rules
 
 
@@ -18,7 +18,7 @@ def country_choices():
 
 
 def target_currency_choices():
-    from .fx import latest_rate_set
+    from ..fx import latest_rate_set
 
     rate_set = latest_rate_set()
     codes = set(rate_set.rates.values_list("currency", flat=True)) if rate_set else set()

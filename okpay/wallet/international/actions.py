@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from okpay.core.audit import audit_event_record
 from okpay.core.transitions import SYSTEM, is_system, transition_exists, transition_permitted
 
-from .actions import transaction_record, transaction_status_set
-from .choices import (
+from ..actions import transaction_record, transaction_status_set
+from ..choices import (
     TRANSFER_TRANSACTION_STATUS,
     TRANSFER_TRANSITIONS,
     EntryKind,
@@ -21,11 +21,11 @@ from .choices import (
     TransactionStatus,
     TransferStatus,
 )
-from .errors import TransferTransitionForbidden, TransferTransitionRefused, WalletError
-from .fx import eur_equivalent_minor
-from .ledger import Line, entry_create, entry_post, entry_void, system_account, wallet_account
-from .locks import customer_lock
-from .models import InternationalTransfer, Quote
+from ..errors import TransferTransitionForbidden, TransferTransitionRefused, WalletError
+from ..fx import eur_equivalent_minor
+from ..ledger import Line, entry_create, entry_post, entry_void, system_account, wallet_account
+from ..locks import customer_lock
+from ..models import InternationalTransfer, Quote
 from .screening import BLOCK, REVIEW, country_normalise, recipient_account_normalise, rules, screen
 
 
@@ -148,7 +148,7 @@ def international_submit(
         actor=user,
         data={"transfer": transfer.pk, "decision": result.decision, "reasons": result.reasons},
     )
-    from .tasks import international_review_expire_task, international_settle_task
+    from ..tasks import international_review_expire_task, international_settle_task
 
     if under_review:
         _schedule(international_review_expire_task, transfer.review_deadline, transfer_id=transfer.pk)
@@ -319,7 +319,7 @@ def international_review_decide(
         if timezone.now() >= transfer.cancel_until:
             international_settle(transfer_id=transfer.pk)
         else:
-            from .tasks import international_settle_task
+            from ..tasks import international_settle_task
 
             _schedule(international_settle_task, transfer.cancel_until, transfer_id=transfer.pk)
     return transfer
@@ -347,7 +347,7 @@ def international_review_expire(*, transfer_id: int) -> bool:
 
 def wallet_sweep() -> dict:
     """Run every due deadline (safety net beside the scheduled tasks)."""
-    from .ledger import entries_expire
+    from ..ledger import entries_expire
 
     now = timezone.now()
     settled = sum(
