@@ -28,7 +28,8 @@ INTERRUPTED = f"{TrainingInterrupted.__module__}.{TrainingInterrupted.__qualname
 
 
 def train_command(*, actor_id: int | None, data: list[str] | None) -> list[str]:
-    command = [sys.executable, "-m", "okpay.cli", "bot", "train", "--parent-pid", str(os.getpid())]
+    command = [sys.executable, "-m", "okpay.cli", "bot", "--skip-checks", "train"]
+    command += ["--parent-pid", str(os.getpid())]  # ends itself if this worker dies
     if data:
         command += ["--data", *data]
     if actor_id:
