@@ -243,6 +243,8 @@ OKPAY_RATE_LIMITS = {
     "question_email_per_sender": (10, 3600),  # emails that become questions, from one sender
     "receipt_per_address_hour": (3, 3600),  # receipts to one unconfirmed address
     "receipt_per_address_day": (10, 24 * 3600),
+    "chat_message_per_conversation": (20, 10),  # chat messages in one conversation, per side
+    "chat_frame_per_connection": (60, 10),  # websocket frames of any kind on one chat connection
 }
 
 # --- Security headers -----------------------------------------------------------------------
@@ -298,3 +300,18 @@ OKPAY_FX_QUOTE_MINUTES = 30
 OKPAY_FX_MAX_AGE_DAYS = env_int("OKPAY_FX_MAX_AGE_DAYS", 4)
 OKPAY_FX_ALLOW_STALE = env_bool("OKPAY_FX_ALLOW_STALE", DEMO_MODE)
 OKPAY_INTERNATIONAL_CANCEL_MINUTES = 30
+
+# --- Live chat (docs/chat.md; the estimate's formula: docs/decisions.md) ----------------------
+# A hand-off waits for a person only when one could take it within this many seconds (and within the
+# chat channel's service hours); otherwise the conversation becomes a question (channel "chat").
+OKPAY_CHAT_MAX_WAIT_SECONDS = env_int("OKPAY_CHAT_MAX_WAIT_SECONDS", 600)
+# Average handle time assumed until there are closed chats to measure it from, and how many recent
+# closed chats (of the last 7 days, per group) the measured average uses.
+OKPAY_CHAT_DEFAULT_HANDLE_SECONDS = 300
+OKPAY_CHAT_HANDLE_TIME_SAMPLE = 50
+# Message and websocket-frame rates: OKPAY_RATE_LIMITS "chat_message_per_conversation",
+# "chat_frame_per_connection".
+OKPAY_CHAT_MAX_CAPACITY = 10  # concurrent chats an agent may take
+# A guest's identity: a random key in a signed cookie (HttpOnly, SameSite=Lax), kept 30 days.
+OKPAY_CHAT_GUEST_COOKIE = "okpay_chat_guest"
+OKPAY_CHAT_GUEST_COOKIE_MAX_AGE = 30 * 24 * 3600

@@ -63,6 +63,7 @@ class TicketChannel(models.TextChoices):
     BOT = "bot", _("Answer bot hand-off")
     EMAIL = "email", _("Email")
     PHONE = "phone", _("Phone")
+    CHAT = "chat", _("Live chat")
 
 
 class TicketTopic(models.TextChoices):

@@ -1,0 +1,878 @@
+"""Live-chat actions: keyword-only, domain values (the acting user or SYSTEM, the conversation, the
+text), never the request. A message is stored under the conversation's row lock, which hands out the
+next `seq`; it is broadcast only after it is committed (a notification of committed state: a client
+that misses it catches up with `messages_after`). A conversation's status changes only in
+`conversation_transition`, which checks `choices.CONVERSATION_TRANSITIONS` and writes the system
+message and the audit row in the same transaction.
+
+The customer as an actor: their signed-in user, or None for a guest (the caller found the
+conversation with the guest's key, `selectors.conversation_for_customer`)."""
+
+import logging
+import re
+from dataclasses import dataclass
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from okpay.accounts import roles
+from okpay.bot.models import BotConversation
+from okpay.core import i18n
+from okpay.core.audit import audit_event_record
+from okpay.core.ratelimit import rate_limited
+from okpay.core.transitions import SYSTEM, is_system, transition_exists, transition_permitted
+from okpay.tickets.choices import TicketChannel, TicketTopic
+
+from . import routing
+from .choices import (
+    AGENT,
+    CONVERSATION_TRANSITIONS,
+    HUMAN_SENDERS,
+    OPEN_STATUSES,
+    Availability,
+    ChatGroup,
+    ConversationStatus,
+    Sender,
+    SystemEvent,
+)
+from .errors import ChatConflict, ChatError, ChatForbidden, ChatRateLimited, ChatTransitionRefused
+from .guests import KEY_PATTERN
+from .models import CLIENT_ID_MAX_LENGTH, TEXT_MAX_LENGTH, AgentPresence, Conversation, Message
+from .presenters import author_name, message_record, system_text
+from .selectors import conversation_open_for, messages_after  # noqa: F401  (messages_after: the read side)
+
+logger = logging.getLogger(__name__)
+
+STAFF_GROUP = "chat.staff"  # every console inbox listens here for queue changes
+CLIENT_ID = re.compile(rf"^[A-Za-z0-9._:-]{{1,{CLIENT_ID_MAX_LENGTH}}}$")
+# C0 controls but tab and newline, DEL, and lone UTF-16 surrogates (unstorable in PostgreSQL / UTF-8)
+FORBIDDEN_TEXT = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+BOT_REPLY_PREFIX = "re:"  # the bot's reply to message n has client_id "re:n" (so it is stored once)
+
+
+def group_name(conversation_id) -> str:
+    """The channel-layer group of a conversation's live connections."""
+    return f"chat.{conversation_id}"
+
+
+# --- broadcasts (after commit) --------------------------------------------------------------------
+
+
+def _group_send(group: str, event: dict) -> None:
+    """Best effort: the state is committed, and a client that misses a notification catches up from
+    its last seq (hello / GET …/messages?after=)."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, event)
+    except Exception:
+        logger.exception("chat broadcast to %s failed", group)
+
+
+def _after_commit(func, *args) -> None:
+    """Run func(*args) once after the commit, however often a transaction asks (e.g. a dispatch that
+    routes ten conversations of one group announces that group's queue once)."""
+    callback = partial(func, *args)
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        for _sids, queued, _robust in connection.run_on_commit:
+            if isinstance(queued, partial) and queued.func is func and queued.args == args:
+                return
+    transaction.on_commit(callback)
+
+
+def _broadcast_message(record: dict) -> None:
+    _group_send(group_name(record["conversation"]), {"type": "chat.message", "record": record})
+
+
+def _broadcast_status(conversation_id) -> None:
+    conversation = Conversation.objects.select_related("agent", "ticket").filter(pk=conversation_id).first()
+    if conversation is None:
+        return
+    _group_send(
+        group_name(conversation.pk),
+        {
+            "type": "chat.status",
+            "status": conversation.status,
+            "agent_name": author_name(conversation.agent) if conversation.agent_id else None,
+            "ticket": conversation.ticket.number if conversation.ticket_id else None,
+        },
+    )
+
+
+def _broadcast_queue(group: str) -> None:
+    """Tell every conversation waiting in `group` its position and estimated wait, and the consoles
+    that the group's queue changed."""
+    estimator = routing.WaitEstimator(group)
+    for position, (pk, language) in enumerate(routing.queued(group).values_list("pk", "language"), 1):
+        _group_send(
+            group_name(pk),
+            {
+                "type": "chat.queue",
+                "queue_position": position,
+                "estimated_wait_seconds": estimator.seconds(position=position, language=language),
+            },
+        )
+    _group_send(STAFF_GROUP, {"type": "chat.inbox", "group": group})
+
+
+# --- input ------------------------------------------------------------------------------------------
+
+
+def text_clean(text) -> str:
+    """The message text as stored, or ChatError: text only, no control characters, not empty, at most
+    TEXT_MAX_LENGTH characters."""
+    if not isinstance(text, str):
+        raise ChatError("text_invalid", _("A message must be text."))
+    if FORBIDDEN_TEXT.search(text):
+        raise ChatError("text_invalid", _("The message contains characters that cannot be sent."))
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not text:
+        raise ChatError("text_empty", _("Type a message first."))
+    if len(text) > TEXT_MAX_LENGTH:
+        raise ChatError(
+            "text_too_long",
+            _("A message can be at most %(limit)s characters (this one has %(length)s)."),
+            limit=TEXT_MAX_LENGTH,
+            length=len(text),
+        )
+    return text
+
+
+def client_id_check(client_id) -> str:
+    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+        raise ChatError(
+            "client_id_invalid",
+            _("Each message needs its own id: 1 to %(limit)s letters, digits or . _ : -"),
+            limit=CLIENT_ID_MAX_LENGTH,
+        )
+    return client_id
+
+
+# --- who is who -----------------------------------------------------------------------------------
+
+
+def acts_as_customer(conversation: Conversation, actor) -> bool:
+    """The conversation's own customer: its signed-in user; for a guest's conversation, None (the
+    caller found it by the guest's key)."""
+    if is_system(actor):
+        return False
+    if conversation.user_id is None:
+        return actor is None or not getattr(actor, "is_authenticated", False)
+    return bool(getattr(actor, "is_authenticated", False)) and actor.pk == conversation.user_id
+
+
+def _is_assigned_agent(conversation: Conversation, actor) -> bool:
+    return (
+        roles.is_staff(actor)
+        and conversation.agent_id is not None
+        and getattr(actor, "pk", None) == conversation.agent_id
+    )
+
+
+def _locked(conversation) -> Conversation:
+    pk = conversation.pk if isinstance(conversation, Conversation) else conversation
+    return Conversation.objects.select_for_update().get(pk=pk)
+
+
+def _status_label(status: str) -> str:
+    return str(dict(ConversationStatus.choices).get(status, status))
+
+
+# --- the conversation's state machine (choices.CONVERSATION_TRANSITIONS) ------------------------------
+
+
+def _rules(conversation: Conversation, current: str, to: str) -> list:
+    """The table's rules for the move, with AGENT resolved for this conversation."""
+    rules = CONVERSATION_TRANSITIONS.get(current, {}).get(to, ())
+    return [
+        (lambda actor: _is_assigned_agent(conversation, actor)) if rule == AGENT else rule for rule in rules
+    ]
+
+
+def conversation_transition_allowed(*, conversation: Conversation, to: str, actor) -> bool:
+    current = conversation.status
+    table = {current: {to: _rules(conversation, current, to)}}
+    return transition_permitted(
+        table, current, to, actor=actor, is_customer=acts_as_customer(conversation, actor)
+    )
+
+
+def conversation_transition_check(*, conversation: Conversation, to: str, actor) -> None:
+    """ChatTransitionRefused (409) for a move not in the table, ChatForbidden (403) for one this actor
+    may not make. Changes nothing."""
+    params = {"current": _status_label(conversation.status), "target": _status_label(to)}
+    if not transition_exists(CONVERSATION_TRANSITIONS, conversation.status, to):
+        raise ChatTransitionRefused(
+            "illegal_transition", _("A chat cannot move from “%(current)s” to “%(target)s”."), **params
+        )
+    if not conversation_transition_allowed(conversation=conversation, to=to, actor=actor):
+        raise ChatForbidden(
+            "forbidden", _("You may not move this chat from “%(current)s” to “%(target)s”."), **params
+        )
+
+
+@transaction.atomic
+def conversation_transition(
+    *,
+    conversation: Conversation,
+    to: str,
+    actor,
+    event: str = "",
+    data: dict | None = None,
+    audit_action: str = "chat.status_changed",
+    agent=None,
+    group: str | None = None,
+    priority: str | None = None,
+    intent: str | None = None,
+    ticket=None,
+) -> Conversation:
+    """The one place a conversation's status changes: locks it, checks the move and the actor, sets the
+    status with its clocks (queued_at when it first waits, accepted_at when an agent takes it,
+    closed_at when it ends) and its routing (agent, group), appends the system message `event` and
+    writes the audit row — one transaction. Returns the locked, current conversation."""
+    conversation = _locked(conversation)
+    conversation_transition_check(conversation=conversation, to=to, actor=actor)
+    previous = conversation.status
+    previous_group = conversation.group
+    now = timezone.now()
+    conversation.status = to
+    for field, value in (("group", group), ("priority", priority), ("intent", intent)):
+        if value is not None:
+            setattr(conversation, field, value)
+    if ticket is not None:
+        conversation.ticket = ticket
+    if to == ConversationStatus.QUEUED:
+        conversation.agent = None
+        conversation.queued_at = conversation.queued_at or now  # a transfer keeps its place in time
+    elif to == ConversationStatus.ACTIVE:
+        if agent is None or not roles.is_staff(agent):
+            raise ChatConflict("agent_required", _("Choose a support agent for this chat."))
+        conversation.agent = agent
+        conversation.accepted_at = now
+    elif to not in OPEN_STATUSES:
+        conversation.closed_at = now
+    conversation.save()
+    if event:
+        _append(conversation, sender=Sender.SYSTEM, event=event, data=data or {})
+    audit_data = {"conversation": str(conversation.pk), "from": previous, "to": to}
+    if conversation.agent_id:
+        audit_data["agent"] = conversation.agent_id
+    if previous_group != conversation.group:
+        audit_data["group"] = conversation.group
+    if ticket is not None:
+        audit_data["ticket"] = ticket.number
+    audit_event_record(
+        action=audit_action,
+        actor=None if is_system(actor) else actor,
+        subject_user=conversation.user,
+        data=audit_data,
+    )
+    _after_commit(_broadcast_status, conversation.pk)
+    if ConversationStatus.QUEUED in (previous, to):
+        _after_commit(_broadcast_queue, previous_group)
+        if previous_group != conversation.group:
+            _after_commit(_broadcast_queue, conversation.group)
+    return conversation
+
+
+# --- messages -------------------------------------------------------------------------------------
+
+
+def _append(
+    conversation: Conversation, *, sender: str, author=None, client_id: str = "", **fields
+) -> Message:
+    """Store the next message. The caller holds the conversation's row lock (the seq counter)."""
+    message = Message.objects.create(
+        conversation=conversation,
+        seq=conversation.next_seq,
+        sender=sender,
+        author=author,
+        client_id=client_id,
+        **fields,
+    )
+    conversation.next_seq += 1
+    conversation.save(update_fields=["next_seq", "updated_at"])
+    record = message_record(message)
+    transaction.on_commit(partial(_broadcast_message, record))
+    return message
+
+
+@dataclass
+class Posted:
+    message: Message
+    created: bool  # False: the same client_id was posted before; this is the stored message
+    reply: Message | None = None  # the bot's answer to it, when the conversation is with the bot
+
+
+def _sender_check(conversation: Conversation, *, sender: str, author) -> None:
+    if sender not in HUMAN_SENDERS:
+        raise ChatError("sender_invalid", _("This kind of message cannot be posted."))
+    if sender == Sender.CUSTOMER:
+        if not acts_as_customer(conversation, author):
+            raise ChatForbidden("forbidden", _("This is not your chat."))
+        if not conversation.is_open:
+            raise ChatConflict("finished", _("This chat has ended. Start a new one to write again."))
+    elif sender == Sender.AGENT:
+        if not (_is_assigned_agent(conversation, author) or roles.is_supervisor(author)):
+            raise ChatForbidden("forbidden", _("Only the agent in this chat can reply."))
+        if conversation.status != ConversationStatus.ACTIVE:
+            raise ChatConflict("not_active", _("Replies go to chats in progress only."))
+    elif not roles.is_staff(author):  # an internal note
+        raise ChatForbidden("forbidden", _("Only staff can add internal notes."))
+
+
+def _rate_check(conversation: Conversation, sender: str) -> None:
+    side = "customer" if sender == Sender.CUSTOMER else "staff"
+    if rate_limited("chat_message_per_conversation", f"{conversation.pk}:{side}"):
+        raise ChatRateLimited(
+            "rate_limited",
+            _("You are sending messages too fast. Wait a few seconds and send it again."),
+        )
+
+
+def message_post(
+    *,
+    conversation: Conversation,
+    sender: str,
+    author=None,
+    client_id: str,
+    text: str,
+    answer_bot: bool = True,
+) -> Posted:
+    """Store a customer message, an agent reply or an internal note (sender "note"). The same
+    `client_id` again (a retry) returns the stored message with its seq and stores nothing. A new
+    message gets the conversation's next seq under its row lock and is broadcast after the commit.
+    While the conversation is with the bot, the bot's answer to a customer message is appended as a
+    later message (`bot_reply`; `answer_bot=False` leaves that to the caller, e.g. after an ack)."""
+    client_id = client_id_check(client_id)
+    text = text_clean(text)
+    author = author if getattr(author, "is_authenticated", False) else None
+    with transaction.atomic():
+        locked = _locked(conversation)
+        existing = Message.objects.filter(conversation=locked, sender=sender, client_id=client_id).first()
+        if existing is not None:
+            posted = Posted(existing, created=False)
+        else:
+            _sender_check(locked, sender=sender, author=author)
+            _rate_check(locked, sender)
+            message = _append(locked, sender=sender, author=author, client_id=client_id, text=text)
+            if sender == Sender.AGENT and locked.first_response_at is None:
+                locked.first_response_at = message.created_at
+                locked.save(update_fields=["first_response_at", "updated_at"])
+            posted = Posted(message, created=True)
+        with_bot = locked.status == ConversationStatus.BOT
+    if answer_bot and with_bot and posted.message.sender == Sender.CUSTOMER:
+        posted.reply = bot_reply(conversation=locked, message=posted.message)
+    return posted
+
+
+def bot_reply(*, conversation: Conversation, message: Message) -> Message | None:
+    """The bot's answer to a customer message, appended once (client_id "re:<seq>"). The bot runs
+    outside any transaction (model, encoders, account actions); a second short transaction appends
+    the answer — unless a person took over meanwhile (None)."""
+    from okpay.bot.engine import answer, reply_language
+
+    client_id = f"{BOT_REPLY_PREFIX}{message.seq}"
+    conversation = Conversation.objects.select_related("user", "bot_conversation").get(pk=conversation.pk)
+    stored = Message.objects.filter(conversation=conversation, sender=Sender.BOT, client_id=client_id).first()
+    if stored is not None or conversation.status != ConversationStatus.BOT:
+        return stored
+    bot_conversation = conversation.bot_conversation
+    user = conversation.user if conversation.user_id else None
+    result = answer(message.text, reply_language(message.text, conversation.language), user, bot_conversation)
+    with transaction.atomic():
+        locked = _locked(conversation)
+        if locked.status != ConversationStatus.BOT:
+            return None
+        stored = Message.objects.filter(conversation=locked, sender=Sender.BOT, client_id=client_id).first()
+        if stored is not None:
+            return stored
+        if locked.bot_conversation_id is None and result.conversation_id:
+            locked.bot_conversation_id = result.conversation_id
+            locked.save(update_fields=["bot_conversation", "updated_at"])
+        return _append(
+            locked,
+            sender=Sender.BOT,
+            client_id=client_id,
+            text=(result.reply or "")[:TEXT_MAX_LENGTH],
+            intent=(result.intent or "")[:60],
+            article_url=(result.article_url or "")[:300],
+            article_title=(result.article_title or "")[:300],
+            actions=result.actions or [],
+            hand_off=bool(result.hand_off),
+            data={"alternatives": result.alternatives} if result.alternatives else {},
+        )
+
+
+def messages_mark(*, conversation: Conversation, reader, up_to: int, read: bool = True) -> int:
+    """The reader saw (read=False: received) the other side's messages up to seq `up_to`: the customer
+    marks agent messages, staff mark customer messages. Returns how many changed; the other side hears
+    of it (a receipt event)."""
+    staff = roles.is_staff(reader) and not acts_as_customer(conversation, reader)
+    if not staff and not acts_as_customer(conversation, reader):
+        raise ChatForbidden("forbidden", _("This is not your chat."))
+    senders = (Sender.CUSTOMER,) if staff else (Sender.AGENT,)
+    now = timezone.now()
+    rows = Message.objects.filter(conversation=conversation, sender__in=senders, seq__lte=int(up_to))
+    changed = rows.filter(delivered_at__isnull=True).update(delivered_at=now)
+    if read:
+        changed += rows.filter(read_at__isnull=True).update(read_at=now)
+    if changed:
+        _group_send(
+            group_name(conversation.pk),
+            {
+                "type": "chat.receipt",
+                "side": "staff" if staff else "customer",
+                "seq": int(up_to),
+                "read": read,
+            },
+        )
+    return changed
+
+
+# --- opening ----------------------------------------------------------------------------------------
+
+
+def conversation_open(*, user=None, guest_key: str = "", language: str, transaction=None) -> Conversation:
+    """The customer's open conversation, or a new one with the bot. A signed-in user is the owner;
+    otherwise the guest key (from the guest's signed cookie). `transaction` (a wallet Transaction) is
+    attached only if it is the user's own."""
+    from django.db import transaction as db
+
+    user = user if getattr(user, "is_authenticated", False) else None
+    if user is None and not (isinstance(guest_key, str) and KEY_PATTERN.match(guest_key)):
+        raise ChatForbidden("not_identified", _("Sign in or allow cookies to start a chat."))
+    language = i18n.normalise(language)
+    if transaction is not None and (user is None or transaction.user_id != user.pk):
+        transaction = None
+    for attempt in range(2):
+        try:
+            with db.atomic():
+                existing = conversation_open_for(user=user, guest_key="" if user else guest_key)
+                if existing is not None:
+                    existing = _locked(existing)
+                    fields = []
+                    if existing.status == ConversationStatus.BOT and existing.language != language:
+                        existing.language, fields = language, [*fields, "language"]
+                    if transaction is not None and existing.transaction_id is None:
+                        existing.transaction, fields = transaction, [*fields, "transaction"]
+                    if fields:
+                        existing.save(update_fields=[*fields, "updated_at"])
+                    return existing
+                return Conversation.objects.create(
+                    user=user,
+                    guest_key="" if user else guest_key,
+                    language=language,
+                    transaction=transaction,
+                    bot_conversation=BotConversation.objects.create(user=user, channel="chat"),
+                )
+        except IntegrityError:  # another request opened it at the same moment: take that one
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def conversation_claim(*, user, guest_key: str) -> Conversation | None:
+    """On sign-in: the guest's open conversation becomes the user's (unless they already have an open
+    one, which wins)."""
+    if not getattr(user, "is_authenticated", False) or not guest_key:
+        return None
+    guest = conversation_open_for(guest_key=guest_key)
+    if guest is None or conversation_open_for(user=user) is not None:
+        return None
+    guest = _locked(guest)
+    guest.user = user
+    guest.save(update_fields=["user", "updated_at"])
+    if guest.bot_conversation_id:
+        BotConversation.objects.filter(pk=guest.bot_conversation_id, user__isnull=True).update(user=user)
+    audit_event_record(action="chat.claimed", actor=user, data={"conversation": str(guest.pk)})
+    return guest
+
+
+# --- hand-off, queue and routing ----------------------------------------------------------------------
+
+
+@dataclass
+class Handoff:
+    status: str
+    queue_position: int | None = None
+    estimated_wait_seconds: int | None = None
+    ticket: str | None = None
+    agent_name: str | None = None
+
+
+def _handoff_result(conversation: Conversation) -> Handoff:
+    conversation = Conversation.objects.select_related("agent", "ticket").get(pk=conversation.pk)
+    result = Handoff(status=conversation.status)
+    if conversation.status == ConversationStatus.QUEUED:
+        result.queue_position = routing.queue_position(conversation)
+        result.estimated_wait_seconds = routing.wait_estimate(
+            position=result.queue_position, language=conversation.language, group=conversation.group
+        )
+    elif conversation.status == ConversationStatus.ACTIVE:
+        result.agent_name = author_name(conversation.agent)
+    elif conversation.ticket_id:
+        result.ticket = conversation.ticket.number
+    return result
+
+
+def handoff(*, conversation: Conversation, actor, email: str = "") -> Handoff:
+    """ "Talk to a person". In the chat channel's service hours, when someone who serves the
+    conversation's language and group (from the bot's intents) could take it within
+    OKPAY_CHAT_MAX_WAIT_SECONDS: it waits in its group's queue (urgent first, then first come) and the
+    dispatcher gives it to the least-loaded free agent at once if there is one. Otherwise it becomes a
+    question (channel "chat") with the whole transcript — a guest must give an email address for the
+    answer (ChatError "email_required" until they do). Asking again while waiting, in a chat or after
+    the conversion answers the current state."""
+    with transaction.atomic():
+        locked = _locked(conversation)
+        if locked.status != ConversationStatus.BOT:
+            if locked.status in (
+                ConversationStatus.QUEUED,
+                ConversationStatus.ACTIVE,
+                ConversationStatus.TICKET,
+            ):
+                return _handoff_result(locked)
+            conversation_transition_check(conversation=locked, to=ConversationStatus.QUEUED, actor=actor)
+        intent, group, priority = routing.classify(locked)
+        wait = None
+        if routing.in_service_hours():
+            position = routing.position_if_queued(group=group, priority=priority)
+            wait = routing.wait_estimate(position=position, language=locked.language, group=group)
+        if wait is not None and wait <= settings.OKPAY_CHAT_MAX_WAIT_SECONDS:
+            conversation_transition(
+                conversation=locked,
+                to=ConversationStatus.QUEUED,
+                actor=actor,
+                group=group,
+                priority=priority,
+                intent=intent,
+                event=SystemEvent.QUEUED,
+                audit_action="chat.handed_off",
+            )
+            if locked.bot_conversation_id:
+                BotConversation.objects.filter(pk=locked.bot_conversation_id).update(handed_off=True)
+        else:
+            _convert(locked, actor=actor, email=email, group=group, intent=intent)
+            return _handoff_result(locked)
+    queue_dispatch(group=group)
+    return _handoff_result(locked)
+
+
+def _transcript(conversation: Conversation) -> str:
+    """The public conversation as plain text in the customer's language (the question's first message)."""
+    language = i18n.normalise(conversation.language)
+    lines = []
+    with translation.override(language):
+        names = {Sender.CUSTOMER: str(_("Customer")), Sender.BOT: str(_("Answer bot"))}
+        for message in messages_for_transcript(conversation):
+            when = timezone.localtime(message.created_at, routing.CHINA).strftime("%H:%M")
+            if message.sender == Sender.SYSTEM:
+                lines.append(f"{when} — {system_text(message.event, message.data, language)}")
+            else:
+                who = author_name(message.author) if message.sender == Sender.AGENT else names[message.sender]
+                lines.append(f"{when} {who}: {message.text}")
+    return "\n".join(lines) or str(_("(no messages)"))
+
+
+def messages_for_transcript(conversation: Conversation):
+    return (
+        Message.objects.filter(conversation=conversation)
+        .exclude(sender=Sender.NOTE)
+        .select_related("author")
+        .order_by("seq")
+    )
+
+
+def _convert(conversation: Conversation, *, actor, email: str, group: str, intent: str | None = None):
+    """The conversation becomes a question (tickets, channel "chat") with the transcript; the move is
+    checked first, so a refusal changes nothing."""
+    from okpay.tickets.actions import ticket_create
+
+    conversation_transition_check(conversation=conversation, to=ConversationStatus.TICKET, actor=actor)
+    owner = conversation.user
+    if owner is None:
+        email = (email or "").strip()
+        try:
+            if not email or len(email) > 254:
+                raise ValidationError("missing")
+            validate_email(email)
+        except ValidationError:
+            raise ChatError(
+                "email_required",
+                _("Nobody can take the chat now. Leave your email address and we will answer there."),
+            ) from None
+    first = Message.objects.filter(conversation=conversation, sender=Sender.CUSTOMER).order_by("seq").first()
+    with translation.override(i18n.normalise(conversation.language)):
+        subject = (first.text.splitlines()[0][:120] if first else "") or str(_("Live chat"))
+    ticket = ticket_create(
+        requester=owner,
+        email=owner.email if owner else email,
+        language=conversation.language,
+        topic=TicketTopic.ACCOUNT if group == ChatGroup.SECURITY else TicketTopic.OTHER,
+        subject=subject,
+        body=_transcript(conversation),
+        channel=TicketChannel.CHAT,
+        bot_conversation=conversation.bot_conversation,
+        transaction=conversation.transaction,
+    )
+    return conversation_transition(
+        conversation=conversation,
+        to=ConversationStatus.TICKET,
+        actor=actor,
+        group=group,
+        intent=intent,
+        ticket=ticket,
+        event=SystemEvent.TICKET,
+        data={"number": ticket.number},
+        audit_action="chat.converted",
+    )
+
+
+def conversation_convert(*, conversation: Conversation, actor, email: str = "") -> Conversation:
+    """Staff turn a waiting or running chat into a question (a guest's needs an email address)."""
+    with transaction.atomic():
+        locked = _locked(conversation)
+        was_active = locked.status == ConversationStatus.ACTIVE
+        locked = _convert(locked, actor=actor, email=email, group=locked.group)
+    if was_active:
+        queue_dispatch()  # the freed slot may serve any group
+    return locked
+
+
+def queue_dispatch(*, group: str | None = None) -> list[Conversation]:
+    """Give waiting conversations (urgent first, then first come; of `group` or all) to the online
+    agents who serve their language and group and have a free slot, the least loaded first (round
+    robin among equals). One transaction; agents' presence rows are locked (in one order) so two
+    dispatchers never overfill an agent, and conversations another transaction holds are skipped."""
+    assigned = []
+    with transaction.atomic():
+        presences = routing.online_presences(lock=True)
+        if not presences:
+            return []
+        loads = routing.agent_loads()
+        rows = list(routing.queued(group).select_for_update(skip_locked=True, of=("self",))[:50])
+        now = timezone.now()
+        for row in rows:
+            presence = routing.least_loaded(
+                routing.serving(presences, language=row.language, group=row.group), loads
+            )
+            if presence is None:
+                continue
+            assigned.append(
+                conversation_transition(
+                    conversation=row,
+                    to=ConversationStatus.ACTIVE,
+                    actor=SYSTEM,
+                    agent=presence.user,
+                    event=SystemEvent.AGENT_JOINED,
+                    data={"name": author_name(presence.user)},
+                    audit_action="chat.routed",
+                )
+            )
+            loads[presence.user_id] = loads.get(presence.user_id, 0) + 1
+            presence.last_routed_at = now
+            presence.save(update_fields=["last_routed_at", "updated_at"])
+    return assigned
+
+
+def agent_accept(*, conversation: Conversation, actor) -> Conversation:
+    """An agent picks a waiting conversation from the queue (any waiting one: capacity limits only
+    what the dispatcher routes)."""
+    if not roles.is_staff(actor):
+        raise ChatForbidden("forbidden", _("Only support staff take chats."))
+    with transaction.atomic():
+        locked = _locked(conversation)
+        if locked.status != ConversationStatus.QUEUED:
+            raise ChatConflict("not_waiting", _("This chat is no longer waiting; someone took it."))
+        return conversation_transition(
+            conversation=locked,
+            to=ConversationStatus.ACTIVE,
+            actor=actor,
+            agent=actor,
+            event=SystemEvent.AGENT_JOINED,
+            data={"name": author_name(actor)},
+            audit_action="chat.accepted",
+        )
+
+
+def agent_transfer(
+    *, conversation: Conversation, actor, to_group: str | None = None, to_agent=None
+) -> Conversation:
+    """Pass a chat on with its whole history: to a group (it waits in that group's queue, in its
+    original place in time) or to an online agent with a free slot. The chat's agent or a
+    supervisor may; a supervisor may also assign a waiting chat to an agent."""
+    if (to_group is None) == (to_agent is None):
+        raise ChatError("transfer_target", _("Choose either a group or an agent."))
+    if to_group is not None and to_group not in ChatGroup.values:
+        raise ChatError("transfer_target", _("Choose one of the groups."))
+    with transaction.atomic():
+        locked = _locked(conversation)
+        target = ConversationStatus.QUEUED if to_group is not None else ConversationStatus.ACTIVE
+        conversation_transition_check(conversation=locked, to=target, actor=actor)
+        if to_group is not None:
+            conversation_transition(
+                conversation=locked,
+                to=ConversationStatus.QUEUED,
+                actor=actor,
+                group=to_group,
+                event=SystemEvent.TRANSFERRED_GROUP,
+                data={"group": to_group},
+                audit_action="chat.transferred",
+            )
+            target_group = to_group
+        else:
+            if locked.status == ConversationStatus.QUEUED and not roles.is_supervisor(actor):
+                raise ChatForbidden(
+                    "forbidden", _("Only a supervisor can assign a waiting chat.")
+                )  # agents accept
+            if locked.agent_id == getattr(to_agent, "pk", None):
+                raise ChatConflict("same_agent", _("This agent already has the chat."))
+            presence = AgentPresence.objects.select_for_update().filter(user=to_agent).first()
+            loads = routing.agent_loads()
+            if (
+                presence is None
+                or not roles.is_staff(to_agent)
+                or presence.availability != Availability.ONLINE
+                or loads.get(to_agent.pk, 0) >= presence.capacity
+            ):
+                raise ChatConflict("agent_unavailable", _("That agent is not online or has no free slot."))
+            conversation_transition(
+                conversation=locked,
+                to=ConversationStatus.ACTIVE,
+                actor=actor,
+                agent=to_agent,
+                event=SystemEvent.TRANSFERRED_AGENT,
+                data={"name": author_name(to_agent)},
+                audit_action="chat.transferred",
+            )
+            target_group = None
+    if target_group is not None:
+        queue_dispatch()  # the new group's agents, and the slot this agent freed
+    return Conversation.objects.get(pk=locked.pk)
+
+
+def conversation_close(*, conversation: Conversation, actor) -> Conversation:
+    """End the chat: the customer (with the bot, while waiting — that is leaving the queue, recorded
+    as abandoned — or with a person), its agent or a supervisor. A freed agent slot is offered to
+    the queue at once."""
+    with transaction.atomic():
+        locked = _locked(conversation)
+        was_active = locked.status == ConversationStatus.ACTIVE
+        if locked.status == ConversationStatus.QUEUED:
+            locked = conversation_transition(
+                conversation=locked,
+                to=ConversationStatus.ABANDONED,
+                actor=actor,
+                event=SystemEvent.ABANDONED,
+                audit_action="chat.abandoned",
+            )
+        else:
+            locked = conversation_transition(
+                conversation=locked,
+                to=ConversationStatus.CLOSED,
+                actor=actor,
+                event=SystemEvent.CLOSED,
+                audit_action="chat.closed",
+            )
+    if was_active:
+        queue_dispatch()  # the freed slot may serve any group
+    return locked
+
+
+@transaction.atomic
+def conversation_rate(*, conversation: Conversation, actor, score: int, comment: str = "") -> Conversation:
+    """The customer rates an ended chat, once: 1–5 (the questions' CSAT scale) and an optional comment."""
+    locked = _locked(conversation)
+    if not acts_as_customer(locked, actor):
+        raise ChatForbidden("forbidden", _("Only the customer can rate this chat."))
+    if locked.status != ConversationStatus.CLOSED:
+        raise ChatConflict("not_closed", _("You can rate the chat once it has ended."))
+    if locked.rating is not None:
+        raise ChatConflict("already_rated", _("You have already rated this chat. Thank you!"))
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise ChatError("invalid_score", _("Choose a rating from 1 to 5."))
+    comment = comment or ""
+    if not isinstance(comment, str) or FORBIDDEN_TEXT.search(comment) or len(comment.strip()) > 1000:
+        raise ChatError("invalid_comment", _("The comment can be at most 1,000 characters of text."))
+    locked.rating, locked.rating_comment, locked.rated_at = score, comment.strip(), timezone.now()
+    locked.save(update_fields=["rating", "rating_comment", "rated_at", "updated_at"])
+    audit_event_record(
+        action="chat.rated",
+        actor=actor,
+        subject_user=locked.user,
+        data={"conversation": str(locked.pk), "score": score, "agent": locked.agent_id},
+    )
+    return locked
+
+
+# --- agents -----------------------------------------------------------------------------------------
+
+
+def presence_set(
+    *,
+    agent,
+    availability: str,
+    capacity: int | None = None,
+    languages: list[str] | None = None,
+    groups: list[str] | None = None,
+) -> AgentPresence:
+    """An agent sets their availability (and optionally capacity, languages, groups). Going online or
+    raising the capacity offers them the queue at once."""
+    if not roles.is_staff(agent):
+        raise ChatForbidden("forbidden", _("Only support staff take chats."))
+    if availability not in Availability.values:
+        raise ChatError("invalid_availability", _("Choose online, away or offline."))
+    maximum = settings.OKPAY_CHAT_MAX_CAPACITY
+    if capacity is not None and (
+        isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= maximum
+    ):
+        raise ChatError("invalid_capacity", _("Capacity is from 1 to %(max)s chats."), max=maximum)
+    if languages is not None:
+        if not languages or any(not isinstance(code, str) or code not in i18n.CODES for code in languages):
+            raise ChatError("invalid_languages", _("Choose at least one of the product's languages."))
+        languages = [code for code in i18n.CODES if code in languages]
+    if groups is not None:
+        if any(not isinstance(group, str) or group not in ChatGroup.values for group in groups):
+            raise ChatError("invalid_groups", _("Choose groups from the list (none for every group)."))
+        groups = [group for group in ChatGroup.values if group in groups]
+    with transaction.atomic():
+        presence, _created = AgentPresence.objects.select_for_update().get_or_create(
+            user=agent, defaults={"languages": [i18n.normalise(agent.language)], "groups": []}
+        )
+        previous = presence.availability
+        presence.availability = availability
+        if capacity is not None:
+            presence.capacity = capacity
+        if languages is not None:
+            presence.languages = languages
+        if groups is not None:
+            presence.groups = groups
+        presence.save()
+        audit_event_record(
+            action="chat.presence_set",
+            actor=agent,
+            data={
+                "from": previous,
+                "to": availability,
+                "capacity": presence.capacity,
+                "languages": presence.languages,
+                "groups": presence.groups,
+            },
+        )
+        for group in ChatGroup.values:
+            _after_commit(_broadcast_queue, group)  # estimates change with the agents on duty
+    if availability == Availability.ONLINE:
+        queue_dispatch()
+    return presence
