@@ -32,12 +32,14 @@ def main() -> None:
         started = time.perf_counter()
         accuracy = training.cross_validate([training.DATA / "banking77" / "train.csv"], folds=args.folds)
         print(
-            f"English BANKING77 {args.folds}-fold CV accuracy: {accuracy:.2%} ({time.perf_counter() - started:.0f} s)"
+            f"English BANKING77 {args.folds}-fold CV accuracy: {accuracy:.2%} "
+            f"({time.perf_counter() - started:.0f} s)"
         )
     started = time.perf_counter()
     model = training.train(training.SHIPPED_TRAIN, validation_paths=training.SHIPPED_VALID)
     print(
-        f"shipped model: {model.metadata['train_rows']} rows, trained in {time.perf_counter() - started:.0f} s, "
+        f"shipped model: {model.metadata['train_rows']} rows, "
+        f"trained in {time.perf_counter() - started:.0f} s, "
         f"threshold {model.threshold}"
     )
     directory = Path(_django.os.environ["OKPAY_VAR_DIR"]) / "bot-bench"

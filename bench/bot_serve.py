@@ -52,8 +52,10 @@ def main() -> None:
         timings.append((time.perf_counter() - t0) * 1000)
     timings.sort()
     print(
-        f"model file {file_load:.2f} s; + encoders, jieba and first answer {load:.2f} s; {len(timings)} queries: p50 {timings[len(timings) // 2]:.2f} ms, "
-        f"p99 {timings[int(len(timings) * 0.99)]:.2f} ms; RSS {rss_mb():.0f} MB (process start {before:.0f} MB)"
+        f"model file {file_load:.2f} s; + encoders, jieba and first answer {load:.2f} s; {len(timings)} "
+        f"queries: p50 {timings[len(timings) // 2]:.2f} ms, "
+        f"p99 {timings[int(len(timings) * 0.99)]:.2f} ms; RSS {rss_mb():.0f} MB (process start "
+        f"{before:.0f} MB)"
     )
 
 

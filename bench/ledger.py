@@ -1,6 +1,7 @@
 """Ledger throughput and history latency on PostgreSQL.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/okpay_bench .venv/bin/python bench/ledger.py [--seconds 10]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/okpay_bench \
+        .venv/bin/python bench/ledger.py [--seconds 10]
 
 1. Posted two-posting transfers per second with 8 concurrent clients (8 processes, each its own
    database connection; each client moves money

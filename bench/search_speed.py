@@ -87,7 +87,8 @@ def main() -> None:
             return timings[min(len(timings) - 1, int(q * len(timings)))]
 
         print(
-            f"{language:8} articles={len(documents)} build={build:.1f}s rss_peak=+{peak:.0f}MB retained=+{grown:.0f}MB "
+            f"{language:8} articles={len(documents)} build={build:.1f}s rss_peak=+{peak:.0f}MB "
+            f"retained=+{grown:.0f}MB "
             f"terms={len(index.terms)} queries={len(timings)} p50={pick(0.5):.2f}ms p95={pick(0.95):.2f}ms "
             f"p99={pick(0.99):.2f}ms"
         )

@@ -32,5 +32,6 @@ keep = {RowCache.key(t) for t in cleaned}
 cache._rows = {k: v for k, v in cache._load().items() if k in keep}  # drop rows no longer shipped
 cache.save(target)
 print(
-    f"{len(cleaned)} rows → {target} ({target.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - started:.0f} s"
+    f"{len(cleaned)} rows → {target} ({target.stat().st_size / 1e6:.1f} MB) "
+    f"in {time.perf_counter() - started:.0f} s"
 )

@@ -98,7 +98,10 @@ UNHIGHLIGHT_JS = """() => {
     el.removeAttribute('data-video-highlight');
   }
 }"""
-BLUR_JS = "() => { if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur(); }"
+BLUR_JS = (
+    "() => { if (document.activeElement && document.activeElement !== document.body) "
+    "document.activeElement.blur(); }"
+)
 
 
 @dataclass(frozen=True)
@@ -571,8 +574,10 @@ TUTORIALS = (
             _step(
                 "scan-qr",
                 4.4,
-                "在手机上打开身份验证器应用（如 Google Authenticator、Microsoft Authenticator），扫描二维码。",
-                "Open an authenticator app on your phone (such as Google Authenticator or Microsoft Authenticator) "
+                "在手机上打开身份验证器应用（如 Google Authenticator、Microsoft Authenticator），"
+                "扫描二维码。",
+                "Open an authenticator app on your phone (such as Google Authenticator or Microsoft "
+                "Authenticator) "
                 "and scan the QR code.",
             ),
             _step(
@@ -623,8 +628,10 @@ TUTORIALS = (
             _step(
                 "session-list",
                 4.8,
-                "“登录设备”列出了登录着你账户的所有设备和浏览器，以及 IP 地址和最近活跃时间。标有“本机”的就是你正在使用的设备。",
-                "“Where you are signed in” lists every device and browser signed in to your account, with its IP "
+                "“登录设备”列出了登录着你账户的所有设备和浏览器，以及 IP 地址和最近活跃时间。"
+                "标有“本机”的就是你正在使用的设备。",
+                "“Where you are signed in” lists every device and browser signed in to your account, with "
+                "its IP "
                 "address and last activity. “This device” is the one you are using.",
             ),
             _step(

@@ -9,7 +9,8 @@ from okpay.core.hooks import ActionLink, ActionResult
 def reset_password(user, language) -> ActionResult:
     return ActionResult(
         text=_(
-            "You are signed in, so you can change your password directly. Forgot it? Use the reset link: we email it to %(email)s."
+            "You are signed in, so you can change your password directly. Forgot it? Use the reset link: "
+            "we email it to %(email)s."
         )
         % {"email": user.email},
         links=[
@@ -22,7 +23,8 @@ def reset_password(user, language) -> ActionResult:
 def lost_device(user, language) -> ActionResult:
     return ActionResult(
         text=_(
-            "First, sign out every other device so nobody can use your account from the lost one. Then a person will help you."
+            "First, sign out every other device so nobody can use your account from the lost one. Then a "
+            "person will help you."
         ),
         links=[
             ActionLink(

@@ -9,8 +9,10 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from okpay.core.audit import audit_event_record
+from okpay.core.errors import DomainError
 from okpay.core.locks import LockBusy, installation_lock
 
 from . import training
@@ -96,7 +98,7 @@ def turn_correct(*, actor, turn: BotTurn, intent: str) -> BotTurn:
     from .catalog import catalog
 
     if intent not in catalog() and intent != "out_of_scope":
-        raise ValueError(intent)
+        raise DomainError("unknown_intent", _("Choose an intent from the list."))
     turn.corrected_intent, turn.corrected_by, turn.correction_status = intent, actor, "proposed"
     turn.save(update_fields=["corrected_intent", "corrected_by", "correction_status"])
     return turn

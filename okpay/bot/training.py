@@ -143,7 +143,8 @@ from okpay.bot.training import load
 model = load(Path(sys.argv[1]))
 serving_threads()
 encoders = Embedder()
-for text in ("怎么重置密码", "how do I top up with Apple Pay", "我的卡被ATM吞了 怎么办", "card payment declined"):
+for text in ("怎么重置密码", "how do I top up with Apple Pay",
+             "我的卡被ATM吞了 怎么办", "card payment declined"):
     model.predict(text, embedder=encoders)
 encoders.e5(["warm up"])
 print(int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20)

@@ -3,7 +3,6 @@ examples, retrain and choose the active model version."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,6 +13,7 @@ from okpay.accounts.permissions import permission_required
 from okpay.bot import actions as bot_actions
 from okpay.bot import selectors as bot_selectors
 from okpay.bot.catalog import catalog
+from okpay.core.errors import DomainError
 from okpay.core.redirects import safe_next
 
 
@@ -34,8 +34,8 @@ def turn_correct(request, turn_id):
         raise Http404
     try:
         bot_actions.turn_correct(actor=request.user, turn=turn, intent=request.POST.get("intent", ""))
-    except ValueError:
-        messages.error(request, _("Choose an intent from the list."))
+    except DomainError as error:
+        messages.error(request, error.message)
     else:
         messages.success(request, _("Thank you: a supervisor will review the correction."))
     return redirect(safe_next(request, request.POST.get("next"), "console:bot_turns"))
@@ -93,13 +93,19 @@ def model_activate(request, version_id):
 @permission_required(roles.can_train_bot)
 @require_POST
 def model_retrain(request):
-    from okpay.bot.tasks import bot_train_task
+    from okpay.bot.tasks import bot_train_enqueue_once
 
-    transaction.on_commit(lambda: bot_train_task.enqueue(actor_id=request.user.pk))
-    messages.success(
-        request,
-        _(
-            "Training started in the background; the new version becomes active when it is ready (about a minute)."
-        ),
-    )
+    if bot_train_enqueue_once(actor_id=request.user.pk):
+        messages.success(
+            request,
+            _(
+                "Training started in the background; the new version becomes active when it is ready "
+                "(about a minute)."
+            ),
+        )
+    else:
+        messages.info(
+            request,
+            _("A training is already queued or running; its version appears here when it is ready."),
+        )
     return redirect("console:bot_models")

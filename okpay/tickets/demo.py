@@ -9,25 +9,32 @@ from .models import Macro, Ticket
 MACROS = [
     (
         "请提供交易编号 / Ask for the transaction reference",
-        "{name}您好，为了尽快帮您核实，请回复这笔交易的编号（在“我的账户 → 交易记录”里点开交易即可看到）和大概时间。问题编号：{number}。",
-        "Hello {name}, so that we can check this quickly, please reply with the transaction reference (open the "
-        "transaction under My Account → Transaction history) and roughly when it happened. Your question: {number}.",
+        "{name}您好，为了尽快帮您核实，请回复这笔交易的编号（在“我的账户 → "
+        "交易记录”里点开交易即可看到）和大概时间。问题编号：{number}。",
+        "Hello {name}, so that we can check this quickly, please reply with the transaction reference "
+        "(open the "
+        "transaction under My Account → Transaction history) and roughly when it happened. Your question: "
+        "{number}.",
         "pending",
     ),
     (
         "提现到账时间 / Withdrawal processing times",
         "{name}您好，资金转出的到账时间取决于方式：银行卡一般 1–3 个工作日，其他方式以页面显示为准。"
         "提交后可以在“我的账户”里查看进度。如果超过时间仍未到账，请直接回复我们。",
-        "Hello {name}, how long a withdrawal takes depends on the method: bank accounts usually 1–3 business days, "
-        "other methods as shown when you confirm. You can follow it in My Account. If it is later than that, reply here.",
+        "Hello {name}, how long a withdrawal takes depends on the method: bank accounts usually 1–3 "
+        "business days, "
+        "other methods as shown when you confirm. You can follow it in My Account. If it is later than "
+        "that, reply here.",
         "solved",
     ),
     (
         "先联系商家 / Contact the merchant first",
         "{name}您好，遇到交易纠纷，建议先在交易详情里点“联系商家”沟通，多数问题商家会在几天内处理。"
         "如果商家不回复或不同意，可以在同一页面发起纠纷并上传截图、聊天记录等证据，我们会在规定时间内审核。",
-        "Hello {name}, for a disputed payment please contact the merchant first from the transaction's page; most "
-        "merchants sort it out within days. If they do not answer or refuse, open a dispute on the same page with "
+        "Hello {name}, for a disputed payment please contact the merchant first from the transaction's "
+        "page; most "
+        "merchants sort it out within days. If they do not answer or refuse, open a dispute on the same "
+        "page with "
         "screenshots and chat records as evidence, and we review it within the stated time.",
         "",
     ),

@@ -15,7 +15,8 @@ from .models import Transaction
 
 
 def _line(row: Transaction, language: str) -> str:
-    return f"{timezone.localtime(row.created_at):%Y-%m-%d %H:%M} · {row.counterparty} · {format_money(row.amount_minor, row.currency, language)}"
+    amount = format_money(row.amount_minor, row.currency, language)
+    return f"{timezone.localtime(row.created_at):%Y-%m-%d %H:%M} · {row.counterparty} · {amount}"
 
 
 def charged_twice(user, language) -> ActionResult:
@@ -37,7 +38,8 @@ def charged_twice(user, language) -> ActionResult:
     if not pairs:
         return ActionResult(
             text=_(
-                "I found no two payments to the same merchant for the same amount within a day in the last 30 days."
+                "I found no two payments to the same merchant for the same amount within a day in the last "
+                "30 days."
             ),
             links=[ActionLink(_("Transaction history"), reverse("wallet:transactions"))],
         )

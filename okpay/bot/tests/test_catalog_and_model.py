@@ -196,7 +196,8 @@ def test_a_serving_process_does_not_load_scikit_learn(tiny_model_dir, tmp_path):
     import sys
 
     code = (
-        "import os, sys, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings.test'; django.setup()\n"
+        "import os, sys, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings.test'; "
+        "django.setup()\n"
         "from pathlib import Path\n"
         "from okpay.bot import training\n"
         "from okpay.bot.model import Embedder\n"

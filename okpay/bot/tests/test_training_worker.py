@@ -54,7 +54,10 @@ def test_only_one_training_runs_at_a_time(db, tmp_path):
     assert not BotModelVersion.objects.exists()
 
 
-HOLD = "import fcntl, os, sys, time; f = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)"
+HOLD = (
+    "import fcntl, os, sys, time; f = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
+    "fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)"
+)
 
 
 def test_the_sqlite_lock_is_released_when_its_holder_is_killed(tmp_path):

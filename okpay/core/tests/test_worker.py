@@ -210,7 +210,9 @@ from django.utils import timezone
 from okpay.accounts.models import User
 from okpay.bot.tasks import bot_train_task
 call_command("migrate", verbosity=0)
-User.objects.create_user(email="reset@example.com", password="x-long-password-1", email_verified_at=timezone.now())
+User.objects.create_user(
+    email="reset@example.com", password="x-long-password-1", email_verified_at=timezone.now()
+)
 bot_train_task.enqueue(data=[sys.argv[1]])
 """
 

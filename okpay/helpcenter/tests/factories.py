@@ -44,7 +44,8 @@ CORPUS = [
         (
             "How do I reset my password?",
             "Use Forgot password on the sign-in page",
-            "On the sign-in page choose Forgot password, enter your email and open the link within 20 minutes.",
+            "On the sign-in page choose Forgot password, enter your email and open the link within 20 "
+            "minutes.",
         ),
         ["password", "密码", "忘记密码"],
     ),
@@ -58,7 +59,8 @@ CORPUS = [
         (
             "How do I withdraw money to my bank?",
             "Withdraw to a bank account",
-            "Sign in, open My Account, choose Withdraw, enter the amount and bank account, confirm the fee and arrival time.",
+            "Sign in, open My Account, choose Withdraw, enter the amount and bank account, confirm the fee "
+            "and arrival time.",
         ),
         ["withdraw", "提现", "资金转出"],
     ),
@@ -72,7 +74,8 @@ CORPUS = [
         (
             "How do I handle a transaction dispute?",
             "Contact the merchant first, then open a dispute",
-            "Talk to the merchant first. If they refuse or do not answer within 3 days, open a dispute with evidence such as screenshots and chat records.",
+            "Talk to the merchant first. If they refuse or do not answer within 3 days, open a dispute "
+            "with evidence such as screenshots and chat records.",
         ),
         ["dispute", "纠纷", "争议"],
     ),
@@ -86,7 +89,8 @@ CORPUS = [
         (
             "How do I send money abroad?",
             "Converted at the current rate, fees shown first",
-            "International transfers convert at the ECB reference rate plus 0.5%; every fee and the amount received are shown before you confirm.",
+            "International transfers convert at the ECB reference rate plus 0.5%; every fee and the amount "
+            "received are shown before you confirm.",
         ),
         ["international", "国际", "汇率", "exchange rate"],
     ),

@@ -1,5 +1,6 @@
 """In Chromium: a customer searches 怎么重置密码, opens the article, marks it not helpful and is offered
-chat and a ticket, and sends the question with the article attached; an English user plays a video tutorial with captions."""
+chat and a ticket, and sends the question with the article attached; an English user plays a video
+tutorial with captions."""
 
 import time
 
@@ -87,11 +88,14 @@ def test_english_user_plays_a_video_tutorial(chromium, site, screenshot):
     page.evaluate("document.querySelector('video').play()")
     wait_until(page, "document.querySelector('video').currentTime > 1.0")
     cues = page.evaluate("""() => { const t = document.querySelector('video').textTracks;
-        for (const track of t) { if (track.language === 'en') { track.mode = 'showing'; return track.cues ? track.cues.length : -1; } }
+        for (const track of t) {
+          if (track.language === 'en') { track.mode = 'showing'; return track.cues ? track.cues.length : -1; }
+        }
         return -2; }""")
     wait_until(
         page,
-        "[...document.querySelector('video').textTracks].some(t => t.language === 'en' && t.cues && t.cues.length > 3)",
+        "[...document.querySelector('video').textTracks].some(t => t.language === 'en' && t.cues && "
+        "t.cues.length > 3)",
     )
     screenshot(page, "video-playing")
     assert cues is not None

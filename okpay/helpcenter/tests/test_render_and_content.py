@@ -31,7 +31,10 @@ def test_raw_html_is_escaped_not_rendered():
 
 
 def test_vtt_text_extracts_spoken_words():
-    raw = "WEBVTT\n\n1\n00:00:00.000 --> 00:00:03.000\n打开登录页\n\n00:00:03.000 --> 00:00:06.000\n<b>点击</b>忘记密码\n"
+    raw = (
+        "WEBVTT\n\n1\n00:00:00.000 --> 00:00:03.000\n打开登录页\n\n"
+        "00:00:03.000 --> 00:00:06.000\n<b>点击</b>忘记密码\n"
+    )
     assert vtt_text(raw) == "打开登录页 点击忘记密码"
 
 

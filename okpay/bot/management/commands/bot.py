@@ -7,7 +7,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Answer bot: `okpay bot train [--data CSV ...] [--out DIR]`, `okpay bot eval --test CSV [--train CSV]`."
+    help = (
+        "Answer bot: `okpay bot train [--data CSV ...] [--out DIR]`, "
+        "`okpay bot eval --test CSV [--train CSV]`."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)

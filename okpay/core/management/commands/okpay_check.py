@@ -8,7 +8,10 @@ from okpay.core.health import check_cache, check_channel_layer, check_database, 
 
 
 class Command(BaseCommand):
-    help = "Configuration sanity: Django's system checks, then database, migrations, cache, channel layer and worker."
+    help = (
+        "Configuration sanity: Django's system checks, then database, migrations, cache, channel layer "
+        "and worker."
+    )
 
     def handle(self, *args, **options):
         call_command("check", deploy=not settings.DEBUG and not settings.DEMO_MODE, fail_level="ERROR")

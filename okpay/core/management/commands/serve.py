@@ -27,7 +27,10 @@ def uvicorn_log_config() -> dict:
 
 
 class Command(BaseCommand):
-    help = "Serve the site with uvicorn (ASGI: HTTP + websockets). In the embedded default it also runs the task worker."
+    help = (
+        "Serve the site with uvicorn (ASGI: HTTP + websockets). In the embedded default it also runs "
+        "the task worker."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -46,7 +49,8 @@ class Command(BaseCommand):
         if workers > 1 and not settings.REDIS_URL:
             raise CommandError(
                 f"--workers {workers} needs REDIS_URL: with several processes the cache, rate limits and the "
-                "websocket channel layer must be shared through Redis (e.g. REDIS_URL=redis://127.0.0.1:6379/0). "
+                "websocket channel layer must be shared through Redis (e.g. "
+                "REDIS_URL=redis://127.0.0.1:6379/0). "
                 "Use --workers 1 for the embedded default."
             )
         for signum in (signal.SIGTERM, signal.SIGHUP):
