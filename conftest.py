@@ -73,8 +73,10 @@ def signed_in(client):
     return sign_in
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
+    """One Chromium per test module: Playwright's sync API keeps an event loop running in the main
+    thread while it is open, which async tests (websocket consumers) in later modules cannot share."""
     if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
         if os.environ.get("CI") == "true":
             pytest.fail("Chromium is required under CI=true (apt-get install chromium)")
