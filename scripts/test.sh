@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: lint, migration and translation checks, the production deploy check, then the whole
-# test suite — on PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set (plus a SQLite smoke
-# pass for the embedded default), on SQLite otherwise. Extra arguments go to pytest.
+# `make test`: lint, type check (mypy), migration and translation checks, the production deploy check,
+# then the whole test suite — on PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set (plus a
+# SQLite smoke pass for the embedded default), on SQLite otherwise. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh --browser
@@ -19,6 +19,8 @@ echo "» ruff"
 echo "» import layers (lint-imports; scripts/app_graph.py draws the graph)"
 "$bin/lint-imports" --no-cache >/dev/null || "$bin/lint-imports" --no-cache
 "$bin/python" scripts/app_graph.py >/dev/null || "$bin/python" scripts/app_graph.py
+echo "» mypy"
+"$bin/mypy"
 echo "» makemigrations --check"
 "$bin/python" manage.py makemigrations --check --dry-run >/dev/null
 echo "» compilemessages"

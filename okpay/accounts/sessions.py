@@ -21,6 +21,13 @@ BACKEND = "okpay.accounts.backends.EmailBackend"
 RESET_SESSION_KEY = "_okpay_reset_token"
 
 
+class SignedInRequest(HttpRequest):
+    """For type checking only: a request with a signed-in user (the views that call the functions
+    taking one require a sign-in)."""
+
+    user: User
+
+
 # --- signing in and out ---------------------------------------------------------------------
 
 
@@ -72,13 +79,13 @@ def _session_record(*, request: HttpRequest, user: User, replaces: str | None = 
 # --- the session list -----------------------------------------------------------------------
 
 
-def sessions_end_others(*, request: HttpRequest) -> int:
+def sessions_end_others(*, request: SignedInRequest) -> int:
     ended = actions.sessions_end(user=request.user, keep_session_key=request.session.session_key)
     audit_event_record(action="sessions.ended_others", actor=request.user, data={"count": ended})
     return ended
 
 
-def session_end_one(*, request: HttpRequest, session_id: int) -> bool:
+def session_end_one(*, request: SignedInRequest, session_id: int) -> bool:
     """Sign out one other browser of the signed-in user; never this one, never someone else's."""
     session = UserSession.objects.filter(user=request.user, pk=session_id).first()
     if session is None or session.session_key == request.session.session_key:
@@ -92,7 +99,7 @@ def session_end_one(*, request: HttpRequest, session_id: int) -> bool:
 # --- two-factor -----------------------------------------------------------------------------
 
 
-def two_factor_setup_confirm(*, request: HttpRequest, device: TOTPDevice, code: str) -> bool:
+def two_factor_setup_confirm(*, request: SignedInRequest, device: TOTPDevice, code: str) -> bool:
     """Confirm the new device and count this session as verified with it."""
     if not actions.totp_device_confirm(user=request.user, device=device, code=code):
         return False
@@ -100,7 +107,7 @@ def two_factor_setup_confirm(*, request: HttpRequest, device: TOTPDevice, code: 
     return True
 
 
-def two_factor_verify(*, request: HttpRequest, code: str) -> bool:
+def two_factor_verify(*, request: SignedInRequest, code: str) -> bool:
     device = actions.totp_code_check(user=request.user, code=code)
     if device is None:
         return False
@@ -112,7 +119,7 @@ def two_factor_verify(*, request: HttpRequest, code: str) -> bool:
 
 
 def password_change(
-    *, request: HttpRequest, new_password: str, revoke_api_tokens: bool = False
+    *, request: SignedInRequest, new_password: str, revoke_api_tokens: bool = False
 ) -> PasswordChangeResult:
     """The change (other sessions end, this one stays), then this session's new auth hash: the
     session key rotates, and its row in "my sessions" follows."""

@@ -12,9 +12,8 @@ def email_verification_token_make(user) -> str:
 
 
 def email_verification_token_read(token: str) -> dict | None:
-    max_age = settings.OKPAY_EMAIL_VERIFICATION_MAX_AGE.total_seconds()
     try:
-        return signing.loads(token, salt=EMAIL_VERIFY_SALT, max_age=max_age)
+        return signing.loads(token, salt=EMAIL_VERIFY_SALT, max_age=settings.OKPAY_EMAIL_VERIFICATION_MAX_AGE)
     except signing.BadSignature:
         return None
 

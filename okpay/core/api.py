@@ -107,13 +107,15 @@ def _domain_error(request, exc: DomainError):
 def install_error_handlers(api: NinjaAPI) -> None:
     """Every error the API answers has one shape, {"error": {"code", "message", "details?"}}, with a
     translated message; `config.api` installs these on the project's one NinjaAPI."""
-    api.add_exception_handler(ApiError, _api_error)
-    api.add_exception_handler(DomainError, _domain_error)
-    api.add_exception_handler(ValidationError, _validation_error)
+    # The ignores below: ninja's ExcHandler type lets the second argument also be the
+    # exception class; ninja passes the instance, which is what the handlers typed with their class take
+    api.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
+    api.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
+    api.add_exception_handler(ValidationError, _validation_error)  # type: ignore[arg-type]
     api.add_exception_handler(AuthenticationError, _auth_error)
     api.add_exception_handler(AuthorizationError, _authz_error)
     api.add_exception_handler(Http404, _not_found)
-    api.add_exception_handler(HttpError, _http_error)
+    api.add_exception_handler(HttpError, _http_error)  # type: ignore[arg-type]
     api.add_exception_handler(RequestDataTooBig, _too_large)
-    api.add_exception_handler(InputRefused, _input_refused)
+    api.add_exception_handler(InputRefused, _input_refused)  # type: ignore[arg-type]
     api.add_exception_handler(Exception, _server_error)

@@ -5,6 +5,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from typing import cast
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
@@ -49,8 +50,8 @@ def idempotent(
             raise IdempotencyError(
                 "idempotency_key_reused", _("This idempotency key was already used for a different request.")
             ) from None
-        if record.state == IdempotencyRecord.DONE:
-            return record.response_status, record.response_body
+        if record.state == IdempotencyRecord.DONE:  # stored together with the DONE state
+            return cast(int, record.response_status), cast(dict, record.response_body)
         if timezone.now() - record.created_at < STALE_IN_FLIGHT:
             raise IdempotencyError(
                 "request_in_flight", _("The same request is still being processed. Try again in a moment.")

@@ -10,8 +10,12 @@ import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from django.db import connections
+
+if TYPE_CHECKING:
+    from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabaseWrapper
 
 
 class LockBusy(Exception):
@@ -37,7 +41,11 @@ def installation_lock(name: str, *, using: str = "default"):
             yield
         return
     database = str(settings_dict.get("NAME") or "")
-    if vendor == "sqlite" and database and not connections[using].is_in_memory_db():
+    if (
+        vendor == "sqlite"
+        and database
+        and not cast("SQLiteDatabaseWrapper", connections[using]).is_in_memory_db()
+    ):
         with _file_lock(Path(f"{database}.{name}.lock")):
             yield
         return

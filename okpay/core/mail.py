@@ -2,6 +2,7 @@
 after the transaction commits; the embedded default stores it in the demo outbox."""
 
 import zoneinfo
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
@@ -11,6 +12,9 @@ from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
 
 from .models import OutboxEmail
+
+if TYPE_CHECKING:
+    from django.template.backends.django import Template as DjangoTemplate
 
 
 class OutboxEmailBackend(BaseEmailBackend):
@@ -35,7 +39,8 @@ class OutboxEmailBackend(BaseEmailBackend):
 def _render_plain(name: str, context: dict) -> str:
     """A plain-text template (subject, text body) rendered without HTML escaping: "Can't" stays
     "Can't", not "Can&#x27;t". Only the .html part is escaped."""
-    return get_template(name).template.render(Context(context, autoescape=False))
+    template = cast("DjangoTemplate", get_template(name))  # the DjangoTemplates backend (settings)
+    return template.template.render(Context(context, autoescape=False))
 
 
 def email_send(

@@ -2,7 +2,7 @@
 
 import re
 
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseBase, StreamingHttpResponse
 
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 64 * 1024
@@ -28,6 +28,7 @@ def ranged_file_response(request, field_file, content_type: str, *, attachment: 
     match = RANGE_RE.match(header) if header else None
     if header and not match:
         match = None  # unsupported forms (several ranges): answer with the whole file
+    response: HttpResponseBase
     if match and (match.group(1) or match.group(2)):
         first, last = match.groups()
         if first:

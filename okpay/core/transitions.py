@@ -35,6 +35,8 @@ def transition_permitted(table: Table, current: str, to: str, *, actor, is_custo
             allowed = is_system(actor)
         elif rule == CUSTOMER:
             allowed = is_customer and not is_system(actor)
+        elif isinstance(rule, str):
+            raise TypeError(f"unknown rule {rule!r} in a transition table")
         else:
             allowed = not is_system(actor) and rule(actor)
         if allowed:

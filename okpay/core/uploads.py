@@ -111,9 +111,9 @@ def image_reencode(upload, *, max_side: int = 1920) -> ContentFile:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(upload) as image:
-            image.load()
-            image = image.convert("RGB")
+        with Image.open(upload) as source:
+            source.load()
+            image = source.convert("RGB")
             image.thumbnail((max_side, max_side))
             buffer = io.BytesIO()
             image.save(buffer, format="JPEG", quality=85, optimize=True)

@@ -105,7 +105,7 @@ def article_save(
     """Create or update an article and its translations (a dict per language with title, summary,
     body, slug; an empty title removes that language)."""
     created = article is None
-    if created:
+    if article is None:
         article = Article(key=key)
     article.category, article.kind, article.tags, article.popular_rank = category, kind, tags, popular_rank
     article.updated_at = timezone.now()
@@ -237,7 +237,7 @@ def video_upload(*, actor, article: Article, language: str, upload, part: str) -
 
 def vtt_text(raw: str) -> str:
     """The spoken text of a WebVTT file (cue text only), for the searchable transcript."""
-    lines = []
+    lines: list[str] = []
     for block in re.split(r"\n\s*\n", raw.replace("\r\n", "\n").lstrip("\ufeff")):
         rows = [r for r in block.strip().split("\n") if r.strip()]
         if not rows or rows[0].startswith(("WEBVTT", "NOTE", "STYLE", "REGION")):
@@ -256,7 +256,8 @@ def caption_upload(*, actor, article: Article, language: str, upload) -> VideoCa
         article=article, language=language, defaults={"file": ContentFile(raw.encode(), name="captions.vtt")}
     )
     if not _created:
-        caption.file.storage.delete(caption.file.name)
+        if caption.file.name:  # always, for a stored caption (the file is required)
+            caption.file.storage.delete(caption.file.name)
         caption.file.save("captions.vtt", ContentFile(raw.encode()), save=True)
     ArticleTranslation.objects.filter(article=article, language=language).update(transcript=vtt_text(raw))
     _revision(article=article, actor=actor, action="captions_uploaded", language=language)

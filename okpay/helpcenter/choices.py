@@ -17,7 +17,7 @@ class ArticleStatus(models.TextChoices):
 
 
 # status → statuses it may move to (django-oscar's pipeline style)
-STATUS_PIPELINE = {
+STATUS_PIPELINE: dict[str, set[str]] = {
     ArticleStatus.DRAFT: {ArticleStatus.PUBLISHED, ArticleStatus.ARCHIVED},
     ArticleStatus.PUBLISHED: {ArticleStatus.DRAFT, ArticleStatus.ARCHIVED},
     ArticleStatus.ARCHIVED: {ArticleStatus.DRAFT, ArticleStatus.PUBLISHED},

@@ -1,6 +1,7 @@
 """Reads of the help center. Customers see published articles only; staff editors see all."""
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.urls import reverse
@@ -10,6 +11,9 @@ from okpay.core import i18n
 from .choices import ArticleStatus
 from .models import Article, ArticleTranslation, Category, ContactChannel, SearchQueryLog
 from .render import plain_text
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 @dataclass
@@ -54,7 +58,11 @@ def article_views(articles, language: str) -> list[ArticleView]:
     return [view for a in articles if (view := pick_translation(a, language)) is not None]
 
 
-def categories_with_counts() -> QuerySet[Category]:
+class PublishedCount(TypedDict):
+    published: int  # the category's published articles
+
+
+def categories_with_counts() -> "QuerySet[WithAnnotations[Category, PublishedCount]]":
     return Category.objects.annotate(
         published=Count("articles", filter=Q(articles__status=ArticleStatus.PUBLISHED))
     ).order_by("order", "slug")

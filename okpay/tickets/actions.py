@@ -1,6 +1,8 @@
 """Ticket actions: every change is one transaction, audited, and the customer is told by email
 after it commits."""
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
@@ -26,6 +28,9 @@ from .choices import (
 )
 from .errors import TicketError, TicketTransitionForbidden, TicketTransitionRefused
 from .models import Macro, Ticket, TicketAttachment, TicketMessage, TicketRating
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 ACCESS_SALT = "okpay.tickets.access"
 ACCESS_MAX_AGE = 90 * 24 * 3600
@@ -179,7 +184,7 @@ def _locked(ticket: Ticket) -> Ticket:
 # --- the question's state machine (choices.TICKET_TRANSITIONS) -------------------------------------
 
 
-def _status_label(status: str) -> str:
+def _status_label(status: str) -> "StrOrPromise":
     return dict(TicketStatus.choices).get(status, status)
 
 
@@ -210,16 +215,20 @@ def ticket_transition_targets(*, ticket: Ticket, actor) -> list[str]:
 def ticket_transition_check(*, ticket: Ticket, to: str, actor) -> None:
     """Raises TicketTransitionRefused (409) for a move not in the table — the same status included —
     and TicketTransitionForbidden (403) for one this actor may not make. Changes nothing."""
-    params = {"current": _status_label(ticket.status), "target": _status_label(to)}
+    current, target = _status_label(ticket.status), _status_label(to)
     if not transition_exists(TICKET_TRANSITIONS, ticket.status, to):
         raise TicketTransitionRefused(
             "illegal_transition",
             _("A question cannot move from “%(current)s” to “%(target)s”."),
-            **params,
+            current=current,
+            target=target,
         )
     if not ticket_transition_allowed(ticket=ticket, to=to, actor=actor):
         raise TicketTransitionForbidden(
-            "forbidden", _("You may not move this question from “%(current)s” to “%(target)s”."), **params
+            "forbidden",
+            _("You may not move this question from “%(current)s” to “%(target)s”."),
+            current=current,
+            target=target,
         )
 
 
@@ -291,9 +300,9 @@ def ticket_agent_reply(
         pending = TicketStatus.PENDING
         if ticket.status != pending and ticket_transition_allowed(ticket=ticket, to=pending, actor=actor):
             status = pending
-    moves = bool(status) and status != ticket.status
-    if moves:
-        ticket_transition_check(ticket=ticket, to=status, actor=actor)
+    move_to = status if status and status != ticket.status else None
+    if move_to is not None:
+        ticket_transition_check(ticket=ticket, to=move_to, actor=actor)
     kind = MessageKind.NOTE if internal else MessageKind.AGENT
     message = TicketMessage.objects.create(ticket=ticket, kind=kind, author=actor, body=body)
     fields = ["updated_at"]
@@ -307,8 +316,8 @@ def ticket_agent_reply(
             ticket.assignee = actor
             fields.append("assignee")
     ticket.save(update_fields=fields)
-    if moves:
-        ticket = ticket_transition(ticket=ticket, to=status, actor=actor)
+    if move_to is not None:
+        ticket = ticket_transition(ticket=ticket, to=move_to, actor=actor)
     audit_event_record(
         action="ticket.note_added" if internal else "ticket.agent_replied",
         actor=actor,

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from okpay.accounts.roles import is_staff, is_supervisor
-from okpay.core.transitions import CUSTOMER
+from okpay.core.transitions import CUSTOMER, Table
 
 
 class TicketStatus(models.TextChoices):
@@ -20,7 +20,7 @@ class TicketStatus(models.TextChoices):
 # end: the customer reopens it by replying, staff by setting it open. Closed is final for customers
 # and agents (a new question is asked instead); a supervisor may reopen a question closed by mistake.
 # No move goes back to new. A change to the status happens only in actions.ticket_transition.
-TICKET_TRANSITIONS = {
+TICKET_TRANSITIONS: Table = {
     TicketStatus.NEW: {
         TicketStatus.OPEN: (is_staff,),
         TicketStatus.PENDING: (is_staff,),

@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING, cast
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -9,6 +11,9 @@ from okpay.core.forms import Form
 from okpay.core.uploads import KINDS, size_text, upload_check
 
 from .choices import Satisfaction, TicketPriority, TicketStatus, TicketTopic
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 ATTACHMENT_KINDS = {"jpeg", "png", "pdf", "txt"}
 ATTACHMENT_MAX_COUNT = 3
@@ -104,7 +109,7 @@ class ReplyForm(BodyMixin, Form):
     pass
 
 
-def _status_choices(current: str | None, targets) -> list[tuple[str, str]]:
+def _status_choices(current: str | None, targets) -> "list[tuple[str, StrOrPromise]]":
     """The question's status and the moves open to the user (actions.ticket_transition_targets), in
     the statuses' order; without a question, every status a move can lead to (never back to new)."""
     if current is None:
@@ -125,7 +130,10 @@ class AgentReplyForm(Form):
             if current is None or current == TicketStatus.PENDING or TicketStatus.PENDING in targets
             else _("Leave the status as it is")
         )
-        self.fields["status"].choices = [("", default), *_status_choices(current, targets)]
+        cast(forms.ChoiceField, self.fields["status"]).choices = [
+            ("", default),
+            *_status_choices(current, targets),
+        ]
 
     def clean_body(self):
         body = self.cleaned_data["body"].strip()
@@ -139,7 +147,7 @@ class StatusForm(Form):
 
     def __init__(self, *args, current: str | None = None, targets=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = _status_choices(current, targets)
+        cast(forms.ChoiceField, self.fields["status"]).choices = _status_choices(current, targets)
 
 
 class PriorityForm(Form):

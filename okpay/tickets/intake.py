@@ -65,8 +65,8 @@ def reply_text(body: str) -> str:
     return "\n".join(lines).strip()[:MAX_BODY]
 
 
-def _attachments(message) -> list:
-    files = []
+def _attachments(message) -> list[SimpleUploadedFile]:
+    files: list[SimpleUploadedFile] = []
     for part in message.iter_attachments():
         name = part.get_filename() or ""
         payload = part.get_payload(decode=True) or b""
@@ -77,7 +77,8 @@ def _attachments(message) -> list:
             kind = upload_check(upload, allowed=ATTACHMENT_KINDS, max_bytes=attachment_max_bytes())
         except ValidationError:
             continue  # not a file type we keep; the text of the message still arrives
-        upload.okpay_content_type = KINDS[kind].content_type
+        # an attribute of ours on the upload, read by actions._attachments_save
+        upload.okpay_content_type = KINDS[kind].content_type  # type: ignore[attr-defined]
         files.append(upload)
     return files
 

@@ -66,6 +66,8 @@ class Ticket(models.Model):
     # when the team owes the customer its next reply (SLA); cleared by a public reply
     reply_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     solved_at = models.DateTimeField(null=True, blank=True)
+    # not stored: set by actions.ticket_create on the question it returns (was the receipt emailed?)
+    receipt_sent: bool
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -13,7 +13,7 @@ REPLY_HOURS = {
     TicketPriority.NORMAL: 24,
     TicketPriority.LOW: 48,
 }
-TOPIC_PRIORITY = {TicketTopic.ACCOUNT: TicketPriority.HIGH}
+TOPIC_PRIORITY: dict[str, str] = {TicketTopic.ACCOUNT: TicketPriority.HIGH}
 
 
 def priority_for(topic: str) -> str:

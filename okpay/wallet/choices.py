@@ -2,7 +2,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from okpay.accounts.roles import can_decide_reviews
-from okpay.core.transitions import CUSTOMER, SYSTEM
+from okpay.core.transitions import CUSTOMER, SYSTEM, Table
 
 
 class AccountKind(models.TextChoices):
@@ -76,7 +76,7 @@ TRANSFER_INITIAL_STATUSES = (TransferStatus.PENDING, TransferStatus.UNDER_REVIEW
 # the sender cancels only before `cancel_until`, the payout comes only after it, and a review expires
 # (→ canceled) at `review_deadline`. Paid, canceled, rejected and blocked are final. A change to the
 # status happens only in international.actions.transfer_transition.
-TRANSFER_TRANSITIONS = {
+TRANSFER_TRANSITIONS: Table = {
     TransferStatus.UNDER_REVIEW: {
         TransferStatus.PENDING: (can_decide_reviews,),
         TransferStatus.REJECTED: (can_decide_reviews,),
@@ -92,7 +92,7 @@ TRANSFER_TRANSITIONS = {
     TransferStatus.BLOCKED: {},
 }
 # what the customer's transaction row shows for each status a move leads to
-TRANSFER_TRANSACTION_STATUS = {
+TRANSFER_TRANSACTION_STATUS: dict[str, TransactionStatus] = {
     TransferStatus.PENDING: TransactionStatus.PENDING,
     TransferStatus.PAID: TransactionStatus.COMPLETED,
     TransferStatus.CANCELED: TransactionStatus.CANCELED,

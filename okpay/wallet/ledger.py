@@ -273,8 +273,10 @@ def ledger_verify() -> list[str]:
         When(side=Side.CREDIT, then=-F("amount")),
         output_field=BigIntegerField(),
     )
-    for row in Posting.objects.values("entry_id", "currency").annotate(net=Sum(signed)).exclude(net=0):
-        problems.append(f"entry {row['entry_id']} does not balance in {row['currency']} ({row['net']})")
+    for imbalance in Posting.objects.values("entry_id", "currency").annotate(net=Sum(signed)).exclude(net=0):
+        problems.append(
+            f"entry {imbalance['entry_id']} does not balance in {imbalance['currency']} ({imbalance['net']})"
+        )
     for entry in JournalEntry.objects.annotate(n=Count("postings")).filter(n__lt=2):
         problems.append(f"entry {entry.pk} has {entry.n} posting(s)")
     mismatched = Posting.objects.exclude(currency=F("account__currency")).count()

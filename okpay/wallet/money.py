@@ -45,7 +45,8 @@ def parse_amount(text, currency: str) -> int:
     if value <= 0:
         raise WalletError("amount_not_positive", _("The amount must be greater than zero."))
     exponent = currency_exponent(currency)
-    if value.as_tuple().exponent < -exponent:
+    value_exponent = value.as_tuple().exponent  # an int: AMOUNT_RE admits only finite numbers
+    if isinstance(value_exponent, int) and value_exponent < -exponent:
         raise WalletError(
             "too_many_decimals",
             _("%(currency)s amounts have at most %(places)s decimal places."),

@@ -1,6 +1,8 @@
 """Permission-scoped reads of the wallet. Another user's object answers "not found"."""
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
@@ -95,7 +97,7 @@ def payments_for_merchant(*, merchant, limit: int = 50) -> list[Payment]:
     )
 
 
-def merchant_fee_totals(*, merchant) -> list[dict]:
+def merchant_fee_totals(*, merchant) -> list[Mapping[str, Any]]:
     """Per currency: number of payments, amount received, fees, amount refunded."""
     from django.db.models import Count, Sum
 

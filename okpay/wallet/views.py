@@ -3,6 +3,7 @@ through the idempotency guard, render or redirect. Reads go through permission-s
 
 import csv
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,6 +28,9 @@ from .errors import WalletError, insufficient_funds
 from .forms import ConfirmForm, PaymentForm, TopupForm, TransactionFilterForm
 from .international.limits import limits_remaining
 from .international.screening import rules
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 PAGE_SIZE = 25
 RECENT_ON_HOME = 10
@@ -56,6 +60,7 @@ def verification_levels() -> dict[int, dict]:
     """The levels as the screening rules define them (data/screening.json), for display."""
     levels = {}
     for number, rule in sorted(rules()["levels"].items()):
+        international: StrOrPromise
         if not rule["international"]:
             international = gettext_lazy("not available")
         elif rule["international_max"] is not None:
@@ -124,8 +129,8 @@ def _parse_cursor(value: str) -> tuple[datetime, int] | None:
     """`<iso datetime>_<id>` → (created_at, id); anything else (tampered, naive, negative) → None."""
     created, _sep, pk = (value or "").rpartition("_")
     try:
-        moment, number = datetime.fromisoformat(created), int(pk)
-        moment = moment.astimezone(UTC) if moment.tzinfo is not None else None
+        parsed, number = datetime.fromisoformat(created), int(pk)
+        moment = parsed.astimezone(UTC) if parsed.tzinfo is not None else None
     except (ValueError, OverflowError):
         return None
     if moment is None or not 0 < number <= MAX_ID:
@@ -216,7 +221,7 @@ def transaction_detail(request, transaction_id: int):
         raise Http404
     payment = selectors.payment_for_transaction(row=row) if row.kind == TransactionKind.PAYMENT else None
     help_url = reverse("tickets:new") + "?" + urlencode({"transaction": row.pk})
-    dispute_url = reverse("tickets:new") + "?" + urlencode({"transaction": row.pk, "topic": "dispute"})
+    dispute_url = reverse("tickets:new") + "?" + urlencode({"transaction": str(row.pk), "topic": "dispute"})
     return render(
         request,
         "wallet/transaction_detail.html",

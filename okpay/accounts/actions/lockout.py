@@ -4,7 +4,7 @@ and site-wide failure budgets, and the unverified-address refusal. Starting the 
 
 import ipaddress
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -23,7 +23,7 @@ class LoginResult:
     user: User | None = None
     # "invalid" | "locked" | "unverified" | "network_limited" | "global_limited"
     error: str | None = None
-    locked_until: object = None
+    locked_until: datetime | None = None
 
 
 LOGIN_PAUSED_ERRORS = frozenset({"locked", "network_limited", "global_limited"})
@@ -48,7 +48,7 @@ def ip_network_key(ip: str | None) -> str:
     return str(address)
 
 
-def _failure_budget_exhausted(*, network: str, now) -> tuple[str, object] | None:
+def _failure_budget_exhausted(*, network: str, now) -> tuple[str, datetime] | None:
     """(error, until) when this network's, or the whole site's, failure budget for the window is
     spent; None otherwise. A budget frees up when the failure that filled it leaves the window."""
     window = settings.OKPAY_LOGIN_FAILURE_WINDOW

@@ -66,8 +66,11 @@ def user_verify_email(*, token: str) -> User | None:
     data = email_verification_token_read(token)
     if data is None:
         return None
+    user_id = data.get("u")
+    if user_id is None:  # no account to look up (filtering on pk=None would find none either)
+        return None
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(pk=data.get("u"), is_active=True).first()
+        user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
         if user is None or user.email != data.get("e"):
             return None
         if user.email_verified_at is None:

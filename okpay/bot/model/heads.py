@@ -80,13 +80,15 @@ class MLPHead:
 
     def log_proba(self, x: np.ndarray) -> np.ndarray:
         z = ((x - self.mean) / self.scale).astype(np.float32)
-        total = None
+        total: np.ndarray | None = None
         for w1, b1, w2, b2 in self.params:
             logits = np.maximum(z @ w1 + b1, 0) @ w2 + b2
             logits -= logits.max(1, keepdims=True)
             p = np.exp(logits)
             p /= p.sum(1, keepdims=True)
             total = p if total is None else total + p
+        if total is None:
+            raise ValueError("the head has no trained networks")
         return np.log(total / len(self.params) + 1e-12)
 
 

@@ -29,6 +29,13 @@ class Prediction:
 FORMAT = 3  # bump when the pickled model's shape changes; older files are refused, not misread
 
 
+def _needed(embedder: Embedder | None) -> Embedder:
+    """The embedder, for embeddings the caller did not pass in."""
+    if embedder is None:
+        raise ValueError("no embedder, and the embeddings were not given")
+    return embedder
+
+
 @dataclass
 class IntentModel:
     """Three views of a message: a lexical model (TF-IDF words + character n-grams, logistic
@@ -113,7 +120,7 @@ class IntentModel:
         lexical = self.lexical.log_proba([lexical_form(t) for t in texts], [clean(t) for t in texts])
         embeddings = embeddings or {}
         batch = len(texts) > 8
-        use = embeddings["use"] if "use" in embeddings else embedder.use(texts, batch=batch)
+        use = embeddings["use"] if "use" in embeddings else _needed(embedder).use(texts, batch=batch)
         use_lp = self.use_head.log_proba(use)
         fast_lex, fast_use = self.fast_weights
         probabilities = _softmax_rows(fast_lex * lexical + fast_use * use_lp)
@@ -126,7 +133,7 @@ class IntentModel:
             e5 = (
                 embeddings["e5"][unsure]
                 if "e5" in embeddings
-                else embedder.e5([texts[i] for i in unsure], batch=batch)
+                else _needed(embedder).e5([texts[i] for i in unsure], batch=batch)
             )
             w_lex, w_use, w_e5 = self.full_weights
             probabilities[unsure] = _softmax_rows(

@@ -2,6 +2,7 @@
 
 import unicodedata
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -27,6 +28,9 @@ from ..ledger import Line, entry_create, entry_post, entry_void, system_account,
 from ..locks import customer_lock
 from ..models import InternationalTransfer, Quote
 from .screening import BLOCK, REVIEW, country_normalise, recipient_account_normalise, rules, screen
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def _schedule(task, when, **kwargs) -> None:
@@ -171,14 +175,14 @@ CANCEL_REFUSED = _(
     "This transfer can no longer be cancelled: the 30 minutes have passed or it has been paid out."
 )
 # the refusal a customer or a reviewer reads for a move that is not (or no longer) possible
-REFUSALS = {
+REFUSALS: "dict[str, tuple[str, StrOrPromise]]" = {
     TransferStatus.CANCELED: ("cannot_cancel", CANCEL_REFUSED),
     TransferStatus.PENDING: ("not_under_review", _("This transfer is no longer waiting for review.")),
     TransferStatus.REJECTED: ("not_under_review", _("This transfer is no longer waiting for review.")),
 }
 
 
-def _status_label(status: str) -> str:
+def _status_label(status: str) -> "StrOrPromise":
     return dict(TransferStatus.choices).get(status, status)
 
 
@@ -242,17 +246,20 @@ def transfer_transition(
     expire) to check. Returns the locked, current transfer."""
     transfer = _locked(transfer.pk)
     transfer_transition_check(transfer=transfer, to=to, actor=actor)
+    entry, row = transfer.entry, transfer.transaction
+    if entry is None or row is None:  # only a blocked transfer has neither, and it has no moves
+        raise RuntimeError(f"international transfer {transfer.pk} has no ledger entry or transaction row")
     previous, now = transfer.status, timezone.now()
     fields = ["status"]
     if to == TransferStatus.PAID:
-        entry_post(transfer.entry)
+        entry_post(entry)
         transfer.paid_at = now
         fields.append("paid_at")
     elif to in (TransferStatus.CANCELED, TransferStatus.REJECTED):
-        entry_void(transfer.entry)
+        entry_void(entry)
     transfer.status = to
     transfer.save(update_fields=fields)
-    transaction_status_set(row=transfer.transaction, status=TRANSFER_TRANSACTION_STATUS[to], note=note)
+    transaction_status_set(row=row, status=TRANSFER_TRANSACTION_STATUS[to], note=note)
     action = _transition_audit_action(to, actor)
     if action is not None:
         data = {"transfer": transfer.pk, "from": previous, "to": to}
