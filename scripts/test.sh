@@ -32,7 +32,9 @@ DJANGO_SETTINGS_MODULE=config.settings.prod OKPAY_SECRET_KEY="ci-$(head -c 48 /d
 
 if [ -n "${DATABASE_URL:-}" ]; then
   echo "» pytest smoke pass on SQLite (embedded default)"
-  env -u DATABASE_URL -u REDIS_URL "$bin/pytest" -q -p no:cacheprovider -m "smoke" "$@"
+  env -u DATABASE_URL -u REDIS_URL "$bin/pytest" -q -p no:cacheprovider -n 2 --dist loadfile -m "smoke" "$@"
   echo "» pytest on ${DATABASE_URL%%://*} + ${REDIS_URL:+redis}"
 fi
-exec "$bin/pytest" -p no:cacheprovider "$@"
+# two workers (pytest-xdist), a test file per worker at a time: each has its own test database, cache
+# prefix and Chromium; `scripts/test.sh -n 0` runs in one process
+exec "$bin/pytest" -p no:cacheprovider -n 2 --dist loadfile "$@"

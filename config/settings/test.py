@@ -1,7 +1,9 @@
 """Test settings: PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set, SQLite otherwise."""
 
+import os
+
 from .base import *  # noqa: F403
-from .base import CACHES, DATABASES, REDIS_URL
+from .base import CACHES, CHANNEL_LAYERS, DATABASES, REDIS_URL
 
 DEBUG = False
 DEMO_MODE = True
@@ -21,8 +23,10 @@ STORAGES = {
 if "sqlite" in DATABASES["default"]["ENGINE"]:
     DATABASES["default"]["TEST"] = {"NAME": ""}  # in memory
 if REDIS_URL:
-    # keep test keys apart from a running instance's
-    CACHES["default"]["KEY_PREFIX"] = "okpay-test"
+    # keep test keys apart from a running instance's, and each pytest-xdist worker's from the others'
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    CACHES["default"]["KEY_PREFIX"] = f"okpay-test{_worker}"
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"okpay-test{_worker}"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
