@@ -73,13 +73,11 @@ def audit_event_record(
     actor: Any = None,
     subject_user: Any = None,
     data: dict | None = None,
-    request: HttpRequest | None = None,
 ) -> AuditEvent:
-    """One audit row. IP address and user agent come from the audit context (`request` is accepted
-    only from the accounts sessions module and views, which have no other context yet)."""
+    """One audit row. IP address and user agent come from the audit context."""
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    context = audit_context_from_request(request) if request is not None else audit_context_current()
+    context = audit_context_current()
     return AuditEvent.objects.create(
         action=action,
         actor=actor,
