@@ -174,6 +174,18 @@ def answer(
     return result
 
 
+def intent_guess(text: str):
+    """The active model's reading of `text` without answering or recording a turn (the console's
+    agent assist): `(prediction, abstains)`, or None when there is no model or no text."""
+    if not clean(text):
+        return None
+    model, _version = active_model()
+    if model is None:
+        return None
+    prediction = model.predict(text, embedder=_embedder)
+    return prediction, bool(model.abstains(prediction))
+
+
 def _compose(text: str, language: str, user, conversation) -> Answer:
     cleaned = normalize(text)
     if not clean(text):

@@ -1,8 +1,11 @@
 """What live chat plugs into core's extension points (okpay.core.hooks): its API router, its
-websocket route (ws/chat/) and its audit labels."""
+websocket route (ws/chat/), its console pages (the agents' inbox, the supervisors' dashboard) and its
+audit labels."""
 
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 
+from okpay.accounts import roles
 from okpay.core import hooks
 
 from .audit_labels import AUDIT_LABELS
@@ -20,6 +23,47 @@ def _consumer():
     return ChatConsumer.as_asgi()
 
 
+def _inbox_status() -> str:
+    from django.utils.translation import gettext, ngettext
+
+    from .selectors import waiting_summary
+
+    summary = waiting_summary()
+    text = gettext("%(waiting)s waiting") % summary
+    if summary["waiting"]:
+        text += (
+            " · "
+            + ngettext(
+                "longest %(longest_minutes)s min",
+                "longest %(longest_minutes)s min",
+                summary["longest_minutes"],
+            )
+            % summary
+        )
+    return text
+
+
 hooks.register(hooks.API_ROUTERS, _api_router, order=60)
 hooks.register(hooks.WEBSOCKET_ROUTES, path("ws/chat/", _consumer()))
+hooks.register(
+    hooks.CONSOLE_PAGES,
+    hooks.ConsolePage(
+        key="chat",
+        title=_("Live chat"),
+        url_name="console:chat_inbox",
+        permission=roles.is_staff,
+        status=_inbox_status,
+    ),
+    order=4,
+)
+hooks.register(
+    hooks.CONSOLE_PAGES,
+    hooks.ConsolePage(
+        key="chat_dashboard",
+        title=_("Live chat dashboard"),
+        url_name="console:chat_dashboard",
+        permission=roles.is_supervisor,
+    ),
+    order=6,
+)
 hooks.register(hooks.AUDIT_LABELS, AUDIT_LABELS)

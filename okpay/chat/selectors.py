@@ -167,3 +167,171 @@ def queue_stats() -> dict:
             status=ConversationStatus.CLOSED, closed_at__gte=now - timedelta(hours=1)
         ).count(),
     }
+
+
+# --- the console: inbox, the conversation page, the supervisor's dashboard -------------------------
+
+INBOX_TABS = ("queue", "mine", "all")  # and one tab per group: ChatGroup.values
+
+
+def conversation_for_staff_action(*, user, conversation_id) -> Conversation | None:
+    """The conversation a staff member may act on from the console: a waiting one (anyone may
+    accept it), one they are the agent of, or — for a supervisor — any. None otherwise (another
+    agent's chat, a malformed or unknown id, a non-staff user), so the console answers 404 and
+    nothing changes. Reading stays `conversation_for_staff` (every staff member follows any chat)."""
+    conversation = conversation_for_staff(user=user, conversation_id=conversation_id)
+    if conversation is None:
+        return None
+    if (
+        roles.is_supervisor(user)
+        or conversation.status == ConversationStatus.QUEUED
+        or conversation.agent_id == user.pk
+    ):
+        return conversation
+    return None
+
+
+def inbox_rows(*, user, tab: str) -> list[Conversation]:
+    """The console inbox's list for a tab: "queue" (what this agent may pick, `queue_for`), "mine"
+    (their chats in progress), "all" (every waiting or running chat) or a group key (that group's
+    waiting and running chats). Waiting rows carry `waited_seconds`."""
+    if not roles.is_staff(user):
+        return []
+    if tab == "queue":
+        return queue_for(agent=user)
+    if tab == "mine":
+        return conversations_for_agent(agent=user)
+    rows = Conversation.objects.filter(status__in=(ConversationStatus.QUEUED, ConversationStatus.ACTIVE))
+    if tab in ChatGroup.values:
+        rows = rows.filter(group=tab)
+    elif tab != "all":
+        return []
+    rows = list(rows.select_related("user", "agent").order_by("status", "queued_at", "created_at")[:200])
+    now = timezone.now()
+    for row in rows:
+        row.waited_seconds = int((now - row.queued_at).total_seconds()) if row.queued_at else 0
+    return rows
+
+
+def inbox_counts(*, user) -> dict:
+    """Numbers for the inbox's tabs: queue (what this agent may pick), mine, all, per group."""
+    if not roles.is_staff(user):
+        return {}
+    open_rows = Conversation.objects.filter(
+        status__in=(ConversationStatus.QUEUED, ConversationStatus.ACTIVE)
+    ).values_list("group", flat=True)
+    groups = dict.fromkeys(ChatGroup.values, 0)
+    for group in open_rows:
+        groups[group] = groups.get(group, 0) + 1
+    return {
+        "queue": len(queue_for(agent=user)),
+        "mine": Conversation.objects.filter(status=ConversationStatus.ACTIVE, agent=user).count(),
+        "all": sum(groups.values()),
+        **groups,
+    }
+
+
+def waiting_summary() -> dict:
+    """For the console home's status line: how many wait for a person and the longest wait (minutes,
+    rounded down)."""
+    waiting = Conversation.objects.filter(status=ConversationStatus.QUEUED)
+    oldest = waiting.aggregate(oldest=Min("queued_at"))["oldest"]
+    seconds = int((timezone.now() - oldest).total_seconds()) if oldest else 0
+    return {"waiting": waiting.count(), "longest_minutes": seconds // 60}
+
+
+def last_customer_message(conversation: Conversation) -> Message | None:
+    return Message.objects.filter(conversation=conversation, sender=Sender.CUSTOMER).order_by("-seq").first()
+
+
+def bot_turns_by_seq(conversation: Conversation) -> dict[int, int]:
+    """{seq of a bot message: id of the bot's logged turn} — so an agent can mark that answer wrong
+    (okpay.bot.actions.turn_correct). A chat message does not store its turn: a bot message answers
+    the customer message its client id names ("re:<seq>"), and the turns of the chat's bot
+    conversation are matched in order by that question's text (a turn whose answer was dropped,
+    because a person took over meanwhile, has no message and is skipped)."""
+    if not conversation.bot_conversation_id:
+        return {}
+    from okpay.bot.models import BotTurn
+
+    turns = list(
+        BotTurn.objects.filter(conversation_id=conversation.bot_conversation_id)
+        .order_by("created_at", "id")
+        .values_list("pk", "text")
+    )
+    rows = Message.objects.filter(conversation=conversation, sender__in=(Sender.CUSTOMER, Sender.BOT))
+    questions: dict[int, str] = {}
+    found: dict[int, int] = {}
+    start = 0
+    for seq, sender, client_id, text in rows.order_by("seq").values_list(
+        "seq", "sender", "client_id", "text"
+    ):
+        if sender == Sender.CUSTOMER:
+            questions[seq] = text
+            continue
+        answered = client_id.removeprefix("re:")
+        question = questions.get(int(answered)) if answered.isdigit() else None
+        if question is None:
+            continue
+        for index in range(start, len(turns)):
+            if turns[index][1] == question.strip()[:1000]:
+                found[seq] = turns[index][0]
+                start = index + 1
+                break
+    return found
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def dashboard_stats() -> dict:
+    """The supervisor's dashboard: `queue_stats()` (per group: waiting, urgent, longest wait, agents
+    online, free slots, in progress; agents online with their load) and, for today (China time,
+    conversations that asked for a person since midnight): the median first-response time (asked
+    for a person → the first agent message, seconds), abandonment (left the queue / asked for a
+    person), CSAT (satisfied = 4 or 5 / rated, and the average score)."""
+    stats = queue_stats()
+    now = timezone.now()
+    start = timezone.localtime(now, routing.CHINA).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = Conversation.objects.filter(queued_at__gte=start)
+    waits = [
+        (responded - queued).total_seconds()
+        for queued, responded in today.filter(first_response_at__isnull=False).values_list(
+            "queued_at", "first_response_at"
+        )
+    ]
+    median = _median(waits)
+    handed_off = stats["today"]["handed_off"]
+    abandoned = stats["today"]["abandoned"]
+    rated = list(today.filter(rating__isnull=False).values_list("rating", flat=True))
+    stats["today"].update(
+        first_response_median_seconds=round(median) if median is not None else None,
+        first_responses=len(waits),
+        abandonment_rate=round(abandoned / handed_off, 3) if handed_off else None,
+        csat_average=round(sum(rated) / len(rated), 2) if rated else None,
+        in_progress=Conversation.objects.filter(status=ConversationStatus.ACTIVE).count(),
+    )
+    return stats
+
+
+def agents_on_duty(*, exclude=None) -> list:
+    """The staff members online for chats (a transfer's choices), by name; `exclude` a user id."""
+    return sorted(
+        (p.user for p in routing.online_presences() if p.user_id != exclude and roles.is_staff(p.user)),
+        key=lambda user: (user.display_name, user.pk),
+    )
+
+
+def staff_member(*, user_id) -> object | None:
+    """A staff user by id (a transfer's target), or None."""
+    from okpay.accounts.models import User
+
+    if not str(user_id).isdigit():
+        return None
+    user = User.objects.filter(pk=int(user_id)).first()
+    return user if user is not None and roles.is_staff(user) else None

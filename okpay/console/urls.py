@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_bot, views_help, views_tickets, views_wallet
+from . import views, views_bot, views_chat, views_help, views_tickets, views_wallet
 
 app_name = "console"
 
@@ -31,6 +31,16 @@ urlpatterns = [
     path("tickets/<str:number>/status/", views_tickets.ticket_status, name="ticket_status"),
     path("tickets/<str:number>/assign/", views_tickets.ticket_assign, name="ticket_assign"),
     path("tickets/<str:number>/priority/", views_tickets.ticket_priority, name="ticket_priority"),
+    path("chat/", views_chat.inbox, name="chat_inbox"),
+    path("chat/presence/", views_chat.presence, name="chat_presence"),
+    path("chat/dashboard/", views_chat.dashboard, name="chat_dashboard"),
+    path("chat/<str:conversation_id>/", views_chat.conversation, name="chat_conversation"),
+    path("chat/<str:conversation_id>/accept/", views_chat.accept, name="chat_accept"),
+    path("chat/<str:conversation_id>/messages/", views_chat.post, name="chat_post"),
+    path("chat/<str:conversation_id>/transfer/", views_chat.transfer, name="chat_transfer"),
+    path("chat/<str:conversation_id>/convert/", views_chat.convert, name="chat_convert"),
+    path("chat/<str:conversation_id>/close/", views_chat.close, name="chat_close"),
+    path("chat/<str:conversation_id>/assist/", views_chat.assist, name="chat_assist"),
     path("customers/", views_wallet.customers, name="customers"),
     path("customers/<int:customer_id>/", views_wallet.customer_360, name="customer"),
     path("reviews/", views_wallet.reviews, name="reviews"),
