@@ -253,3 +253,40 @@ def test_english_guest_out_of_hours_leaves_email_and_gets_question(page, server,
     _both_widths(page, screenshot, "en-question")
     assert conversation.ticket.requester_email == "guest@example.com"
     assert conversation.status == "ticket"
+
+
+def test_without_a_websocket_the_widget_falls_back_to_http(
+    page, server, tiny_bot, customer, make_user, screenshot
+):
+    """The websocket is refused (as behind a proxy that drops upgrades): after three failed connections
+    the widget posts with the same client ids and polls GET …/messages?after=."""
+    from okpay.chat.actions import message_post
+    from okpay.chat.models import Conversation, Message
+    from okpay.helpcenter.shipped import content_load
+
+    content_load()
+    page.route_web_socket("**/ws/chat/", lambda ws: ws.close(code=1006))
+    _sign_in(page, server.url, customer)
+    page.goto(server.url + "/account/")
+    page.locator(".bot-launcher > summary").click()
+    panel = page.locator("#chat-panel")
+    expect(panel).to_have_attribute("data-connection", "polling", timeout=20_000)
+    expect(panel.locator(".chat-conn")).to_have_text("无法建立实时连接：每隔几秒检查一次新消息。")
+    box = panel.locator("#chat-text")
+    box.fill("怎么重置密码")
+    box.press("Enter")
+    expect(panel.locator(".chat-bot .chat-bubble").last).to_contain_text("忘记密码")
+    conversation = Conversation.objects.get(user=customer)
+    server.call(
+        message_post,
+        conversation=conversation,
+        sender="customer",
+        author=customer,
+        client_id="other-tab-1",
+        text="另一个标签页发的消息",
+        answer_bot=False,
+    )  # the customer's other tab: it arrives by polling
+    expect(panel.locator(".chat-customer .chat-text").last).to_have_text("另一个标签页发的消息")
+    screenshot(page, "zh-polling-390")
+    assert Message.objects.filter(conversation=conversation, sender="customer").count() == 2
+    expect(panel.locator(".chat-customer")).to_have_count(2)  # the own message once, not twice
