@@ -33,7 +33,7 @@ def _strings() -> dict:
             "free, your chat becomes a question and we reply by email."
         ),
         "placeholder": gettext("Type your message"),
-        "message_label": gettext("Your message"),
+        "message_label": pgettext("chat composer", "Your chat message"),
         "send": pgettext("chat composer", "Send"),
         "talk_to_person": gettext("Talk to a person"),
         "end_chat": gettext("End chat"),
