@@ -98,10 +98,13 @@ def _workable(request, conversation_id):
 def _stream(conversation, user) -> list[dict]:
     """Every message, notes included, as staff see them (system messages in the console's language)."""
     language = i18n.current()
-    rows, after = [], 0
+    rows: list[dict] = []
+    after = 0
     while True:
         page = chat_selectors.messages_after(conversation=conversation, after=after, for_customer=False)
-        rows.extend(message_data(m, language=language, for_customer=False) for m in page)
+        rows.extend(
+            row for m in page if (row := message_data(m, language=language, for_customer=False)) is not None
+        )
         if len(page) < chat_selectors.MESSAGES_PAGE:
             return rows
         after = page[-1].seq
