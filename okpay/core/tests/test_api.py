@@ -127,7 +127,7 @@ def test_validation_errors_use_the_error_shape(client, customer, signed_in):
     assert garbage.status_code in (400, 422) and "error" in garbage.json()
 
 
-def test_unknown_api_path_is_json_404(client):
+def test_unknown_api_path_is_json_404(client, db):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
 

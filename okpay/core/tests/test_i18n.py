@@ -7,18 +7,18 @@ from okpay.core.money import format_money
 pytestmark = pytest.mark.smoke
 
 
-def test_default_language_is_simplified_chinese(client):
+def test_default_language_is_simplified_chinese(client, db):  # pages read the chat hours
     page = client.get("/").content.decode()
     assert '<html lang="zh-Hans">' in page
     assert "帮助中心" in page
 
 
-def test_browser_language_english(client):
+def test_browser_language_english(client, db):
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert '<html lang="en">' in page and "Help center" in page
 
 
-def test_switcher_sets_cookie_for_visitors(client):
+def test_switcher_sets_cookie_for_visitors(client, db):
     response = client.post("/i18n/setlang/", {"language": "en", "next": "/help/"})
     assert response.status_code == 302 and response["Location"] == "/help/"
     assert '<html lang="en">' in client.get("/").content.decode()

@@ -182,7 +182,10 @@ def test_topup_detail_offers_only_general_help(client, signed_in, emma):
     signed_in(emma)
     page = client.get(f"/account/transactions/{row.pk}/").content.decode()
     assert "Open a dispute" not in page and "Contact the merchant" not in page
-    assert f'href="/support/new/?transaction={row.pk}">Get help with this transaction' in page
+    assert (
+        f'href="/support/new/?transaction={row.pk}" data-chat-open data-chat-transaction="{row.pk}">'
+        "Get help with this transaction" in page
+    )
 
 
 def test_timeline_shows_every_status_change(client, signed_in, emma, shop):
