@@ -47,7 +47,7 @@ def test_new_visitor_signs_up_verifies_and_resets_password(page, site, screensho
     screenshot(page, "home-en")
 
     page.get_by_role("link", name="Create an account").first.click()
-    page.get_by_label("Email address").fill("new.visitor@example.com")
+    page.get_by_label("Email address", exact=True).fill("new.visitor@example.com")
     page.get_by_label("Your name").fill("New Visitor")
     page.get_by_label("New password", exact=True).fill(FIRST_PASSWORD)
     page.get_by_label("New password again").fill(FIRST_PASSWORD)
@@ -64,7 +64,7 @@ def test_new_visitor_signs_up_verifies_and_resets_password(page, site, screensho
     screenshot(page, "email-verified")
 
     page.get_by_role("main").get_by_role("link", name="Sign in").click()
-    page.get_by_label("Email address").fill("new.visitor@example.com")
+    page.get_by_label("Email address", exact=True).fill("new.visitor@example.com")
     page.get_by_label("Password").fill(FIRST_PASSWORD)
     page.get_by_role("main").get_by_role("button", name="Sign in").click()
     expect(page.locator("details.account-menu summary")).to_have_text("New Visitor")
@@ -77,7 +77,7 @@ def test_new_visitor_signs_up_verifies_and_resets_password(page, site, screensho
 
     page.get_by_role("link", name="Sign in").click()
     page.get_by_role("link", name="Forgot password?").first.click()
-    page.get_by_label("Email address").fill("new.visitor@example.com")
+    page.get_by_label("Email address", exact=True).fill("new.visitor@example.com")
     screenshot(page, "forgot-password")
     page.get_by_role("button", name="Send reset link").click()
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
@@ -97,7 +97,7 @@ def test_new_visitor_signs_up_verifies_and_resets_password(page, site, screensho
     screenshot(page, "reset-done")
 
     page.get_by_role("main").get_by_role("link", name="Sign in").click()
-    page.get_by_label("Email address").fill("new.visitor@example.com")
+    page.get_by_label("Email address", exact=True).fill("new.visitor@example.com")
     page.get_by_label("Password").fill(NEW_PASSWORD)
     page.get_by_role("main").get_by_role("button", name="Sign in").click()
     expect(page.locator("details.account-menu summary")).to_have_text("New Visitor")

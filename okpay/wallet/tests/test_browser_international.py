@@ -18,7 +18,7 @@ def site(live_server, settings, tmp_path):
 
 def test_international_payment_in_english_then_history_in_chinese(page, site, screenshot):
     page.goto(site + "/accounts/login/")
-    page.get_by_label("邮箱地址").fill("customer@example.com")
+    page.get_by_label("邮箱地址", exact=True).fill("customer@example.com")
     page.get_by_label("密码").fill("okpay-demo-2026")
     page.get_by_role("main").get_by_role("button", name="登录").click()
     page.goto(site + "/account/")
