@@ -233,7 +233,7 @@ def test_english_guest_out_of_hours_leaves_email_and_gets_question(page, server,
     box = panel.locator("#chat-text")
     box.fill("how do I reset my password")
     box.press("Enter")
-    expect(panel.locator(".chat-bot")).to_have_count(1)
+    expect(panel.locator(".chat-bot")).to_have_count(1, timeout=30_000)  # the first answer loads the model
     panel.get_by_role("button", name="Talk to a person").first.click()
     email = panel.get_by_label("Your email address")
     expect(email).to_be_visible()
