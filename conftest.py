@@ -19,6 +19,28 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"
 
 
+def pytest_configure(config):
+    """Compile the message catalogs when a .po is newer than its .mo (the .mo files are not in git), so
+    a bare `pytest` sees the same Chinese pages as `make test`; once, in the controlling process."""
+    if hasattr(config, "workerinput"):
+        return
+    root = Path(__file__).resolve().parent
+    stale = [
+        po
+        for po in root.glob("locale/*/LC_MESSAGES/*.po")
+        if not po.with_suffix(".mo").exists() or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
+    ]
+    if stale:
+        import subprocess
+        import sys
+
+        subprocess.run(
+            [sys.executable, "manage.py", "compilemessages", "-v", "0", "--ignore", ".venv/*"],
+            cwd=root,
+            check=True,
+        )
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache

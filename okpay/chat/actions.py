@@ -104,7 +104,7 @@ def _broadcast_status(conversation_id) -> None:
             "type": "chat.status",
             "status": conversation.status,
             "agent_name": author_name(conversation.agent) if conversation.agent_id else None,
-            "ticket": conversation.ticket.number if conversation.ticket_id else None,
+            "ticket": conversation.ticket.number if conversation.ticket is not None else None,
         },
     )
 
@@ -210,14 +210,20 @@ def conversation_transition_allowed(*, conversation: Conversation, to: str, acto
 def conversation_transition_check(*, conversation: Conversation, to: str, actor) -> None:
     """ChatTransitionRefused (409) for a move not in the table, ChatForbidden (403) for one this actor
     may not make. Changes nothing."""
-    params = {"current": _status_label(conversation.status), "target": _status_label(to)}
+    current, target = _status_label(conversation.status), _status_label(to)
     if not transition_exists(CONVERSATION_TRANSITIONS, conversation.status, to):
         raise ChatTransitionRefused(
-            "illegal_transition", _("A chat cannot move from “%(current)s” to “%(target)s”."), **params
+            "illegal_transition",
+            _("A chat cannot move from “%(current)s” to “%(target)s”."),
+            current=current,
+            target=target,
         )
     if not conversation_transition_allowed(conversation=conversation, to=to, actor=actor):
         raise ChatForbidden(
-            "forbidden", _("You may not move this chat from “%(current)s” to “%(target)s”."), **params
+            "forbidden",
+            _("You may not move this chat from “%(current)s” to “%(target)s”."),
+            current=current,
+            target=target,
         )
 
 
@@ -264,7 +270,7 @@ def conversation_transition(
     conversation.save()
     if event:
         _append(conversation, sender=Sender.SYSTEM, event=event, data=data or {})
-    audit_data = {"conversation": str(conversation.pk), "from": previous, "to": to}
+    audit_data: dict[str, object] = {"conversation": str(conversation.pk), "from": previous, "to": to}
     if conversation.agent_id:
         audit_data["agent"] = conversation.agent_id
     if previous_group != conversation.group:
@@ -461,7 +467,7 @@ def conversation_open(*, user=None, guest_key: str = "", language: str, transact
                 existing = conversation_open_for(user=user, guest_key="" if user else guest_key)
                 if existing is not None:
                     existing = _locked(existing)
-                    fields = []
+                    fields: list[str] = []
                     if existing.status == ConversationStatus.BOT and existing.language != language:
                         existing.language, fields = language, [*fields, "language"]
                     if transaction is not None and existing.transaction_id is None:
@@ -522,7 +528,7 @@ def _handoff_result(conversation: Conversation) -> Handoff:
         )
     elif conversation.status == ConversationStatus.ACTIVE:
         result.agent_name = author_name(conversation.agent)
-    elif conversation.ticket_id:
+    elif conversation.ticket is not None:
         result.ticket = conversation.ticket.number
     return result
 

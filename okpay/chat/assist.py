@@ -15,6 +15,7 @@ likely answer it — read-only, offline, on the CPU (docs/decisions.md, "Live ch
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from okpay.core import i18n
 
@@ -92,14 +93,14 @@ def macro_text(macro, conversation: Conversation) -> str:
     (dropped for a guest, whose name we do not know), {number} the question's number when the chat
     became one (else dropped, with its brackets)."""
     body = macro.body_zh if i18n.is_chinese(conversation.language) else macro.body_en
-    name = conversation.user.display_name if conversation.user_id else ""
+    name = conversation.user.display_name if conversation.user is not None else ""
     body = body.replace("{name}", name) if name else re.sub(r"[ \t]*\{name\}", "", body)
-    if conversation.ticket_id:
+    if conversation.ticket is not None:
         return body.replace("{number}", conversation.ticket.number)
     return re.sub(r"\s*[(（]?\{number\}[)）]?", "", body)
 
 
-def best_macro(query: set[str], conversation: Conversation, macros) -> tuple[object, float, list[str]]:
+def best_macro(query: set[str], conversation: Conversation, macros) -> tuple[Any, float, list[str]]:
     chinese = i18n.is_chinese(conversation.language)
     best, best_score, best_shared = None, 0.0, []
     for macro in macros:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from okpay.accounts.roles import is_staff, is_supervisor
-from okpay.core.transitions import CUSTOMER, SYSTEM
+from okpay.core.transitions import CUSTOMER, SYSTEM, Table
 
 
 class ConversationStatus(models.TextChoices):
@@ -27,7 +27,7 @@ AGENT = "agent"
 # {from: {to: who may}}. CUSTOMER is the conversation's own customer (its signed-in user, or the
 # guest whose signed cookie holds its key); AGENT its assigned agent; SYSTEM the routing and the
 # sweeps (no person). Closed, abandoned and ticket are final: the customer opens a new conversation.
-CONVERSATION_TRANSITIONS = {
+CONVERSATION_TRANSITIONS: Table = {
     ConversationStatus.BOT: {
         ConversationStatus.QUEUED: (CUSTOMER,),  # "talk to a person", in service hours
         ConversationStatus.TICKET: (CUSTOMER,),  # ... out of hours or nobody free: a question

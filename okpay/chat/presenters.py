@@ -98,7 +98,7 @@ def conversation_data(conversation: Conversation, *, for_customer: bool = True) 
         "priority": conversation.priority,
         "last_seq": conversation.last_seq,
         "agent_name": author_name(conversation.agent) if conversation.agent_id else None,
-        "ticket": conversation.ticket.number if conversation.ticket_id else None,
+        "ticket": conversation.ticket.number if conversation.ticket is not None else None,
         "transaction": conversation.transaction_id,
         "queue_position": None,
         "estimated_wait_seconds": None,
@@ -117,7 +117,7 @@ def conversation_data(conversation: Conversation, *, for_customer: bool = True) 
     if not for_customer:
         data.update(
             intent=conversation.intent,
-            customer=conversation.user.email if conversation.user_id else None,
+            customer=conversation.user.email if conversation.user is not None else None,
             agent=conversation.agent_id,
             bot_conversation=conversation.bot_conversation_id,
         )

@@ -206,7 +206,11 @@ def average_handle_seconds(group: str) -> float:
         .order_by("-closed_at")
         .values_list("accepted_at", "closed_at")[: settings.OKPAY_CHAT_HANDLE_TIME_SAMPLE]
     )
-    durations = [(closed - accepted).total_seconds() for accepted, closed in rows if closed >= accepted]
+    durations = [
+        (closed - accepted).total_seconds()
+        for accepted, closed in rows
+        if accepted is not None and closed is not None and closed >= accepted
+    ]
     if not durations:
         return float(settings.OKPAY_CHAT_DEFAULT_HANDLE_SECONDS)
     return max(sum(durations) / len(durations), 1.0)

@@ -135,12 +135,14 @@ def queue_stats() -> dict:
         }
     start = timezone.localtime(now, routing.CHINA).replace(hour=0, minute=0, second=0, microsecond=0)
     today = Conversation.objects.filter(queued_at__gte=start)
-    responded = list(
-        today.filter(first_response_at__isnull=False, accepted_at__isnull=False).values_list(
-            "queued_at", "first_response_at"
-        )
-    )
-    rated = list(today.filter(rating__isnull=False).values_list("rating", flat=True))
+    responded = [
+        (queued, first)
+        for queued, first in today.filter(
+            first_response_at__isnull=False, accepted_at__isnull=False
+        ).values_list("queued_at", "first_response_at")
+        if queued is not None and first is not None
+    ]
+    rated = [r for r in today.filter(rating__isnull=False).values_list("rating", flat=True) if r is not None]
     return {
         "groups": groups,
         "agents": [
@@ -206,11 +208,11 @@ def inbox_rows(*, user, tab: str) -> list[Conversation]:
         rows = rows.filter(group=tab)
     elif tab != "all":
         return []
-    rows = list(rows.select_related("user", "agent").order_by("status", "queued_at", "created_at")[:200])
+    listed = list(rows.select_related("user", "agent").order_by("status", "queued_at", "created_at")[:200])
     now = timezone.now()
-    for row in rows:
-        row.waited_seconds = int((now - row.queued_at).total_seconds()) if row.queued_at else 0
-    return rows
+    for row in listed:
+        row.waited_seconds = int((now - row.queued_at).total_seconds()) if row.queued_at else 0  # type: ignore[attr-defined]
+    return listed
 
 
 def inbox_counts(*, user) -> dict:
@@ -304,11 +306,12 @@ def dashboard_stats() -> dict:
         for queued, responded in today.filter(first_response_at__isnull=False).values_list(
             "queued_at", "first_response_at"
         )
+        if queued is not None and responded is not None
     ]
     median = _median(waits)
     handed_off = stats["today"]["handed_off"]
     abandoned = stats["today"]["abandoned"]
-    rated = list(today.filter(rating__isnull=False).values_list("rating", flat=True))
+    rated = [r for r in today.filter(rating__isnull=False).values_list("rating", flat=True) if r is not None]
     stats["today"].update(
         first_response_median_seconds=round(median) if median is not None else None,
         first_responses=len(waits),

@@ -227,12 +227,24 @@ def test_english_guest_out_of_hours_leaves_email_and_gets_question(page, server,
     page.context.add_cookies([{"name": "okpay_language", "value": "en", "url": server.url}])
     page.goto(server.url + "/help/contact/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
+    held = []  # the conversation is created slowly (a slow network): the customer types before it exists
+    page.route(
+        "**/api/v1/chat/conversations", lambda route: route.continue_() if held else held.append(route)
+    )
     page.get_by_role("link", name="Chat now").click()  # the contact page's "chat now" opens the widget
     panel = page.locator("#chat-panel")
     expect(panel.get_by_role("heading", name="Ask OKPay")).to_be_visible()
     box = panel.locator("#chat-text")
     box.fill("how do I reset my password")
     box.press("Enter")
+    deadline = time.monotonic() + 10
+    while not held:
+        assert time.monotonic() < deadline, "the widget did not ask for its conversation"
+        page.wait_for_timeout(100)
+    expect(box).to_have_value("how do I reset my password")  # kept while the chat opens
+    held[0].continue_()
+    expect(panel.locator(".chat-customer")).to_have_count(1)  # sent once the conversation is there
+    expect(box).to_have_value("")
     expect(panel.locator(".chat-bot")).to_have_count(1, timeout=30_000)  # the first answer loads the model
     panel.get_by_role("button", name="Talk to a person").first.click()
     email = panel.get_by_label("Your email address")

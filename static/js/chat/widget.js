@@ -573,7 +573,18 @@ class ChatWidget {
 
   // --- sending ---------------------------------------------------------------------------------------
 
-  submit() {
+  async submit() {
+    if (!this.textarea.value.trim()) return;
+    if (!this.conversation) {
+      // the panel is still opening (a slow network): send once the conversation is there
+      if (this.awaitingStart) return;
+      this.awaitingStart = true;
+      try {
+        await this.startOnce(null);
+      } finally {
+        this.awaitingStart = false;
+      }
+    }
     const text = this.textarea.value.trim();
     if (!text || !this.conversation || FINAL.has(this.conversation.status)) return;
     this.textarea.value = "";
