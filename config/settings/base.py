@@ -313,6 +313,7 @@ OKPAY_CHAT_HANDLE_TIME_SAMPLE = 50
 # Message and websocket-frame rates: OKPAY_RATE_LIMITS "chat_message_per_conversation",
 # "chat_frame_per_connection".
 OKPAY_CHAT_MAX_CAPACITY = 10  # concurrent chats an agent may take
+OKPAY_CHAT_ATTACHMENTS_PER_CONVERSATION = 10  # files in one chat (each under the questions' upload rules)
 # A guest's identity: a random key in a signed cookie (HttpOnly, SameSite=Lax), kept 30 days.
 OKPAY_CHAT_GUEST_COOKIE = "okpay_chat_guest"
 OKPAY_CHAT_GUEST_COOKIE_MAX_AGE = 30 * 24 * 3600

@@ -8,15 +8,20 @@ message and the audit row in the same transaction.
 The customer as an actor: their signed-in user, or None for a guest (the caller found the
 conversation with the guest's key, `selectors.conversation_for_customer`)."""
 
+import hashlib
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import partial
+from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -42,7 +47,14 @@ from .choices import (
 )
 from .errors import ChatConflict, ChatError, ChatForbidden, ChatRateLimited, ChatTransitionRefused
 from .guests import KEY_PATTERN
-from .models import CLIENT_ID_MAX_LENGTH, TEXT_MAX_LENGTH, AgentPresence, Conversation, Message
+from .models import (
+    CLIENT_ID_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+    AgentPresence,
+    ChatAttachment,
+    Conversation,
+    Message,
+)
 from .presenters import author_name, message_record, system_text
 from .selectors import conversation_open_for, messages_after  # noqa: F401  (messages_after: the read side)
 
@@ -295,9 +307,16 @@ def conversation_transition(
 
 
 def _append(
-    conversation: Conversation, *, sender: str, author=None, client_id: str = "", **fields
+    conversation: Conversation,
+    *,
+    sender: str,
+    author=None,
+    client_id: str = "",
+    before_broadcast=None,
+    **fields,
 ) -> Message:
-    """Store the next message. The caller holds the conversation's row lock (the seq counter)."""
+    """Store the next message. The caller holds the conversation's row lock (the seq counter).
+    `before_broadcast(message)` stores what belongs to the message (its file) before it is announced."""
     message = Message.objects.create(
         conversation=conversation,
         seq=conversation.next_seq,
@@ -308,9 +327,22 @@ def _append(
     )
     conversation.next_seq += 1
     conversation.save(update_fields=["next_seq", "updated_at"])
+    if before_broadcast is not None:
+        before_broadcast(message)
     record = message_record(message)
     transaction.on_commit(partial(_broadcast_message, record))
     return message
+
+
+def _attachment_store(message: Message, *, upload, name: str, content_type: str, sha256: str) -> None:
+    ChatAttachment.objects.create(
+        message=message,
+        file=upload,
+        original_name=name[:200],
+        content_type=content_type,
+        size=upload.size,
+        sha256=sha256,
+    )
 
 
 @dataclass
@@ -346,22 +378,61 @@ def _rate_check(conversation: Conversation, sender: str) -> None:
         )
 
 
+def attachment_check(upload) -> tuple[str, str, str]:
+    """A chat file under the questions' upload rules (kinds by name AND content, size): returns its
+    display name, content type and SHA-256, or ChatError 422 with the reason."""
+    from okpay.core.uploads import KINDS, upload_check
+    from okpay.tickets.forms import ATTACHMENT_KINDS, attachment_max_bytes
+
+    try:
+        kind = upload_check(upload, allowed=ATTACHMENT_KINDS, max_bytes=attachment_max_bytes())
+    except ValidationError as error:
+        raise ChatError(f"file_{error.code or 'invalid'}", " ".join(error.messages)) from None
+    name = unicodedata.normalize("NFKC", PurePath(str(upload.name or "")).name)
+    name = "".join(c for c in name if c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF).strip()[-120:]
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return name or f"file{KINDS[kind].extensions[0]}", KINDS[kind].content_type, digest.hexdigest()
+
+
+def _attachment_count_check(conversation: Conversation) -> None:
+    limit = settings.OKPAY_CHAT_ATTACHMENTS_PER_CONVERSATION
+    if ChatAttachment.objects.filter(message__conversation=conversation).count() >= limit:
+        raise ChatError(
+            "file_too_many",
+            _("A chat can carry at most %(limit)s files. Start a question to send more."),
+            limit=limit,
+        )
+
+
 def message_post(
     *,
     conversation: Conversation,
     sender: str,
     author=None,
     client_id: str,
-    text: str,
+    text: str = "",
     answer_bot: bool = True,
+    upload=None,
 ) -> Posted:
     """Store a customer message, an agent reply or an internal note (sender "note"). The same
     `client_id` again (a retry) returns the stored message with its seq and stores nothing. A new
     message gets the conversation's next seq under its row lock and is broadcast after the commit.
     While the conversation is with the bot, the bot's answer to a customer message is appended as a
-    later message (`bot_reply`; `answer_bot=False` leaves that to the caller, e.g. after an ack)."""
+    later message (`bot_reply`; `answer_bot=False` leaves that to the caller, e.g. after an ack).
+    `upload`: a file (customer or agent; `attachment_check`) — the message's text is its name, and
+    the bot does not answer it."""
     client_id = client_id_check(client_id)
-    text = text_clean(text)
+    if upload is not None:
+        if sender not in (Sender.CUSTOMER, Sender.AGENT):
+            raise ChatError("file_invalid", _("Files can be sent to the customer or to us only."))
+        name, content_type, sha256 = attachment_check(upload)
+        text = name
+    else:
+        text = text_clean(text)
     author = author if getattr(author, "is_authenticated", False) else None
     with transaction.atomic():
         locked = _locked(conversation)
@@ -371,13 +442,33 @@ def message_post(
         else:
             _sender_check(locked, sender=sender, author=author)
             _rate_check(locked, sender)
-            message = _append(locked, sender=sender, author=author, client_id=client_id, text=text)
+            if upload is not None:
+                _attachment_count_check(locked)
+            message = _append(
+                locked,
+                sender=sender,
+                author=author,
+                client_id=client_id,
+                text=text,
+                before_broadcast=(
+                    partial(
+                        _attachment_store,
+                        upload=upload,
+                        name=name,
+                        content_type=content_type,
+                        sha256=sha256,
+                    )
+                    if upload is not None
+                    else None
+                ),
+            )
             if sender == Sender.AGENT and locked.first_response_at is None:
                 locked.first_response_at = message.created_at
                 locked.save(update_fields=["first_response_at", "updated_at"])
             posted = Posted(message, created=True)
         with_bot = locked.status == ConversationStatus.BOT
-    if answer_bot and with_bot and posted.message.sender == Sender.CUSTOMER:
+    has_file = upload is not None or ChatAttachment.objects.filter(message=posted.message).exists()
+    if answer_bot and with_bot and posted.message.sender == Sender.CUSTOMER and not has_file:
         posted.reply = bot_reply(conversation=locked, message=posted.message)
     return posted
 
@@ -588,8 +679,24 @@ def _transcript(conversation: Conversation) -> str:
                 lines.append(f"{when} — {system_text(message.event, message.data, language)}")
             else:
                 who = author_name(message.author) if message.sender == Sender.AGENT else names[message.sender]
-                lines.append(f"{when} {who}: {message.text}")
+                text = message.text
+                if getattr(message, "file_id", None):
+                    text = str(_("(file: %(name)s)") % {"name": message.text})
+                lines.append(f"{when} {who}: {text}")
     return "\n".join(lines) or str(_("(no messages)"))
+
+
+def _files_for_question(conversation: Conversation) -> list:
+    """The chat's files, to go along with the question it becomes (copied: the chat keeps its own)."""
+    files = []
+    for attachment in ChatAttachment.objects.filter(message__conversation=conversation).order_by(
+        "message__seq"
+    ):
+        with attachment.file.open("rb") as handle:
+            copy = ContentFile(handle.read(), name=attachment.original_name)
+        copy.okpay_content_type = attachment.content_type  # type: ignore[attr-defined]
+        files.append(copy)
+    return files
 
 
 def messages_for_transcript(conversation: Conversation):
@@ -597,6 +704,7 @@ def messages_for_transcript(conversation: Conversation):
         Message.objects.filter(conversation=conversation)
         .exclude(sender=Sender.NOTE)
         .select_related("author")
+        .annotate(file_id=F("attachment__id"))
         .order_by("seq")
     )
 
@@ -629,6 +737,7 @@ def _convert(conversation: Conversation, *, actor, email: str, group: str, inten
         topic=TicketTopic.ACCOUNT if group == ChatGroup.SECURITY else TicketTopic.OTHER,
         subject=subject,
         body=_transcript(conversation),
+        files=_files_for_question(conversation),
         channel=TicketChannel.CHAT,
         bot_conversation=conversation.bot_conversation,
         transaction=conversation.transaction,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pydantic
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from ninja import Router, Schema, Status
+from ninja import File, Form, Router, Schema, Status, UploadedFile
 from ninja.security import APIKeyCookie
 
 from okpay.accounts import roles
@@ -96,6 +96,14 @@ class AgentMessageIn(MessageIn):
     note: bool = False  # an internal note: never shown to the customer
 
 
+class FileOut(Schema):
+    id: int
+    name: str
+    size: int  # bytes
+    content_type: str
+    url: str  # GET: the file, as a download (the customer of the chat, or staff)
+
+
 class MessageOut(Schema):
     seq: int
     sender: str  # customer | bot | agent | system (| note, staff only)
@@ -112,6 +120,7 @@ class MessageOut(Schema):
     alternatives: list[dict] = []
     hand_off: bool = False
     event: str | None = None
+    file: FileOut | None = None  # a file sent in the chat (its text is the file's name)
 
 
 class PostedOut(Schema):
@@ -413,6 +422,45 @@ def conversations_rate(request, conversation_id: str, payload: RatingIn):
     return conversation_data(rated)
 
 
+@router.post(
+    "/chat/conversations/{conversation_id}/files",
+    response={200: PostedOut, 201: PostedOut},
+    auth=CUSTOMER_AUTH,
+    summary="Send a file (JPG, PNG, PDF or TXT, the questions' size limit; multipart: client_id, file)",
+)
+def conversations_file(request, conversation_id: str, client_id: Form[str], file: File[UploadedFile]):
+    conversation = _customer_conversation(request, conversation_id)
+    user, _guest_key = _identity(request)
+    posted = actions.message_post(
+        conversation=conversation, sender=Sender.CUSTOMER, author=user, client_id=client_id, upload=file
+    )
+    return _posted(posted, language=conversation.language, for_customer=True)
+
+
+@router.get(
+    "/chat/files/{file_id}",
+    auth=CUSTOMER_AUTH,
+    url_name="chat_file",
+    summary="A file sent in a chat, as a download (its customer, or staff)",
+)
+def chat_file(request, file_id: int):
+    from django.http import FileResponse
+
+    user, guest_key = _identity(request)
+    attachment = selectors.attachment_for(user=user, guest_key=guest_key, attachment_id=file_id)
+    if attachment is None:
+        raise NotFound("not_found", _("No such file."))
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
 # --- the agent's side -------------------------------------------------------------------------------
 
 
@@ -497,6 +545,20 @@ def agent_post(request, conversation_id: str, payload: AgentMessageIn):
         author=request.auth,
         client_id=payload.client_id,
         text=payload.text,
+    )
+    return _posted(posted, language=_staff_language(request), for_customer=False)
+
+
+@router.post(
+    "/chat/agent/conversations/{conversation_id}/files",
+    response={200: PostedOut, 201: PostedOut},
+    auth=STAFF_AUTH,
+    summary="Send the customer a file (the same rules as the customer's; multipart: client_id, file)",
+)
+def agent_file(request, conversation_id: str, client_id: Form[str], file: File[UploadedFile]):
+    conversation = _staff_conversation(request, conversation_id)
+    posted = actions.message_post(
+        conversation=conversation, sender=Sender.AGENT, author=request.auth, client_id=client_id, upload=file
     )
     return _posted(posted, language=_staff_language(request), for_customer=False)
 

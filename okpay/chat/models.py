@@ -1,3 +1,4 @@
+import secrets
 import uuid
 
 from django.conf import settings
@@ -160,6 +161,28 @@ class Message(models.Model):
     @property
     def is_public(self) -> bool:
         return self.sender != Sender.NOTE
+
+
+def attachment_path(instance, filename: str) -> str:
+    """A random stored name (the visitor's file name is kept only as `original_name`)."""
+    extension = filename.rsplit(".", 1)[-1][:5].lower() if "." in filename else ""
+    return f"chat/{secrets.token_hex(16)}{'.' + extension if extension else ''}"
+
+
+class ChatAttachment(models.Model):
+    """A file sent in a chat (a screenshot, a statement), under the questions' upload rules: one per
+    message, whose text is the file's name. Served only to the conversation's customer and to staff,
+    always as a download; a chat that becomes a question takes its files along."""
+
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="attachment")
+    file = models.FileField(upload_to=attachment_path)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return self.original_name
 
 
 class AgentPresence(models.Model):

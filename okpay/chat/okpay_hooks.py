@@ -1,6 +1,6 @@
 """What live chat plugs into core's extension points (okpay.core.hooks): its API router, its
-websocket route (ws/chat/), its console pages (the agents' inbox, the supervisors' dashboard) and its
-audit labels."""
+websocket route (ws/chat/), its console pages (the agents' inbox, the supervisors' dashboard), its
+audit labels and the upload limit of its file endpoints."""
 
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
@@ -43,7 +43,19 @@ def _inbox_status() -> str:
     return text
 
 
+def _file_body_limit() -> int:
+    from django.conf import settings
+
+    from okpay.tickets.forms import attachment_max_bytes
+
+    return attachment_max_bytes() + settings.OKPAY_UPLOAD_FORM_MARGIN_BYTES
+
+
 hooks.register(hooks.API_ROUTERS, _api_router, order=60)
+hooks.register(
+    hooks.BODY_LIMITS,
+    hooks.BodyLimit(r"/api/v1/chat/(agent/)?conversations/[^/]+/files", _file_body_limit),
+)
 hooks.register(hooks.WEBSOCKET_ROUTES, path("ws/chat/", _consumer()))
 hooks.register(
     hooks.CONSOLE_PAGES,
@@ -67,3 +79,4 @@ hooks.register(
     order=6,
 )
 hooks.register(hooks.AUDIT_LABELS, AUDIT_LABELS)
+

@@ -1,6 +1,7 @@
 """What a client sees of a conversation and its messages: JSON-safe dicts shared by the API, the
 websocket and the broadcasts, with system messages in the reader's language."""
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils import translation
 
 from okpay.core import i18n
@@ -47,9 +48,27 @@ def message_record(message: Message) -> dict:
         "hand_off": message.hand_off,
         "event": message.event,
         "data": message.data or {},
+        "file": file_record(message),
         "created_at": _iso(message.created_at),
         "delivered_at": _iso(message.delivered_at),
         "read_at": _iso(message.read_at),
+    }
+
+
+def file_record(message: Message) -> dict | None:
+    """The message's file (a ChatAttachment) for the reader: name, size, type and its download URL."""
+    from django.urls import reverse
+
+    try:
+        attachment = message.attachment
+    except ObjectDoesNotExist:
+        return None
+    return {
+        "id": attachment.pk,
+        "name": attachment.original_name,
+        "size": attachment.size,
+        "content_type": attachment.content_type,
+        "url": reverse("api:chat_file", args=[attachment.pk]),
     }
 
 
@@ -65,6 +84,7 @@ def message_view(record: dict, *, language: str, for_customer: bool) -> dict | N
         "created_at": record["created_at"],
         "delivered_at": record["delivered_at"],
         "read_at": record["read_at"],
+        "file": record.get("file"),
     }
     if record["sender"] == Sender.AGENT:
         view["author_name"] = record["author_name"]

@@ -11,7 +11,7 @@ from okpay.accounts import roles
 
 from . import routing
 from .choices import OPEN_STATUSES, ChatGroup, ChatPriority, ConversationStatus, Sender
-from .models import AgentPresence, Conversation, Message
+from .models import AgentPresence, ChatAttachment, Conversation, Message
 
 MESSAGES_PAGE = 200
 
@@ -63,6 +63,18 @@ def conversation_for_staff(*, user, conversation_id) -> Conversation | None:
     )
 
 
+def attachment_for(*, user=None, guest_key: str = "", attachment_id: int) -> ChatAttachment | None:
+    """A chat file for its conversation's customer (signed in, or the guest by cookie) or for staff;
+    None for anyone else (an internal note's file would be staff only; notes carry no files)."""
+    rows = ChatAttachment.objects.select_related("message")
+    if not roles.is_staff(user):
+        rows = rows.filter(
+            message__conversation__in=_customer_rows(user=user, guest_key=guest_key),
+            message__sender__in=(Sender.CUSTOMER, Sender.AGENT),
+        )
+    return rows.filter(pk=attachment_id).first()
+
+
 def messages_after(
     *, conversation: Conversation, after: int, for_customer: bool, limit: int = MESSAGES_PAGE
 ) -> list[Message]:
@@ -71,7 +83,9 @@ def messages_after(
     rows = Message.objects.filter(conversation=conversation, seq__gt=max(int(after), 0))
     if for_customer:
         rows = rows.exclude(sender=Sender.NOTE)
-    return list(rows.select_related("author").order_by("seq")[: max(1, min(limit, MESSAGES_PAGE))])
+    return list(
+        rows.select_related("author", "attachment").order_by("seq")[: max(1, min(limit, MESSAGES_PAGE))]
+    )
 
 
 def conversations_for_agent(*, agent) -> list[Conversation]:

@@ -37,6 +37,7 @@ urlpatterns = [
     path("chat/<str:conversation_id>/", views_chat.conversation, name="chat_conversation"),
     path("chat/<str:conversation_id>/accept/", views_chat.accept, name="chat_accept"),
     path("chat/<str:conversation_id>/messages/", views_chat.post, name="chat_post"),
+    path("chat/<str:conversation_id>/files/", views_chat.send_file, name="chat_file"),
     path("chat/<str:conversation_id>/transfer/", views_chat.transfer, name="chat_transfer"),
     path("chat/<str:conversation_id>/convert/", views_chat.convert, name="chat_convert"),
     path("chat/<str:conversation_id>/close/", views_chat.close, name="chat_close"),

@@ -24,7 +24,10 @@ from okpay.chat.choices import Availability, ChatGroup, ConversationStatus, Send
 from okpay.chat.presenters import message_data
 from okpay.core import i18n
 from okpay.core.errors import DomainError
+from okpay.core.uploads import KINDS, size_text
+from okpay.tickets.forms import ATTACHMENT_KINDS, attachment_max_bytes, upload_refusal_text
 from okpay.tickets.selectors import macros_in_use
+from okpay.tickets.views import upload_limited
 
 AUTO_REFRESH_SECONDS = 5  # the inbox and dashboard poll this often when the websocket is not open
 
@@ -95,6 +98,10 @@ def _workable(request, conversation_id):
     return conversation
 
 
+def _file_extensions() -> list[str]:
+    return sorted(e for kind in ATTACHMENT_KINDS for e in KINDS[kind].extensions)
+
+
 def _stream(conversation, user) -> list[dict]:
     """Every message, notes included, as staff see them (system messages in the console's language)."""
     language = i18n.current()
@@ -146,6 +153,12 @@ def conversation(request, conversation_id):
             "agents": others,
             "intents": sorted(catalog()),
             "client_id": uuid.uuid4().hex,
+            "file_client_id": uuid.uuid4().hex,
+            "file_accept": ",".join(_file_extensions()),
+            "file_help": _(
+                "JPG, PNG, PDF or TXT, up to %(size)s. The customer can download it from the chat."
+            )
+            % {"size": size_text(attachment_max_bytes())},
             "needs_email": not chat.user_id,
         },
     )
@@ -202,6 +215,37 @@ def post(request, conversation_id):
         _("Note saved.") if note else _("Sent."),
         data={"message": data, "duplicate": not posted.created},
     )
+
+
+@upload_limited(
+    counted=False,
+    back_url=lambda request, conversation_id: reverse("console:chat_conversation", args=[conversation_id]),
+)
+@require_POST
+@permission_required(roles.is_staff)
+def send_file(request, conversation_id):
+    """A file for the customer (the questions' upload rules), from the conversation page's file form;
+    its client id makes a retry store it once."""
+    chat = _workable(request, conversation_id)
+    refused = getattr(request, "upload_refused", [])
+    upload = request.FILES.get("file")
+    if refused or upload is None:
+        reason = refused[0] if refused else ""
+        error = DomainError(
+            "file_invalid", upload_refusal_text(reason) if reason else _("Choose a file."), status=422
+        )
+        return _refused(request, chat, error)
+    try:
+        chat_actions.message_post(
+            conversation=chat,
+            sender=Sender.AGENT,
+            author=request.user,
+            client_id=request.POST.get("client_id") or uuid.uuid4().hex,
+            upload=upload,
+        )
+    except DomainError as error:
+        return _refused(request, chat, error)
+    return _done(request, chat, _("File sent."))
 
 
 @require_POST

@@ -22,6 +22,7 @@ Hook names and what each item is:
 | `WARM_UPS` | callable run once when a web process starts | `config.asgi` |
 | `CUSTOMER_PANELS` | `CustomerPanel` (a block of the console's customer 360) | console |
 | `NOTIFICATIONS` | `Notification` channel (deliver(user, event, context)) | apps that notify |
+| `BODY_LIMITS` | `BodyLimit` (a path pattern and its upload cap) | `core.uploads.RequestBodyLimit` |
 """
 
 from collections import defaultdict
@@ -41,6 +42,7 @@ WEBSOCKET_ROUTES = "websocket_routes"
 WARM_UPS = "warm_ups"
 CUSTOMER_PANELS = "customer_panels"
 NOTIFICATIONS = "notifications"
+BODY_LIMITS = "body_limits"
 
 NAMES = frozenset(
     {
@@ -54,6 +56,7 @@ NAMES = frozenset(
         WARM_UPS,
         CUSTOMER_PANELS,
         NOTIFICATIONS,
+        BODY_LIMITS,
     }
 )
 
@@ -181,3 +184,13 @@ def audit_labels() -> dict[str, object]:
     for labels in items(AUDIT_LABELS):
         merged.update(labels)
     return merged
+
+
+@dataclass(frozen=True)
+class BodyLimit:
+    """Upload endpoints that are not Django views of their own (an API operation): a request whose
+    path fully matches `pattern` (a regular expression) may carry at most `limit()` bytes; a larger
+    body is not received (see `core.uploads.RequestBodyLimit`)."""
+
+    pattern: str
+    limit: Callable[[], int]

@@ -5,6 +5,7 @@ upload handler that stops receiving a file as soon as it passes a form's limit."
 import asyncio
 import codecs
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,10 +168,15 @@ def request_content_length(request) -> int:
 
 
 def _view_body_limit(path: str) -> int | None:
-    """The body limit of the view at `path` (a view marks itself with `okpay_body_limit`, a callable
-    returning bytes), or None."""
+    """The body limit of the view at `path` (a `hooks.BODY_LIMITS` pattern, or a view marked with
+    `okpay_body_limit`, a callable returning bytes), or None."""
     from django.urls import Resolver404, resolve
 
+    from . import hooks
+
+    for item in hooks.items(hooks.BODY_LIMITS):
+        if re.fullmatch(item.pattern, path):
+            return item.limit()
     try:
         limit = getattr(resolve(path).func, "okpay_body_limit", None)
     except Resolver404:

@@ -201,7 +201,16 @@ function conversation(root) {
     const item = el("li", `chat-msg chat-msg-${message.sender}`);
     item.dataset.seq = message.seq;
     const meta = el("div", "chat-msg-meta", `${senderLabel(message, texts)} #${message.seq}`);
-    item.append(meta, el("div", "chat-msg-text", message.text));
+    if (message.file && typeof message.file.url === "string" && message.file.url.startsWith("/api/")) {
+      const box = el("div", "chat-msg-text chat-file");
+      const link = el("a", "", message.file.name);
+      link.href = message.file.url;
+      link.setAttribute("download", "");
+      box.append(link);
+      item.append(meta, box);
+    } else {
+      item.append(meta, el("div", "chat-msg-text", message.text));
+    }
     if (message.article_url) {
       const link = el("a", "chat-msg-article", message.article_title || message.article_url);
       link.href = message.article_url;

@@ -68,6 +68,24 @@ def _strings() -> dict:
         "rate_thanks": gettext("Thank you for your rating."),
         "new_chat": gettext("Start a new chat"),
         "error": gettext("Something went wrong. Please try again."),
+        "attach": gettext("Send a file"),
+        "attach_rules": gettext("Send a screenshot or document: JPG, PNG, PDF or TXT, up to %(size)s."),
+        "file_type": gettext("This type of file is not accepted. Allowed: %(types)s."),
+        "file_size": gettext("The file is too large: the limit is %(limit)s."),
+    }
+
+
+def _files() -> dict:
+    """What the widget may send (the questions' upload rules), checked again by the server."""
+    from okpay.core.uploads import KINDS, size_text
+    from okpay.tickets.forms import ATTACHMENT_KINDS, attachment_max_bytes
+
+    extensions = sorted(e for kind in ATTACHMENT_KINDS for e in KINDS[kind].extensions)
+    return {
+        "accept": ",".join(extensions),
+        "extensions": extensions,
+        "max_bytes": attachment_max_bytes(),
+        "max_size": str(size_text(attachment_max_bytes())),
     }
 
 
@@ -87,6 +105,7 @@ def chat_widget_config(context):
         "ticket_url": reverse("tickets:detail", args=["NUMBER"]),
         "hours": [hours[0].strftime("%H:%M"), hours[1].strftime("%H:%M")] if hours else None,
         "guest_cookie": settings.OKPAY_CHAT_GUEST_COOKIE,
+        "files": _files(),
         "strings": _strings(),
     }
     data = json.dumps(config, ensure_ascii=False).translate(_JSON_ESCAPES)

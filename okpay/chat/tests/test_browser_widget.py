@@ -21,6 +21,13 @@ from okpay.accounts.tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
 
 class Server:
     def __init__(self):
@@ -193,6 +200,17 @@ def test_customer_chats_with_bot_then_agent_reloads_and_rates(
     box.press("Enter")
     expect(panel.locator(".chat-customer")).to_have_count(2)
     expect(panel.locator(".chat-customer .chat-mark").last).to_contain_text("已发送")
+    # a screenshot: the paperclip, the questions' upload rules, a download link in the stream
+    expect(panel.get_by_role("button", name="发送文件")).to_be_visible()
+    panel.locator("#chat-file").set_input_files(
+        files=[{"name": "转账截图.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    expect(panel.locator(".chat-customer .chat-file a")).to_have_text("转账截图.png")
+    _both_widths(page, screenshot, "zh-file")
+    panel.locator("#chat-file").set_input_files(
+        files=[{"name": "notes.exe", "mimeType": "application/octet-stream", "buffer": b"MZ"}]
+    )
+    expect(panel.locator(".chat-error")).to_contain_text("不支持此文件类型")
     # the agent's message was delivered and read by the open widget
     deadline = time.monotonic() + 10
     while Message.objects.get(conversation=conversation, client_id="agent-1").read_at is None:
@@ -207,7 +225,7 @@ def test_customer_chats_with_bot_then_agent_reloads_and_rates(
     assert panel.locator(".chat-log > li").all_inner_texts() == before
     assert Conversation.objects.filter(user=customer).count() == 1
     stored = list(Message.objects.filter(conversation=conversation, sender="customer").values_list("text"))
-    assert stored == [("怎么重置密码",), ("昨天那笔",)]  # each once
+    assert stored == [("怎么重置密码",), ("昨天那笔",), ("转账截图.png",)]  # each once
 
     panel.get_by_role("button", name="结束聊天").click()
     expect(panel.locator(".chat-rate")).to_be_visible()

@@ -352,3 +352,29 @@ def test_dashboard_with_nothing_today(client, supervisor):
     )
     client.force_login(supervisor)
     assert client.get("/console/chat/dashboard/").status_code == 200
+
+
+def test_the_agent_sends_a_file_and_the_page_links_it(console, queue, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from okpay.chat.models import ChatAttachment
+
+    settings.MEDIA_ROOT = tmp_path
+    chat = queue()
+    console.post(url(chat, "accept"))
+    page = console.get(url(chat)).content.decode()
+    assert 'name="file"' in page and ".pdf" in page
+    upload = SimpleUploadedFile("guide.pdf", b"%PDF-1.4\n% guide", content_type="application/pdf")
+    response = console.post(url(chat, "files"), {"client_id": "file-1", "file": upload})
+    assert response.status_code == 302
+    again = SimpleUploadedFile("guide.pdf", b"%PDF-1.4\n% guide", content_type="application/pdf")
+    console.post(url(chat, "files"), {"client_id": "file-1", "file": again})  # a retry stores it once
+    attachment = ChatAttachment.objects.get()
+    assert (attachment.original_name, attachment.message.sender) == ("guide.pdf", "agent")
+    assert f"/api/v1/chat/files/{attachment.pk}" in console.get(url(chat)).content.decode()
+    bad = SimpleUploadedFile("run.exe", b"MZ\x00\x00", content_type="application/octet-stream")
+    refused = console.post(
+        url(chat, "files"), {"client_id": "file-2", "file": bad}, HTTP_X_REQUESTED_WITH="fetch"
+    )
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "file_bad_extension"
+    assert ChatAttachment.objects.count() == 1

@@ -18,15 +18,16 @@ export class ApiError extends Error {
 
 export async function api(config, method, path, body) {
   const headers = { Accept: "application/json" };
+  const form = body instanceof FormData;
   if (method !== "GET") {
     headers["X-CSRFToken"] = config.csrf;
-    headers["Content-Type"] = "application/json";
+    if (!form) headers["Content-Type"] = "application/json";
   }
   const response = await fetch(config.api + path, {
     method,
     headers,
     credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? undefined : form ? body : JSON.stringify(body),
   });
   let data = null;
   try {
@@ -184,6 +185,17 @@ export class Connection {
     // the stored message and the bot's reply are read back in seq order (so nothing before them is skipped)
     this.fetchMissing().catch(() => {});
     return false;
+  }
+
+  async sendFile(clientId, file) {
+    // files always go over HTTP (multipart), with a client id like a message; over a live socket the
+    // stored message arrives as a broadcast, otherwise it is read back
+    const body = new FormData();
+    body.append("client_id", clientId);
+    body.append("file", file, file.name);
+    const posted = await api(this.config, "POST", `conversations/${this.conversationId}/files`, body);
+    this.handlers.onFrame({ type: "ack", client_id: posted.client_id, seq: posted.seq, duplicate: posted.duplicate });
+    if (!this.live) this.fetchMissing().catch(() => {});
   }
 
   typing(typing) {

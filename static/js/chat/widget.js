@@ -29,6 +29,35 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+function clipIcon() {
+  // a paperclip drawn inline (no icon font, no emoji font needed)
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  for (const [key, value] of Object.entries({
+    viewBox: "0 0 24 24",
+    width: "18",
+    height: "18",
+    fill: "none",
+    stroke: "currentColor",
+    "stroke-width": "2",
+    "stroke-linecap": "round",
+    "aria-hidden": "true",
+    class: "icon",
+  })) {
+    svg.setAttribute(key, value);
+  }
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", "M21 11.5 12.5 20a5 5 0 0 1-7-7L14 4.5a3.5 3.5 0 0 1 5 5L10.5 18a2 2 0 0 1-3-3L15 7.5");
+  svg.append(path);
+  return svg;
+}
+
+function sizeText(bytes) {
+  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${bytes} B`;
+}
+
 function safeUrl(url) {
   // only this site's own pages (the bot's article and action links are relative)
   return typeof url === "string" && url.startsWith("/") && !url.startsWith("//") ? url : null;
@@ -126,11 +155,27 @@ class ChatWidget {
       placeholder: t.placeholder,
       autocomplete: "off",
     });
+    this.fileInput = el("input", {
+      type: "file",
+      id: "chat-file",
+      class: "visually-hidden",
+      accept: this.config.files.accept,
+      tabindex: "-1",
+    });
+    this.attachButton = el("button", {
+      type: "button",
+      class: "button button-secondary chat-attach",
+      "aria-label": t.attach,
+      title: fmt(t.attach_rules, { size: this.config.files.max_size }),
+    });
+    this.attachButton.append(clipIcon());
     this.composer = el(
       "form",
       { class: "chat-composer" },
       el("label", { for: "chat-text", class: "visually-hidden", text: t.message_label }),
       this.textarea,
+      this.fileInput,
+      this.attachButton,
       el("button", { type: "submit", class: "button", text: t.send }),
     );
     this.talkButton = el("button", { type: "button", class: "button button-small button-secondary", text: t.talk_to_person });
@@ -177,6 +222,12 @@ class ChatWidget {
       }
     });
     this.textarea.addEventListener("input", () => this.typed());
+    this.attachButton.addEventListener("click", () => this.fileInput.click());
+    this.fileInput.addEventListener("change", () => {
+      const file = this.fileInput.files && this.fileInput.files[0];
+      this.fileInput.value = "";
+      if (file) this.attachFile(file);
+    });
     this.talkButton.addEventListener("click", () => this.handoff());
     this.endButton.addEventListener("click", () => this.end());
     this.newButton.addEventListener("click", () => this.restart());
@@ -372,7 +423,8 @@ class ChatWidget {
   acked(clientId, seq) {
     const item = this.pending.get(clientId);
     if (!item) return;
-    if (this.seqs.has(seq)) {
+    if (this.seqs.has(seq) || item.file) {
+      // a file is shown from the stored message (with its link), which arrives or is read back
       this.dropPending(clientId);
       return;
     }
@@ -425,7 +477,20 @@ class ChatWidget {
     }
     const who = sender === "customer" ? t.you : sender === "bot" ? t.bot : message.author_name || t.agent;
     node.append(el("p", { class: "chat-who", text: who }));
-    const bubble = el("div", { class: "chat-bubble" }, el("p", { class: "chat-text", text: message.text }));
+    const bubble = el("div", { class: "chat-bubble" });
+    const file = message.file && safeUrl(message.file.url) ? message.file : null;
+    if (file) {
+      bubble.append(
+        el(
+          "p",
+          { class: "chat-text chat-file" },
+          el("a", { href: safeUrl(file.url), download: file.name }, clipIcon(), el("span", { text: file.name })),
+          el("span", { class: "chat-file-size", text: ` (${sizeText(file.size)})` }),
+        ),
+      );
+    } else {
+      bubble.append(el("p", { class: "chat-text", text: message.text }));
+    }
     node.append(bubble);
     if (sender === "bot") this.renderBot(bubble, message);
     if (sender === "customer") {
@@ -595,7 +660,26 @@ class ChatWidget {
     this.sendPending(clientId);
   }
 
-  addPending(clientId, text, save) {
+  async attachFile(file) {
+    this.showError("");
+    if (!this.conversation) await this.startOnce(null);
+    if (!this.conversation || FINAL.has(this.conversation.status)) return;
+    const files = this.config.files;
+    const extension = (file.name.match(/\.[^.]+$/) || [""])[0].toLowerCase();
+    if (!files.extensions.includes(extension)) {
+      this.showError(fmt(this.t.file_type, { types: files.extensions.join(", ") }));
+      return;
+    }
+    if (file.size > files.max_bytes) {
+      this.showError(fmt(this.t.file_size, { limit: files.max_size }));
+      return;
+    }
+    const clientId = newClientId();
+    this.addPending(clientId, file.name, false, file);
+    this.sendPending(clientId);
+  }
+
+  addPending(clientId, text, save, file = null) {
     if (this.pending.has(clientId)) return;
     const node = el(
       "li",
@@ -604,9 +688,10 @@ class ChatWidget {
       el("div", { class: "chat-bubble" }, el("p", { class: "chat-text", text })),
       el("p", { class: "chat-mark" }),
     );
+    if (file) node.classList.add("chat-file-msg");
     this.setMark(node, "pending");
     this.log.append(node);
-    this.pending.set(clientId, { text, node, timer: null, inflight: false });
+    this.pending.set(clientId, { text, file, node, timer: null, inflight: false });
     if (save) this.savePending();
     this.scroll();
   }
@@ -621,7 +706,10 @@ class ChatWidget {
   }
 
   savePending() {
-    this.store.pending = Array.from(this.pending, ([client_id, item]) => ({ client_id, text: item.text }));
+    // a file cannot be kept across a reload: only texts are
+    this.store.pending = Array.from(this.pending)
+      .filter(([, item]) => !item.file)
+      .map(([client_id, item]) => ({ client_id, text: item.text }));
     saveStore(this.store);
   }
 
@@ -635,6 +723,11 @@ class ChatWidget {
     clearTimeout(item.timer);
     item.inflight = true;
     try {
+      if (item.file) {
+        await this.connection.sendFile(clientId, item.file);
+        item.inflight = false;
+        return;
+      }
       const overSocket = await this.connection.sendMessage(clientId, item.text);
       if (overSocket) {
         // no ack in time: send it again with the same client id (the server dedupes)
