@@ -39,6 +39,20 @@ def pytest_configure(config):
             cwd=root,
             check=True,
         )
+        _translations_forget()
+
+
+def _translations_forget() -> None:
+    """Drop catalogs Django may have loaded before they were compiled (as its autoreloader does)."""
+    import gettext
+
+    from asgiref.local import Local
+    from django.utils.translation import trans_real
+
+    gettext._translations = {}  # type: ignore[attr-defined]
+    trans_real._translations = {}
+    trans_real._default = None
+    trans_real._active = Local()
 
 
 @pytest.fixture(autouse=True)

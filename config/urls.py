@@ -16,6 +16,7 @@ urlpatterns = [
     path("help/", include("okpay.helpcenter.urls")),
     path("bot/", include("okpay.bot.urls")),
     path("support/", include("okpay.tickets.urls")),
+    path("chat/", include("okpay.chat.urls")),
     path("account/international/", include("okpay.wallet.international.urls")),
     path("account/", include("okpay.wallet.urls")),
     path("merchant/", include("okpay.wallet.merchant_urls")),

@@ -119,7 +119,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "okpay.sqlite3",
+            "NAME": str(VAR_DIR / "okpay.sqlite3"),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
@@ -246,6 +246,7 @@ OKPAY_RATE_LIMITS = {
     "receipt_per_address_day": (10, 24 * 3600),
     "chat_message_per_conversation": (20, 10),  # chat messages in one conversation, per side
     "chat_frame_per_connection": (60, 10),  # websocket frames of any kind on one chat connection
+    "chat_transcript_per_conversation": (3, 3600),  # "email me this transcript" for one chat
 }
 
 # --- Security headers -----------------------------------------------------------------------
@@ -314,6 +315,7 @@ OKPAY_CHAT_HANDLE_TIME_SAMPLE = 50
 # "chat_frame_per_connection".
 OKPAY_CHAT_MAX_CAPACITY = 10  # concurrent chats an agent may take
 OKPAY_CHAT_ATTACHMENTS_PER_CONVERSATION = 10  # files in one chat (each under the questions' upload rules)
+OKPAY_CHAT_TRANSCRIPT_LINK_DAYS = 7  # "email me this transcript" to an unconfirmed address: a link this long
 # A guest's identity: a random key in a signed cookie (HttpOnly, SameSite=Lax), kept 30 days.
 OKPAY_CHAT_GUEST_COOKIE = "okpay_chat_guest"
 OKPAY_CHAT_GUEST_COOKIE_MAX_AGE = 30 * 24 * 3600

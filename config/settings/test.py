@@ -27,8 +27,8 @@ if REDIS_URL:
     _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     CACHES["default"]["KEY_PREFIX"] = f"okpay-test{_worker}"
     if _worker:  # cache.clear() flushes a whole Redis database: one database per worker
-        _base, _, _index = REDIS_URL.rpartition("/")
-        _index = int(_index) if _index.isdigit() else 0
+        _base, _, _suffix = REDIS_URL.rpartition("/")
+        _index = int(_suffix) if _suffix.isdigit() else 0
         CACHES["default"]["LOCATION"] = f"{_base}/{(_index - int(_worker.removeprefix('gw'))) % 16}"
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"okpay-test{_worker}"
 LOGGING = {

@@ -13,15 +13,18 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from pathlib import PurePath
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -930,6 +933,108 @@ def conversation_rate(*, conversation: Conversation, actor, score: int, comment:
         data={"conversation": str(locked.pk), "score": score, "agent": locked.agent_id},
     )
     return locked
+
+
+# --- "email me this transcript" ---------------------------------------------------------------------
+
+TRANSCRIPT_SALT = "okpay.chat.transcript"
+
+
+def transcript_token(conversation: Conversation) -> str:
+    return signing.dumps(str(conversation.pk), salt=TRANSCRIPT_SALT, compress=True)
+
+
+def transcript_from_token(token: str) -> Conversation | None:
+    """The conversation a transcript link names, while the link is valid (OKPAY_CHAT_TRANSCRIPT_LINK_DAYS)."""
+    max_age = timedelta(days=settings.OKPAY_CHAT_TRANSCRIPT_LINK_DAYS)
+    try:
+        pk = signing.loads(token, salt=TRANSCRIPT_SALT, max_age=max_age)
+    except signing.BadSignature:
+        return None
+    return Conversation.objects.filter(pk=pk).first() if isinstance(pk, str) else None
+
+
+@dataclass
+class TranscriptSent:
+    kind: str  # "transcript": the messages themselves; "link": a link to read them on the site
+    to: str
+
+
+def transcript_email(*, conversation: Conversation, actor, email: str = "") -> TranscriptSent:
+    """The customer asks for the chat by email. To a signed-in customer's verified address the email
+    carries the messages; to any other address (a guest's, or an account whose address is not yet
+    verified) it carries only a link to read them here, valid for OKPAY_CHAT_TRANSCRIPT_LINK_DAYS — we
+    never send visitor-written text to an address nobody has confirmed. Limited per conversation
+    ("chat_transcript_per_conversation") and, for links, per address ("receipt_per_address_hour")."""
+    from okpay.core.mail import email_send
+
+    if not acts_as_customer(conversation, actor):
+        raise ChatForbidden("forbidden", _("This is not your chat."))
+    if not Message.objects.filter(conversation=conversation).exclude(sender=Sender.NOTE).exists():
+        raise ChatError("transcript_empty", _("There is nothing in this chat to send yet."))
+    user = conversation.user
+    if user is not None and user.is_email_verified:
+        kind, address = "transcript", user.email
+    else:
+        kind, address = "link", (email or (user.email if user is not None else "")).strip()
+        try:
+            if not address or len(address) > 254:
+                raise ValidationError("missing")
+            validate_email(address)
+        except ValidationError:
+            raise ChatError("email_required", _("Enter a valid email address.")) from None
+    if rate_limited("chat_transcript_per_conversation", str(conversation.pk)) or (
+        kind == "link" and rate_limited("receipt_per_address_hour", f"chat:{address.lower()}")
+    ):
+        raise ChatRateLimited(
+            "rate_limited", _("We have already sent this chat several times. Please try again later.")
+        )
+    language = i18n.normalise(conversation.language)
+    context: dict = {"conversation": conversation}
+    if kind == "transcript":
+        context["rows"] = transcript_rows(conversation, language=language)
+    else:
+        context["transcript_url"] = settings.SITE_URL + reverse(
+            "chat:transcript", args=[transcript_token(conversation)]
+        )
+        context["days"] = settings.OKPAY_CHAT_TRANSCRIPT_LINK_DAYS
+    email_send(
+        to=address,
+        template=f"chat/email/{'transcript' if kind == 'transcript' else 'transcript_link'}",
+        context=context,
+        language=user.language if user is not None else language,
+        time_zone=user.time_zone if user is not None else None,
+    )
+    audit_event_record(
+        action="chat.transcript_sent",
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        subject_user=user,
+        data={"conversation": str(conversation.pk), "kind": kind},
+    )
+    return TranscriptSent(kind=kind, to=address)
+
+
+def transcript_rows(conversation: Conversation, *, language: str) -> list[dict]:
+    """The public messages for a reader: when, who, text (a file as its name), in `language`."""
+    rows = []
+    with translation.override(language):
+        names = {Sender.CUSTOMER: str(_("You")), Sender.BOT: str(_("OKPay answer bot"))}
+        for message in messages_for_transcript(conversation):
+            if message.sender == Sender.SYSTEM:
+                who, text = "", system_text(message.event, message.data, language)
+            else:
+                who = author_name(message.author) if message.sender == Sender.AGENT else names[message.sender]
+                text = message.text
+            rows.append(
+                {
+                    "created_at": message.created_at,
+                    "sender": message.sender,
+                    "who": who,
+                    "text": text,
+                    "file": bool(getattr(message, "file_id", None)),
+                }
+            )
+    return rows
 
 
 # --- agents -----------------------------------------------------------------------------------------

@@ -138,6 +138,15 @@ class MessagesOut(Schema):
     messages: list[MessageOut]
 
 
+class TranscriptIn(Schema):
+    email: str = ""  # where to send it, for a guest (a signed-in customer's own address is used)
+
+
+class TranscriptOut(Schema):
+    sent: str  # "transcript": the messages, to the account's verified address; "link": a link to read them
+    to: str
+
+
 class HandoffIn(Schema):
     email: str = ""  # a guest's address for the answer, when the chat becomes a question
 
@@ -459,6 +468,21 @@ def chat_file(request, file_id: int):
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+@router.post(
+    "/chat/conversations/{conversation_id}/transcript",
+    response=TranscriptOut,
+    auth=CUSTOMER_AUTH,
+    openapi_extra=_optional_body_doc(TranscriptIn),
+    summary="Email me this transcript (the messages to a verified account address, else a link to read them)",
+)
+def conversations_transcript(request, conversation_id: str):
+    payload = _optional_body(request, TranscriptIn)
+    conversation = _customer_conversation(request, conversation_id)
+    user, _guest_key = _identity(request)
+    sent = actions.transcript_email(conversation=conversation, actor=user, email=payload.email)
+    return {"sent": sent.kind, "to": sent.to}
 
 
 # --- the agent's side -------------------------------------------------------------------------------

@@ -14,4 +14,5 @@ AUDIT_LABELS = {
     "chat.rated": _("Chat rated"),
     "chat.presence_set": _("Chat availability changed"),
     "chat.claimed": _("Guest chat attached to the account at sign-in"),
+    "chat.transcript_sent": _("Chat transcript emailed to the customer"),
 }

@@ -68,6 +68,13 @@ def _strings() -> dict:
         "rate_thanks": gettext("Thank you for your rating."),
         "new_chat": gettext("Start a new chat"),
         "error": gettext("Something went wrong. Please try again."),
+        "transcript": gettext("Email me this chat"),
+        "transcript_send": gettext("Send the chat"),
+        "transcript_email_label": gettext("Email address to send the chat to"),
+        "transcript_sent": gettext("We emailed this chat to %(email)s."),
+        "transcript_link_sent": gettext(
+            "We emailed %(email)s a link to read this chat; it works for %(days)s days."
+        ),
         "attach": gettext("Send a file"),
         "attach_rules": gettext("Send a screenshot or document: JPG, PNG, PDF or TXT, up to %(size)s."),
         "file_type": gettext("This type of file is not accepted. Allowed: %(types)s."),
@@ -106,6 +113,7 @@ def chat_widget_config(context):
         "hours": [hours[0].strftime("%H:%M"), hours[1].strftime("%H:%M")] if hours else None,
         "guest_cookie": settings.OKPAY_CHAT_GUEST_COOKIE,
         "files": _files(),
+        "transcript_link_days": settings.OKPAY_CHAT_TRANSCRIPT_LINK_DAYS,
         "strings": _strings(),
     }
     data = json.dumps(config, ensure_ascii=False).translate(_JSON_ESCAPES)

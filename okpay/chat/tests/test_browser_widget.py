@@ -232,6 +232,14 @@ def test_customer_chats_with_bot_then_agent_reloads_and_rates(
     _both_widths(page, screenshot, "zh-rate")
     panel.get_by_role("button", name="5 分（满分 5 分）").click()
     expect(panel.locator(".chat-thanks")).to_be_visible()
+    from django.core import mail
+
+    mail.outbox.clear()
+    panel.get_by_role("button", name="把这次聊天发到我的邮箱").click()  # a verified address: the messages
+    expect(panel.locator(".chat-transcript-note")).to_have_text("我们已将这次聊天发送到 wang@example.com。")
+    _both_widths(page, screenshot, "zh-transcript")
+    [sent] = mail.outbox
+    assert "昨天那笔" in sent.body and "转账截图.png" in sent.body
     conversation.refresh_from_db()
     assert (conversation.status, conversation.rating) == ("closed", 5)
 
@@ -282,6 +290,18 @@ def test_english_guest_out_of_hours_leaves_email_and_gets_question(page, server,
     expect(panel.locator("#chat-text")).to_be_hidden()
     _both_widths(page, screenshot, "en-question")
     assert conversation.ticket.requester_email == "guest@example.com"
+    from django.core import mail
+
+    mail.outbox.clear()
+    panel.get_by_role("button", name="Email me this chat").click()  # a guest: only a link
+    panel.locator("#chat-transcript-email").fill("guest@example.com")
+    panel.get_by_role("button", name="Send the chat").click()
+    expect(panel.locator(".chat-transcript-note")).to_have_text(
+        "We emailed guest@example.com a link to read this chat; it works for 7 days."
+    )
+    _both_widths(page, screenshot, "en-transcript")
+    [sent] = mail.outbox
+    assert "reset my password" not in sent.body and "/chat/transcript/" in sent.body
     assert conversation.status == "ticket"
 
 

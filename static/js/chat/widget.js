@@ -130,6 +130,21 @@ class ChatWidget {
       el("button", { type: "submit", class: "button button-small", text: t.email_send }),
     );
 
+    this.transcriptInput = el("input", {
+      type: "email",
+      id: "chat-transcript-email",
+      required: true,
+      autocomplete: "email",
+    });
+    this.transcriptForm = el(
+      "form",
+      { class: "chat-transcript-form", hidden: true },
+      el("label", { for: "chat-transcript-email", text: t.transcript_email_label }),
+      this.transcriptInput,
+      el("button", { type: "submit", class: "button button-small", text: t.transcript_send }),
+    );
+    this.transcriptNote = el("p", { class: "chat-transcript-note", role: "status", hidden: true });
+
     this.rateForm = el("form", { class: "chat-rate", hidden: true });
     const fieldset = el("fieldset", {}, el("legend", { text: t.rate_prompt }));
     const stars = el("div", { class: "chat-stars" });
@@ -181,7 +196,20 @@ class ChatWidget {
     this.talkButton = el("button", { type: "button", class: "button button-small button-secondary", text: t.talk_to_person });
     this.endButton = el("button", { type: "button", class: "link-button chat-end", text: t.end_chat, hidden: true });
     this.newButton = el("button", { type: "button", class: "button button-small", text: t.new_chat, hidden: true });
-    const tools = el("div", { class: "chat-tools" }, this.talkButton, this.newButton, this.endButton);
+    this.transcriptButton = el("button", {
+      type: "button",
+      class: "link-button chat-transcript",
+      text: t.transcript,
+      hidden: true,
+    });
+    const tools = el(
+      "div",
+      { class: "chat-tools" },
+      this.talkButton,
+      this.newButton,
+      this.transcriptButton,
+      this.endButton,
+    );
 
     this.panel = el(
       "section",
@@ -199,6 +227,8 @@ class ChatWidget {
       this.ticketBox,
       this.errorBox,
       this.emailForm,
+      this.transcriptForm,
+      this.transcriptNote,
       this.rateForm,
       this.rateThanks,
       this.composer,
@@ -234,6 +264,18 @@ class ChatWidget {
     this.emailForm.addEventListener("submit", (event) => {
       event.preventDefault();
       this.handoff(this.emailInput.value.trim());
+    });
+    this.transcriptButton.addEventListener("click", () => {
+      if (this.config.signed_in) {
+        this.sendTranscript("");
+      } else {
+        this.transcriptForm.hidden = false;
+        this.transcriptInput.focus();
+      }
+    });
+    this.transcriptForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.sendTranscript(this.transcriptInput.value.trim());
     });
     stars.addEventListener("click", (event) => {
       const button = event.target.closest("button[data-score]");
@@ -343,6 +385,9 @@ class ChatWidget {
     saveStore(this.store);
     for (const node of this.log.querySelectorAll("li:not(.chat-intro)")) node.remove();
     this.rateThanks.hidden = true;
+    this.transcriptButton.hidden = true;
+    this.transcriptForm.hidden = true;
+    this.transcriptNote.hidden = true;
     await this.startOnce(null);
     this.textarea.focus();
   }
@@ -397,6 +442,7 @@ class ChatWidget {
     this.lastSeq = Math.max(this.lastSeq, message.seq);
     if (this.seqs.has(message.seq)) return;
     this.seqs.add(message.seq);
+    this.transcriptButton.hidden = false;
     if (message.sender === "customer" && message.client_id && this.pending.has(message.client_id)) {
       this.dropPending(message.client_id);
     }
@@ -801,6 +847,21 @@ class ChatWidget {
       } else {
         this.showError(error.message || this.t.error);
       }
+    }
+  }
+
+  async sendTranscript(email) {
+    if (!this.conversation) return;
+    this.showError("");
+    try {
+      const sent = await api(this.config, "POST", `conversations/${this.conversation.id}/transcript`, { email });
+      const text = sent.sent === "transcript" ? this.t.transcript_sent : this.t.transcript_link_sent;
+      this.transcriptNote.textContent = fmt(text, { email: sent.to, days: this.config.transcript_link_days });
+      this.transcriptNote.hidden = false;
+      this.transcriptForm.hidden = true;
+      this.scroll();
+    } catch (error) {
+      this.showError(error.message || this.t.error);
     }
   }
 
