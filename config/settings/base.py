@@ -307,6 +307,11 @@ OKPAY_INTERNATIONAL_CANCEL_MINUTES = 30
 # A hand-off waits for a person only when one could take it within this many seconds (and within the
 # chat channel's service hours); otherwise the conversation becomes a question (channel "chat").
 OKPAY_CHAT_MAX_WAIT_SECONDS = env_int("OKPAY_CHAT_MAX_WAIT_SECONDS", 600)
+# The chat sweeps (okpay/chat/sweeps.py, every minute; docs/chat.md "Sweeps"): a waiting chat becomes a
+# question after OKPAY_CHAT_MAX_WAIT_SECONDS or when the service hours end; a chat with a person that
+# nobody wrote in for this long is ended; a chat left with the bot this long is closed quietly (0 = never).
+OKPAY_CHAT_IDLE_CLOSE_SECONDS = env_int("OKPAY_CHAT_IDLE_CLOSE_SECONDS", 30 * 60)
+OKPAY_CHAT_BOT_CLOSE_SECONDS = env_int("OKPAY_CHAT_BOT_CLOSE_SECONDS", 24 * 3600)
 # Average handle time assumed until there are closed chats to measure it from, and how many recent
 # closed chats (of the last 7 days, per group) the measured average uses.
 OKPAY_CHAT_DEFAULT_HANDLE_SECONDS = 300

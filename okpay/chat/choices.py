@@ -96,3 +96,16 @@ class SystemEvent(models.TextChoices):
         "ticket",
         _("This chat became question %(number)s. We will reply by email and under My questions."),
     )
+    # the sweeps (sweeps.py): an active chat nobody wrote in for OKPAY_CHAT_IDLE_CLOSE_SECONDS; a guest's
+    # chat that waited too long or past the service hours (no email address to turn it into a question)
+    IDLE_CLOSED = (
+        "idle_closed",
+        _("The chat ended because nobody wrote for a while. You can start a new chat at any time."),
+    )
+    WAIT_EXPIRED = (
+        "wait_expired",
+        _(
+            "Sorry, nobody could take your chat in time, and we have no email address to answer you at. "
+            "Please submit a question with your email address in the help center, or start a new chat."
+        ),
+    )

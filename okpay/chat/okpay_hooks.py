@@ -1,6 +1,6 @@
 """What live chat plugs into core's extension points (okpay.core.hooks): its API router, its
 websocket route (ws/chat/), its console pages (the agents' inbox, the supervisors' dashboard), its
-audit labels and the upload limit of its file endpoints."""
+audit labels, the upload limit of its file endpoints and the sweeps' periodic job (sweeps.py)."""
 
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
@@ -80,3 +80,11 @@ hooks.register(
 )
 hooks.register(hooks.AUDIT_LABELS, AUDIT_LABELS)
 
+
+def _sweep_schedule():
+    from .sweeps import chat_sweep_schedule
+
+    return chat_sweep_schedule()
+
+
+hooks.register(hooks.WORKER_SCHEDULES, hooks.Schedule("chat sweep", _sweep_schedule))
