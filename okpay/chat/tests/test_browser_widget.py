@@ -244,7 +244,9 @@ def test_customer_chats_with_bot_then_agent_reloads_and_rates(
     assert (conversation.status, conversation.rating) == ("closed", 5)
 
 
-def test_english_guest_out_of_hours_leaves_email_and_gets_question(page, server, tiny_bot, screenshot):
+def test_english_guest_out_of_hours_leaves_email_and_gets_question(
+    page, chromium, server, tiny_bot, make_user, screenshot
+):
     from okpay.chat.models import Conversation
     from okpay.helpcenter.shipped import content_load
 
@@ -302,6 +304,17 @@ def test_english_guest_out_of_hours_leaves_email_and_gets_question(page, server,
     _both_widths(page, screenshot, "en-transcript")
     [sent] = mail.outbox
     assert "reset my password" not in sent.body and "/chat/transcript/" in sent.body
+
+    # the question is in the agents' queue, with the chat's transcript
+    agent_user = make_user(email="emma.agent@okpay.example", role="agent", language="en")
+    agent = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB").new_page()
+    _sign_in(agent, server.url, agent_user)
+    agent.goto(server.url + "/console/tickets/")
+    expect(agent.get_by_role("link", name=number)).to_be_visible()
+    agent.get_by_role("link", name=number).click()
+    expect(agent.locator("main")).to_contain_text("how do I reset my password")
+    screenshot(agent, "en-question-in-console-1280")
+    agent.context.close()
     assert conversation.status == "ticket"
 
 
@@ -340,3 +353,98 @@ def test_without_a_websocket_the_widget_falls_back_to_http(
     screenshot(page, "zh-polling-390")
     assert Message.objects.filter(conversation=conversation, sender="customer").count() == 2
     expect(panel.locator(".chat-customer")).to_have_count(2)  # the own message once, not twice
+
+
+def test_two_browsers_customer_widget_and_agent_console_over_websockets(
+    page, chromium, server, tiny_bot, customer, make_user, screenshot
+):
+    """Two browser contexts on the same server: the customer's widget and the agent's console, both
+    live over ws/chat/. Bot answer with its article card → "talk to a person" → queue position → the
+    agent sees it arrive in the inbox, accepts, the assist suggestion shows, they exchange messages
+    with typing shown both ways, the customer reloads mid-chat and loses nothing, ends and rates."""
+    from okpay.chat.actions import presence_set
+    from okpay.chat.models import Conversation, Message
+    from okpay.chat.tests.factories import waiting
+    from okpay.helpcenter.shipped import content_load
+    from okpay.tickets.models import Macro
+
+    content_load()
+    _chat_hours(open_now=True)
+    Macro.objects.create(
+        title="重置密码",
+        body_zh="{name}您好，请在登录页点击“忘记密码”，按邮件里的链接重置密码。",
+        body_en="Hello {name}, tap “Forgot password” on the sign-in page and follow the email.",
+    )
+    holder = make_user(email="holder@example.com", role="agent", full_name="张伟")
+    server.call(
+        presence_set, agent=holder, availability="online", capacity=1, languages=["zh-hans"], groups=[]
+    )
+    server.call(waiting, user=make_user(email="first@example.com"))  # the only agent online is busy
+    li_na = make_user(email="li.na@okpay.example", role="agent", full_name="李娜")
+
+    agent = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+    agent.set_default_timeout(20_000)
+    _sign_in(agent, server.url, li_na)
+    agent.goto(server.url + "/console/chat/")
+    expect(agent.locator("[data-chat-live]")).to_have_text("实时")  # the inbox's websocket is open
+
+    _sign_in(page, server.url, customer)
+    page.goto(server.url + "/account/")
+    page.locator(".bot-launcher > summary").click()
+    panel = page.locator("#chat-panel")
+    expect(panel).to_have_attribute("data-connection", "live")
+    box = panel.locator("#chat-text")
+    box.fill("怎么重置密码")
+    box.press("Enter")
+    expect(panel.locator(".chat-bot .chat-card")).to_contain_text("忘记密码了，怎么重置？")
+    panel.get_by_role("button", name="转人工客服").first.click()
+    expect(panel.locator(".chat-position")).to_have_text("您在排队中的第 1 位。")
+    _both_widths(page, screenshot, "two-customer-queue")
+
+    chat = Conversation.objects.get(user=customer, status="queued")
+    row = agent.locator(f'[data-queued="{chat.pk}"]')
+    expect(row).to_contain_text("王小明")  # arrived in the open inbox, over the websocket
+    screenshot(agent, "two-agent-inbox-1280")
+    row.get_by_role("link").click()
+    agent.get_by_role("button", name="接入").click()
+    expect(panel.locator(".chat-status")).to_have_text("您正在与 李娜 聊天。")
+    assist = agent.locator("[data-chat-assist]")
+    expect(assist.get_by_role("link", name="忘记密码了，怎么重置？")).to_be_visible(timeout=60_000)
+    textarea = agent.locator("#chat-text")
+    textarea.press_sequentially("稍等", delay=50)  # the customer sees the agent typing
+    expect(panel.locator(".chat-typing")).to_have_text("李娜 正在输入…")
+    textarea.fill("")
+    assist.get_by_role("button", name="插入", exact=True).click()
+    agent.get_by_role("button", name="发送", exact=True).click()
+    expect(panel.locator(".chat-agent .chat-text").last).to_contain_text("王小明您好，请在登录页点击")
+    screenshot(agent, "two-agent-conversation-1280")
+
+    box.press_sequentially("邮件没收到", delay=50)  # the agent sees the customer typing
+    expect(agent.locator("[data-chat-typing]")).to_have_text("客户正在输入…")
+    box.press("Enter")
+    expect(agent.locator(".chat-msg-customer").last).to_contain_text("邮件没收到")
+    expect(assist.locator(".chat-assist-about")).to_contain_text("邮件没收到")
+    _both_widths(page, screenshot, "two-customer-with-agent")
+
+    before = panel.locator(".chat-log > li").all_inner_texts()
+    page.reload()
+    expect(panel.locator(".chat-log > li")).to_have_count(len(before))
+    assert panel.locator(".chat-log > li").all_inner_texts() == before
+    textarea.fill("请查看垃圾邮件文件夹。")
+    agent.get_by_role("button", name="发送", exact=True).click()
+    expect(panel.locator(".chat-agent .chat-text").last).to_have_text("请查看垃圾邮件文件夹。")
+    customer_texts = list(
+        Message.objects.filter(conversation=chat, sender="customer").values_list("text", flat=True)
+    )
+    assert customer_texts == ["怎么重置密码", "邮件没收到"]  # each once
+
+    panel.get_by_role("button", name="结束聊天").click()
+    panel.get_by_role("button", name="5 分（满分 5 分）").click()
+    expect(panel.locator(".chat-thanks")).to_be_visible()
+    chat.refresh_from_db()
+    assert (chat.status, chat.rating, chat.agent.email) == ("closed", 5, "li.na@okpay.example")
+    agent.reload()
+    expect(agent.locator(".chat-msg-system").last).to_contain_text("对话已结束")
+    agent.set_viewport_size({"width": 390, "height": 844})
+    screenshot(agent, "two-agent-closed-390")
+    agent.context.close()
