@@ -61,6 +61,10 @@ def test_quote_confirmation_discloses_everything_then_receipt(client, sender):
     assert InternationalTransfer.objects.count() == 1
     receipt = client.get(done["Location"]).content.decode()
     assert "Processing" in receipt and "Cancel (possible until" in receipt
+    transfer = InternationalTransfer.objects.get()
+    # "get help" opens the live chat about this transfer's wallet transaction (a question without scripts)
+    assert f'data-chat-transaction="{transfer.transaction_id}"' in receipt
+    assert f"/support/new/?transaction={transfer.transaction_id}" in receipt
 
 
 @pytest.mark.parametrize(
