@@ -289,6 +289,17 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# --- Business calendars (okpay/core/business_calendar.py; docs/architecture.md "Business calendar") ---
+# Business days and hours for arrival estimates, dispute deadlines and reply-time targets; the first entry
+# is the default. rule "china": China's statutory holidays off and its make-up working days (调休) on
+# (chinese-calendar, extended by okpay/core/data/business_days.json or the entry's "data_file"); a year
+# without official data counts Monday–Friday. rule "weekdays": Monday–Friday, no holidays. "hours": the
+# working hours of every business day, in "time_zone".
+OKPAY_BUSINESS_CALENDARS = {
+    "china": {"rule": "china", "time_zone": "Asia/Shanghai", "hours": ("09:00", "18:00")},
+    "weekdays": {"rule": "weekdays", "time_zone": "Asia/Shanghai", "hours": ("09:00", "18:00")},
+}
+
 # --- Wallet policies (docs/policies.md) ------------------------------------------------------
 from decimal import Decimal  # noqa: E402
 

@@ -1,7 +1,8 @@
-"""System checks that make production refuse unsafe state (run by `okpay serve` and `check --deploy`)."""
+"""System checks that make production refuse unsafe state (run by `okpay serve` and `check --deploy`), and
+warn before the business calendar's official holiday data runs out (okpay.W001)."""
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import CheckMessage, Error, Warning, register
 from django.db import DatabaseError
 
 
@@ -53,3 +54,46 @@ def rate_limits_well_formed(app_configs, **kwargs):
                 )
             )
     return errors
+
+
+#: How long before the end of the official holiday data okpay.W001 starts warning.
+BUSINESS_CALENDAR_WARNING_DAYS = 60
+
+
+@register()
+def business_calendars_covered(app_configs: object, **kwargs: object) -> list[CheckMessage]:
+    """Every OKPAY_BUSINESS_CALENDARS entry builds (okpay.E011), and a "china" one has official holiday
+    data for at least BUSINESS_CALENDAR_WARNING_DAYS more days (okpay.W001): past its data, a year is
+    counted Monday–Friday without holidays."""
+    from datetime import date, timedelta
+
+    from django.core.exceptions import ImproperlyConfigured
+    from django.utils import timezone
+
+    from . import business_calendar
+
+    messages: list[CheckMessage] = []
+    for name in getattr(settings, "OKPAY_BUSINESS_CALENDARS", {}):
+        try:
+            cal = business_calendar.calendar(name)
+        except ImproperlyConfigured as error:
+            messages.append(Error(str(error), id="okpay.E011"))
+            continue
+        last_year = cal.coverage_ends()
+        if last_year is None:
+            continue
+        today = timezone.now().astimezone(cal.time_zone).date()
+        if date(last_year, 12, 31) - today <= timedelta(days=BUSINESS_CALENDAR_WARNING_DAYS):
+            messages.append(
+                Warning(
+                    f"Business calendar {name!r} has China's official holidays only through {last_year}; "
+                    f"from {last_year + 1} on it counts Monday–Friday without holidays or make-up days.",
+                    hint=(
+                        f"When the State Council publishes the {last_year + 1} schedule, upgrade "
+                        "chinese-calendar or add the year to okpay/core/data/business_days.json "
+                        "(or the calendar's data_file; docs/architecture.md 'Business calendar')."
+                    ),
+                    id="okpay.W001",
+                )
+            )
+    return messages
