@@ -1,8 +1,9 @@
 """System checks that make production refuse unsafe state (run by `okpay serve` and `check --deploy`), and
-warn before the business calendar's official holiday data runs out (okpay.W001)."""
+note (okpay.I001) and then warn (okpay.W001) when the business calendar's official holiday data runs
+out."""
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Warning, register
+from django.core.checks import CheckMessage, Error, Info, Warning, register
 from django.db import DatabaseError
 
 
@@ -63,8 +64,8 @@ BUSINESS_CALENDAR_WARNING_DAYS = 60
 @register()
 def business_calendars_covered(app_configs: object, **kwargs: object) -> list[CheckMessage]:
     """Every OKPAY_BUSINESS_CALENDARS entry builds (okpay.E011), and a "china" one has official holiday
-    data for at least BUSINESS_CALENDAR_WARNING_DAYS more days (okpay.W001): past its data, a year is
-    counted Monday–Friday without holidays."""
+    data for at least BUSINESS_CALENDAR_WARNING_DAYS more days (okpay.I001 in those last days, okpay.W001
+    once today is past the data): past its data, a year is counted Monday–Friday without holidays."""
     from datetime import date, timedelta
 
     from django.core.exceptions import ImproperlyConfigured
@@ -83,9 +84,14 @@ def business_calendars_covered(app_configs: object, **kwargs: object) -> list[Ch
         if last_year is None:
             continue
         today = timezone.now().astimezone(cal.time_zone).date()
-        if date(last_year, 12, 31) - today <= timedelta(days=BUSINESS_CALENDAR_WARNING_DAYS):
+        end = date(last_year, 12, 31)
+        if end - today <= timedelta(days=BUSINESS_CALENDAR_WARNING_DAYS):
+            # a notice while the data still covers today (the next year's schedule is usually published
+            # in November), a warning — which fails `check --deploy --fail-level WARNING` — once it no
+            # longer does
+            level = Warning if today > end else Info
             messages.append(
-                Warning(
+                level(
                     f"Business calendar {name!r} has China's official holidays only through {last_year}; "
                     f"from {last_year + 1} on it counts Monday–Friday without holidays or make-up days.",
                     hint=(
@@ -93,7 +99,7 @@ def business_calendars_covered(app_configs: object, **kwargs: object) -> list[Ch
                         "chinese-calendar or add the year to okpay/core/data/business_days.json "
                         "(or the calendar's data_file; docs/architecture.md 'Business calendar')."
                     ),
-                    id="okpay.W001",
+                    id="okpay.W001" if today > end else "okpay.I001",
                 )
             )
     return messages

@@ -245,11 +245,11 @@ def test_the_check_warns_near_the_end_of_coverage(settings, time_machine):
     time_machine.move_to(datetime.combine(end - timedelta(days=90), time(12), tzinfo=SH), tick=False)
     assert business_calendars_covered(None) == []
     time_machine.move_to(datetime.combine(end - timedelta(days=60), time(12), tzinfo=SH), tick=False)
-    warnings = business_calendars_covered(None)
-    assert [w.id for w in warnings] == ["okpay.W001"]
-    assert str(PACKAGE_LAST_YEAR) in warnings[0].msg and "business_days.json" in warnings[0].hint
+    notices = business_calendars_covered(None)
+    assert [w.id for w in notices] == ["okpay.I001"]  # still covered: a notice, deploy checks pass
+    assert str(PACKAGE_LAST_YEAR) in notices[0].msg and "business_days.json" in notices[0].hint
     time_machine.move_to(datetime.combine(date(PACKAGE_LAST_YEAR + 1, 3, 1), time(12), tzinfo=SH), tick=False)
-    assert [w.id for w in business_calendars_covered(None)] == ["okpay.W001"]  # past the end: still
+    assert [w.id for w in business_calendars_covered(None)] == ["okpay.W001"]  # past the end: a warning
 
 
 def test_the_check_is_quiet_once_next_year_is_in_the_data_file(settings, tmp_path, time_machine):

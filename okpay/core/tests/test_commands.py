@@ -106,4 +106,6 @@ def test_deploy_check_is_clean_with_production_environment(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "no issues" in result.stdout
+    # nothing but notices (okpay.I001: the holiday data's last covered year is near its end)
+    issues = [line for line in result.stdout.splitlines() if line.startswith(("?: (", "okpay", "django"))]
+    assert "no issues" in result.stdout or all("(okpay.I001)" in line for line in issues), result.stdout
