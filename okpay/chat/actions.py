@@ -917,6 +917,8 @@ def conversation_rate(*, conversation: Conversation, actor, score: int, comment:
         raise ChatForbidden("forbidden", _("Only the customer can rate this chat."))
     if locked.status != ConversationStatus.CLOSED:
         raise ChatConflict("not_closed", _("You can rate the chat once it has ended."))
+    if locked.accepted_at is None:
+        raise ChatConflict("no_agent", _("Only chats with a person from our team can be rated."))
     if locked.rating is not None:
         raise ChatConflict("already_rated", _("You have already rated this chat. Thank you!"))
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:

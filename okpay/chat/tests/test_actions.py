@@ -331,8 +331,20 @@ def test_someone_else_cannot_mark_messages_read(customer, customer_en):
 # --- rating -------------------------------------------------------------------------------------------
 
 
-def test_an_ended_chat_is_rated_once_by_its_customer(customer, customer_en):
+def test_a_bot_only_chat_is_not_rated(customer):
     conversation = conversation_open(user=customer, language="zh-hans")
+    conversation_close(conversation=conversation, actor=customer)
+    with pytest.raises(ChatConflict) as refused:
+        conversation_rate(conversation=conversation, actor=customer, score=5)
+    assert refused.value.code == "no_agent"
+
+
+def test_an_ended_chat_is_rated_once_by_its_customer(customer, customer_en, agent_on_duty):
+    from .factories import waiting
+
+    agent_on_duty("rated@example.com")
+    conversation = waiting(customer)  # the free agent takes it at once
+    assert conversation.status == "active"
     with pytest.raises(ChatConflict):
         conversation_rate(conversation=conversation, actor=customer, score=5)
     conversation_close(conversation=conversation, actor=customer)

@@ -198,14 +198,21 @@ def test_a_guests_post_needs_the_csrf_token():
     assert not Conversation.objects.exists()
 
 
-def test_close_and_rate(api):
-    chat = open_chat(api)
+def test_close_and_rate(api, customer, agent_on_duty):
+    from .factories import waiting
+
+    agent_on_duty("rate@example.com")
+    chat = {"id": str(waiting(customer).pk)}  # the free agent takes it at once
     closed = post(api, f"{BASE}/conversations/{chat['id']}/close")
     assert closed.json()["status"] == "closed"
     rated = post(api, f"{BASE}/conversations/{chat['id']}/rating", {"score": 5, "comment": "好"})
     assert rated.json()["rating"] == 5
     again = post(api, f"{BASE}/conversations/{chat['id']}/rating", {"score": 1})
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_rated"
+    bot_only = open_chat(api)
+    post(api, f"{BASE}/conversations/{bot_only['id']}/close")
+    refused = post(api, f"{BASE}/conversations/{bot_only['id']}/rating", {"score": 5})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "no_agent"
 
 
 # --- the agent's side ----------------------------------------------------------------------------------

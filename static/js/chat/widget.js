@@ -643,7 +643,11 @@ class ChatWidget {
       if (wait) this.queueBox.append(el("p", { class: "chat-wait", text: wait }));
     }
 
-    this.ticketBox.hidden = !(status === "ticket" && c.ticket);
+    this.ticketBox.hidden = !((status === "ticket" && c.ticket) || status === "abandoned");
+    if (status === "abandoned") {
+      // nobody took the wait in time (or the customer left the queue): a question is the way on
+      this.ticketBox.replaceChildren(el("p", {}, el("a", { href: this.config.question_url, text: t.submit_question })));
+    }
     if (status === "ticket" && c.ticket) {
       this.ticketBox.replaceChildren(el("p", { text: fmt(t.ticket_made, { number: c.ticket }) }));
       if (this.config.signed_in) {
@@ -659,7 +663,8 @@ class ChatWidget {
     this.endButton.hidden = !(status === "queued" || status === "active");
     this.endButton.textContent = status === "queued" ? t.leave_queue : t.end_chat;
     this.newButton.hidden = !final;
-    this.rateForm.hidden = !(status === "closed" && (c.rating === null || c.rating === undefined));
+    // rated only when a person took part (the questions' CSAT is about people, not the bot)
+    this.rateForm.hidden = !(status === "closed" && c.accepted_at && (c.rating === null || c.rating === undefined));
     if (status !== "bot") this.emailForm.hidden = true;
     if (final) this.showTyping(false);
     this.scroll();
