@@ -318,6 +318,11 @@ OKPAY_INTERNATIONAL_CANCEL_MINUTES = 30
 # A hand-off waits for a person only when one could take it within this many seconds (and within the
 # chat channel's service hours); otherwise the conversation becomes a question (channel "chat").
 OKPAY_CHAT_MAX_WAIT_SECONDS = env_int("OKPAY_CHAT_MAX_WAIT_SECONDS", 600)
+# --- Payouts (docs/policies.md "Withdrawals") ---------------------------------------------------------
+# A new payout destination takes large withdrawals only after this cooling-off period; a customer keeps
+# at most this many destinations.
+OKPAY_PAYOUT_COOLING_OFF = timedelta(hours=24)
+OKPAY_PAYOUT_MAX_DESTINATIONS = 10
 # The chat sweeps (okpay/chat/sweeps.py, every minute; docs/chat.md "Sweeps"): a waiting chat becomes a
 # question after OKPAY_CHAT_MAX_WAIT_SECONDS or when the service hours end; a chat with a person that
 # nobody wrote in for this long is ended; a chat left with the bot this long is closed quietly (0 = never).

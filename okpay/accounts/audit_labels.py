@@ -26,6 +26,8 @@ AUDIT_LABELS = {
     "2fa.disabled": _("Two-factor authentication turned off"),
     "2fa.verified": _("Two-factor code accepted"),
     "2fa.failed": _("Wrong two-factor code"),
+    "step_up.passed": _("Password confirmed again for a sensitive change"),
+    "step_up.failed": _("Wrong password or code for a sensitive change"),
     "2fa.setup_failed": _("Wrong code while turning on two-factor authentication"),
     "api_token.created": _("API token created"),
     "api_token.revoked": _("API token revoked"),

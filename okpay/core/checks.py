@@ -61,7 +61,7 @@ def rate_limits_well_formed(app_configs, **kwargs):
 BUSINESS_CALENDAR_WARNING_DAYS = 60
 
 
-@register()
+@register(deploy=True)  # not on every command: `check --deploy`, and `okpay serve` in production
 def business_calendars_covered(app_configs: object, **kwargs: object) -> list[CheckMessage]:
     """Every OKPAY_BUSINESS_CALENDARS entry builds (okpay.E011), and a "china" one has official holiday
     data for at least BUSINESS_CALENDAR_WARNING_DAYS more days (okpay.I001 in those last days, okpay.W001

@@ -6,6 +6,7 @@
     profile     profile and language preference
     two_factor  TOTP devices
     tokens      personal API tokens
+    step_up     re-entering the password (and TOTP code) before a sensitive change
     demo        the demo users
     common      the address normaliser, ending a user's sessions in the session store
 
@@ -29,6 +30,7 @@ from .passwords import (
 )
 from .profile import profile_update, user_language_set
 from .signup import user_signup, user_verify_email, verification_send
+from .step_up import StepUpRefused, has_two_factor, step_up_check
 from .tokens import (
     TOKEN_PREFIX,
     api_token_create,
@@ -50,6 +52,7 @@ __all__ = [
     "TOKEN_PREFIX",
     "LoginResult",
     "PasswordChangeResult",
+    "StepUpRefused",
     "api_token_create",
     "api_token_hash",
     "api_token_revoke",
@@ -57,6 +60,7 @@ __all__ = [
     "api_tokens_revoke_all",
     "credentials_check",
     "demo_user_ensure",
+    "has_two_factor",
     "ip_network_key",
     "normalize_email",
     "password_change",
@@ -67,6 +71,7 @@ __all__ = [
     "session_store_delete",
     "sessions_end",
     "staff_two_factor_required",
+    "step_up_check",
     "totp_code_check",
     "totp_device_confirm",
     "totp_device_start",

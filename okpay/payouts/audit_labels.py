@@ -1,0 +1,8 @@
+"""Human labels for this app's audit actions (registered in okpay_hooks.py)."""
+
+from django.utils.translation import gettext_lazy as _
+
+AUDIT_LABELS = {
+    "payout_destination.added": _("Payout destination added"),
+    "payout_destination.removed": _("Payout destination removed"),
+}
