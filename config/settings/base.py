@@ -323,6 +323,9 @@ OKPAY_CHAT_MAX_WAIT_SECONDS = env_int("OKPAY_CHAT_MAX_WAIT_SECONDS", 600)
 # at most this many destinations.
 OKPAY_PAYOUT_COOLING_OFF = timedelta(hours=24)
 OKPAY_PAYOUT_MAX_DESTINATIONS = 10
+# Who pays withdrawals out (okpay/payouts/providers.py): "manual" (operators, from the console) or
+# "sandbox" (settles by itself; demos and tests only — the production settings refuse it).
+OKPAY_PAYOUT_PROVIDER = os.environ.get("OKPAY_PAYOUT_PROVIDER", "sandbox" if DEMO_MODE else "manual")
 # The chat sweeps (okpay/chat/sweeps.py, every minute; docs/chat.md "Sweeps"): a waiting chat becomes a
 # question after OKPAY_CHAT_MAX_WAIT_SECONDS or when the service hours end; a chat with a person that
 # nobody wrote in for this long is ended; a chat left with the bot this long is closed quietly (0 = never).

@@ -59,6 +59,11 @@ def can_decide_reviews(user) -> bool:
     return is_supervisor(user)
 
 
+def can_operate_payouts(user) -> bool:
+    """Run the manual payout provider: export batches, mark withdrawals paid or failed."""
+    return is_supervisor(user)
+
+
 def can_read_audit_log(user) -> bool:
     return is_supervisor(user)
 

@@ -5,4 +5,6 @@ from django.utils.translation import gettext_lazy as _
 AUDIT_LABELS = {
     "payout_destination.added": _("Payout destination added"),
     "payout_destination.removed": _("Payout destination removed"),
+    "withdrawal.submitted": _("Withdrawal submitted"),
+    "withdrawal.status_changed": _("Withdrawal status changed"),
 }

@@ -1,8 +1,11 @@
-"""Payout destinations: their kinds and the e-wallet providers (the Chinese banks are data:
-data/cn_banks.json)."""
+"""Payout destinations (kinds, e-wallet providers; the Chinese banks are data: data/cn_banks.json) and
+withdrawals (methods, speeds, states and their one transition table, failure codes)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from okpay.accounts.roles import can_decide_reviews, can_operate_payouts
+from okpay.core.transitions import CUSTOMER, SYSTEM, Table
 
 
 class DestinationKind(models.TextChoices):
@@ -23,3 +26,62 @@ class CardBrand(models.TextChoices):
     VISA = "visa", _("Visa")
     MASTERCARD = "mastercard", _("Mastercard")
     OTHER = "other", _("Card")
+
+
+class Speed(models.TextChoices):
+    STANDARD = "standard", _("Standard")
+    INSTANT = "instant", _("Instant")
+
+
+class Method(models.TextChoices):
+    """How the money travels (data/withdrawals.json has each one's fee and arrival time)."""
+
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    CARD_STANDARD = "card_standard", _("Debit card, standard")
+    CARD_INSTANT = "card_instant", _("Debit card, instant")
+    EWALLET = "ewallet", _("E-wallet")
+
+
+class WithdrawalStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    UNDER_REVIEW = "under_review", _("Under review")
+    PROCESSING = "processing", _("Processing")
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Failed")
+    CANCELED = "canceled", _("Cancelled")
+    REJECTED = "rejected", _("Rejected")
+
+
+class FailureCode(models.TextChoices):
+    ACCOUNT_CLOSED = "account_closed", _("The receiving account is closed.")
+    INVALID_ACCOUNT = "invalid_account_number", _("The receiving account number is not valid.")
+    NAME_MISMATCH = "name_mismatch", _("The account holder's name does not match the account.")
+    DECLINED = "declined", _("The receiving bank or provider declined the payment.")
+    COULD_NOT_PROCESS = "could_not_process", _("The payment could not be processed.")
+
+
+# The one table of a withdrawal's life (okpay.core.transitions): CUSTOMER is the withdrawal's owner;
+# SYSTEM the payout provider's callbacks and scheduled tasks; can_operate_payouts the operators who run
+# the manual provider; can_decide_reviews who approves or rejects a withdrawal held for review. Paid,
+# failed, canceled and rejected are final. Only withdrawals.withdrawal_transition changes a status; the
+# held money follows it there.
+WITHDRAWAL_TRANSITIONS: Table = {
+    WithdrawalStatus.REQUESTED: {
+        WithdrawalStatus.PROCESSING: (SYSTEM, can_operate_payouts),
+        WithdrawalStatus.CANCELED: (CUSTOMER,),
+    },
+    WithdrawalStatus.UNDER_REVIEW: {
+        WithdrawalStatus.REQUESTED: (can_decide_reviews,),
+        WithdrawalStatus.REJECTED: (can_decide_reviews,),
+        WithdrawalStatus.CANCELED: (CUSTOMER, SYSTEM),
+    },
+    WithdrawalStatus.PROCESSING: {
+        WithdrawalStatus.PAID: (SYSTEM, can_operate_payouts),
+        WithdrawalStatus.FAILED: (SYSTEM, can_operate_payouts),
+    },
+    WithdrawalStatus.PAID: {},
+    WithdrawalStatus.FAILED: {},
+    WithdrawalStatus.CANCELED: {},
+    WithdrawalStatus.REJECTED: {},
+}
+OPEN_STATUSES = (WithdrawalStatus.REQUESTED, WithdrawalStatus.UNDER_REVIEW, WithdrawalStatus.PROCESSING)

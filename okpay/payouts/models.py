@@ -8,7 +8,16 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import CardBrand, DestinationKind, EWalletProvider
+from .choices import (
+    OPEN_STATUSES,
+    CardBrand,
+    DestinationKind,
+    EWalletProvider,
+    FailureCode,
+    Method,
+    Speed,
+    WithdrawalStatus,
+)
 
 
 class PayoutDestination(models.Model):
@@ -69,3 +78,64 @@ class PayoutDestination(models.Model):
     @property
     def cooling_off(self) -> bool:
         return timezone.now() < self.usable_for_large_after
+
+
+class Withdrawal(models.Model):
+    """Money leaving a customer's wallet for one of their destinations (资金转出). `amount_minor` is
+    what arrives; the fee is on top; both are held by `entry` (pending) from submission, posted when
+    paid, voided when it fails, is cancelled or rejected."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="withdrawals")
+    destination = models.ForeignKey(PayoutDestination, on_delete=models.PROTECT, related_name="withdrawals")
+    method = models.CharField(max_length=16, choices=Method.choices)
+    speed = models.CharField(max_length=10, choices=Speed.choices)
+    currency = models.CharField(max_length=3)
+    amount_minor = models.BigIntegerField()
+    fee_minor = models.BigIntegerField()
+    eur_equivalent_minor = models.BigIntegerField()
+    status = models.CharField(max_length=16, choices=WithdrawalStatus.choices)
+    review_reasons = models.JSONField(default=list, blank=True)
+    failure_code = models.CharField(max_length=32, choices=FailureCode.choices, blank=True)
+    provider = models.CharField(max_length=16)
+    provider_reference = models.CharField(max_length=64, blank=True)
+    provider_due_at = models.DateTimeField(null=True, blank=True)  # the provider's next step (sandbox)
+    idempotency_key = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64)
+    entry = models.ForeignKey(
+        "wallet.JournalEntry", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    transaction = models.ForeignKey(
+        "wallet.Transaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    estimated_arrival = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "idempotency_key"], name="withdrawal_key_once_per_user"),
+            models.CheckConstraint(
+                condition=Q(amount_minor__gt=0) & Q(fee_minor__gte=0), name="withdrawal_amounts"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=WithdrawalStatus.values), name="withdrawal_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="withdrawal_queue")]
+
+    def __str__(self) -> str:
+        return f"WD-{self.pk}"
+
+    @property
+    def reference(self) -> str:
+        return f"WD-{self.pk}"
+
+    @property
+    def total_minor(self) -> int:
+        return self.amount_minor + self.fee_minor
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES

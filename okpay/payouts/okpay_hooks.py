@@ -1,7 +1,17 @@
-"""What payouts plug into core's extension points: for now, its audit labels."""
+"""What payouts plug into core's extension points: audit labels and the payout sweep's schedule."""
 
 from okpay.core import hooks
 
 from .audit_labels import AUDIT_LABELS
 
 hooks.register(hooks.AUDIT_LABELS, AUDIT_LABELS)
+
+
+def _sweep_schedule():
+    from .tasks import payout_sweep_schedule
+
+    return payout_sweep_schedule()
+
+
+hooks.register(hooks.WORKER_SCHEDULES, hooks.Schedule("payout sweep", _sweep_schedule))
+
