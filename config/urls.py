@@ -18,6 +18,7 @@ urlpatterns = [
     path("support/", include("okpay.tickets.urls")),
     path("chat/", include("okpay.chat.urls")),
     path("account/international/", include("okpay.wallet.international.urls")),
+    path("account/withdraw/", include("okpay.payouts.urls")),
     path("account/", include("okpay.wallet.urls")),
     path("merchant/", include("okpay.wallet.merchant_urls")),
     path("pay/<str:token>/", include("okpay.wallet.link_urls")),
