@@ -15,3 +15,11 @@ def _sweep_schedule():
 
 hooks.register(hooks.WORKER_SCHEDULES, hooks.Schedule("payout sweep", _sweep_schedule))
 
+
+def _api_router():
+    from .api import router
+
+    return router
+
+
+hooks.register(hooks.API_ROUTERS, _api_router, order=55)
