@@ -71,11 +71,8 @@ def _customer(request):
 
 
 def _out(d: PayoutDestination) -> dict:
-    bank = (
-        selectors.institution_name(d)
-        if d.kind in (DestinationKind.IBAN, DestinationKind.CN_BANK_CARD)
-        else ""
-    )
+    # a Chinese bank in the request's language; an IBAN's bank when the IBAN registry knows it
+    bank = selectors.institution_name(d) if d.kind == DestinationKind.CN_BANK_CARD else d.bank_name
     return {
         "id": d.pk,
         "kind": d.kind,

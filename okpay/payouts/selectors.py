@@ -1,6 +1,10 @@
 """Reads of payout destinations, scoped to their customer (pages and API alike)."""
 
+from babel import Locale
 from django.db.models import QuerySet
+
+from okpay.core import i18n
+from okpay.core.money import babel_locale
 
 from . import validation
 from .choices import DestinationKind
@@ -22,12 +26,15 @@ def destination_for(*, user, destination_id: int) -> PayoutDestination | None:
 
 
 def institution_name(destination: PayoutDestination) -> str:
-    """Who holds the account, as the reader's language names it: the Chinese bank, the IBAN's bank (when
-    the IBAN registry knows it), the card's brand or the e-wallet."""
+    """Who holds the account, as the reader's language names it: the Chinese bank, the IBAN's bank (its
+    country when the IBAN registry does not know the bank), the card's brand or the e-wallet."""
     if destination.kind == DestinationKind.CN_BANK_CARD:
         return validation.cn_bank_name(destination.bank_code)
     if destination.kind == DestinationKind.DEBIT_CARD:
         return str(destination.get_card_brand_display())
     if destination.kind == DestinationKind.EWALLET:
         return str(destination.get_provider_display())
-    return destination.bank_name
+    if destination.bank_name or not destination.country:
+        return destination.bank_name
+    territories = Locale.parse(babel_locale(i18n.current())).territories
+    return str(territories.get(destination.country, destination.country))

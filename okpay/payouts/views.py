@@ -36,6 +36,13 @@ def acting_user(user):
     return get_user_model().objects.get(pk=user.pk)
 
 
+def _local_time(moment) -> str:
+    """The date in the page language and a 24-hour time, in the customer's time zone (as the list shows
+    it; "4:29 p.m." would end the sentence with two full stops)."""
+    local = timezone.localtime(moment)
+    return f"{formats.date_format(local, 'DATE_FORMAT')} {formats.time_format(local, 'H:i')}"
+
+
 def _refusal_status(error: DomainError) -> int:
     return 429 if error.status == 429 else 400
 
@@ -44,7 +51,11 @@ def _refusal_status(error: DomainError) -> int:
 @permission_required(roles.is_wallet_holder)
 def destination_list(request):
     rows = [
-        {"destination": d, "institution": selectors.institution_name(d)}
+        {
+            "destination": d,
+            "institution": selectors.institution_name(d),
+            "until": _local_time(d.usable_for_large_after),
+        }
         for d in selectors.destinations_for(user=request.user)
     ]
     hours = int(settings.OKPAY_PAYOUT_COOLING_OFF.total_seconds() // 3600)
@@ -56,7 +67,7 @@ def destination_list(request):
 @permission_required(roles.is_wallet_holder)
 def destination_new(request):
     two_factor = has_two_factor(request.user)
-    form = DestinationForm(request.POST or None, two_factor=two_factor)
+    form = DestinationForm(request.POST if request.method == "POST" else None, two_factor=two_factor)
     status = 200
     if request.method == "POST":
         status = 400
@@ -76,9 +87,7 @@ def destination_new(request):
                 form.add_domain_error(error, data["kind"])
                 status = _refusal_status(error)
             else:
-                when = formats.date_format(
-                    timezone.localtime(added.usable_for_large_after), "DATETIME_FORMAT"
-                )
+                when = _local_time(added.usable_for_large_after)
                 messages.success(
                     request, _("Added. Large withdrawals to it are possible from %(time)s.") % {"time": when}
                 )
@@ -99,7 +108,7 @@ def destination_remove(request, destination_id: int):
     if destination is None:
         raise Http404
     two_factor = has_two_factor(request.user)
-    form = RemoveForm(request.POST or None, two_factor=two_factor)
+    form = RemoveForm(request.POST if request.method == "POST" else None, two_factor=two_factor)
     status = 200
     if request.method == "POST":
         status = 400

@@ -60,6 +60,7 @@ def test_list_add_and_remove(api, committed, mailoutbox):
         "provider": "",
         "card_brand": "",
     }
+    assert body["bank_name"] == "Commerzbank"  # from the IBAN registry
     assert body["usable_for_large_after"] > body["created_at"]
     assert [row["id"] for row in api.get(BASE).json()] == [body["id"]]
     with committed():

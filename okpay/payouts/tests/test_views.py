@@ -100,7 +100,7 @@ def test_the_form_offers_every_kind_and_the_banks_in_the_page_language(client, s
 @pytest.mark.parametrize(
     ("kind", "masked", "institution"),
     [
-        ("iban", "•••• 3000", ""),
+        ("iban", "•••• 3000", "Commerzbank"),  # the IBAN registry's bank
         ("cn_bank_card", "•••• 4458", "Industrial and Commercial Bank of China"),
         ("debit_card", "•••• 1111", "Visa"),
         ("ewallet", "•••• 8000", "Alipay"),
@@ -157,6 +157,13 @@ def test_refusals_are_shown_next_to_their_field(client, signed_in, customer_en, 
     assert response.status_code == 400
     assert list(response.context["form"].errors) == [field]
     assert not PayoutDestination.objects.exists()
+
+
+def test_an_empty_post_shows_what_is_missing(client, signed_in, customer_en):
+    signed_in(customer_en)
+    response = client.post(NEW, {})
+    assert response.status_code == 400
+    assert set(response.context["form"].errors) == {"kind", "password"}
 
 
 def test_no_kind_chosen(client, signed_in, customer_en):
@@ -247,9 +254,15 @@ def test_the_cooling_off_badge_shows_local_time_and_goes_away(client, signed_in,
     later = datetime(2030, 7, 15, 8, 30, tzinfo=UTC)
     PayoutDestination.objects.filter(pk=added.pk).update(usable_for_large_after=later)
     page = client.get(LIST).content.decode()
-    assert "Cooling off until July 15, 2030, 9:30 a.m." in page  # 08:30 UTC is 09:30 in London in summer
+    assert "Cooling off until July 15, 2030 09:30" in page  # 08:30 UTC is 09:30 in London in summer
     PayoutDestination.objects.filter(pk=added.pk).update(usable_for_large_after=added.created_at)
     assert "Cooling off until" not in client.get(LIST).content.decode()
+
+
+def test_an_iban_of_a_bank_the_registry_does_not_know_shows_its_country(client, signed_in, customer_en):
+    signed_in(customer_en)
+    stored(customer_en, "iban", account="GB82 WEST 1234 5698 7654 32")
+    assert "United Kingdom" in client.get(LIST).content.decode()
 
 
 def test_the_chinese_list(client, signed_in, customer):
