@@ -11,6 +11,7 @@ DEBUG = False
 DEMO_MODE = env_bool("OKPAY_DEMO_MODE", False)
 if DEMO_MODE:
     raise ImproperlyConfigured("OKPAY_DEMO_MODE must be off in production settings.")
+OKPAY_PAYOUT_PROVIDER = os.environ.get("OKPAY_PAYOUT_PROVIDER", "manual")  # sandbox: refused (okpay.E012)
 if SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("Set OKPAY_SECRET_KEY to a random value of at least 50 characters.")
 

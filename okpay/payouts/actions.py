@@ -4,6 +4,7 @@ new destination is usable for large amounts only after the cooling-off period
 (OKPAY_PAYOUT_COOLING_OFF)."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -92,7 +93,7 @@ def destination_add(
     limit = settings.OKPAY_PAYOUT_MAX_DESTINATIONS
     try:
         with transaction.atomic():
-            type(user).objects.select_for_update().filter(pk=user.pk).first()  # one change at a time
+            get_user_model().objects.select_for_update().filter(pk=user.pk).first()  # one change at a time
             active = PayoutDestination.objects.filter(user=user, removed_at__isnull=True)
             if active.count() >= limit:
                 raise PayoutError(

@@ -287,3 +287,14 @@ def test_a_reviewer_cannot_decide_their_own_withdrawal(make_user, settings):
     with pytest.raises(DomainError) as refused:
         withdrawal_review_decide(withdrawal=withdrawal, reviewer=boss, approve=True, note="ok")
     assert refused.value.code == "own_withdrawal"
+
+
+def test_production_refuses_the_sandbox_provider(settings):
+    from okpay.payouts.checks import payout_provider_real
+
+    settings.DEMO_MODE, settings.OKPAY_PAYOUT_PROVIDER = False, "sandbox"
+    assert [e.id for e in payout_provider_real(None)] == ["okpay.E012"]
+    settings.OKPAY_PAYOUT_PROVIDER = "manual"
+    assert payout_provider_real(None) == []
+    settings.DEMO_MODE, settings.OKPAY_PAYOUT_PROVIDER = True, "sandbox"
+    assert payout_provider_real(None) == []
