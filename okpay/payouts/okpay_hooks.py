@@ -2,9 +2,11 @@
 
 from okpay.core import hooks
 
+from . import bot_actions
 from .audit_labels import AUDIT_LABELS
 
 hooks.register(hooks.AUDIT_LABELS, AUDIT_LABELS)
+hooks.register(hooks.BOT_ACTIONS, hooks.BotAction("withdrawal_status", bot_actions.withdrawal_status))
 
 
 def _sweep_schedule():
