@@ -40,7 +40,7 @@ def test_question_from_submission_to_rating(chromium, live_server, settings, tmp
     customer.get_by_label("Your message").fill(
         "I returned the shoes two weeks ago and the shop does not answer."
     )
-    customer.locator("input[type=file]").set_input_files(
+    customer.locator("#id_attachments").set_input_files(  # the form's, not the chat's paperclip
         [{"name": "receipt.png", "mimeType": "image/png", "buffer": PNG}]
     )
     screenshot(customer, "customer-form")
