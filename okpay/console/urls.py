@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_bot, views_chat, views_help, views_tickets, views_wallet
+from . import views, views_bot, views_chat, views_help, views_tickets, views_wallet, views_withdrawals
 
 app_name = "console"
 
@@ -47,4 +47,18 @@ urlpatterns = [
     path("reviews/", views_wallet.reviews, name="reviews"),
     path("reviews/<int:transfer_id>/", views_wallet.review_detail, name="review_detail"),
     path("reviews/<int:transfer_id>/decide/", views_wallet.review_decide, name="review_decide"),
+    path("withdrawals/", views_withdrawals.withdrawals, name="withdrawals"),
+    path("withdrawals/export/", views_withdrawals.withdrawals_export, name="withdrawals_export"),
+    path("withdrawals/<int:withdrawal_id>/", views_withdrawals.withdrawal_detail, name="withdrawal"),
+    path(
+        "withdrawals/<int:withdrawal_id>/destination/",
+        views_withdrawals.withdrawal_reveal,
+        name="withdrawal_reveal",
+    ),
+    path(
+        "withdrawals/<int:withdrawal_id>/decide/",
+        views_withdrawals.withdrawal_decide,
+        name="withdrawal_decide",
+    ),
+    path("withdrawals/<int:withdrawal_id>/step/", views_withdrawals.withdrawal_step, name="withdrawal_step"),
 ]

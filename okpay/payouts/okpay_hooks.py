@@ -1,9 +1,14 @@
-"""What payouts plug into core's extension points: audit labels and the payout sweep's schedule."""
+"""What payouts plug into core's extension points: audit labels, the payout sweep's schedule and the
+console's withdrawal queue."""
 
+from django.utils.translation import gettext_lazy as _
+
+from okpay.accounts import roles
 from okpay.core import hooks
 
 from . import bot_actions
 from .audit_labels import AUDIT_LABELS
+from .operations import AUDIT_LABELS as OPERATOR_AUDIT_LABELS
 
 hooks.register(hooks.AUDIT_LABELS, AUDIT_LABELS)
 
@@ -34,3 +39,25 @@ def _api_router():
 
 
 hooks.register(hooks.API_ROUTERS, _api_router, order=55)
+
+
+def _withdrawal_queue_status() -> str:
+    from django.utils.translation import gettext
+
+    from .selectors_staff import queue_summary
+
+    return gettext("%(review)s to review · %(pay)s to pay") % queue_summary()
+
+
+hooks.register(
+    hooks.CONSOLE_PAGES,
+    hooks.ConsolePage(
+        key="withdrawals",
+        title=_("Withdrawals"),
+        url_name="console:withdrawals",
+        permission=roles.is_staff,
+        status=_withdrawal_queue_status,
+    ),
+    order=25,
+)
+hooks.register(hooks.AUDIT_LABELS, OPERATOR_AUDIT_LABELS)
