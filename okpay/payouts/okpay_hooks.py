@@ -41,6 +41,15 @@ def _api_router():
 hooks.register(hooks.API_ROUTERS, _api_router, order=55)
 
 
+def _withdrawal_api_router():
+    from .withdrawal_api import router
+
+    return router
+
+
+hooks.register(hooks.API_ROUTERS, _withdrawal_api_router, order=56)
+
+
 def _withdrawal_queue_status() -> str:
     from django.utils.translation import gettext
 
