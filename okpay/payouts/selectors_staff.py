@@ -133,7 +133,7 @@ class Age:
 def age_text(seconds: float) -> str:
     minutes = max(int(seconds // 60), 0)
     if minutes < 60:
-        return _("%(n)s min") % {"n": minutes}
+        return _("%(m)s min") % {"m": minutes}  # the chat inbox's wording, already translated
     hours = minutes // 60
     if hours < 48:
         return _("%(n)s h") % {"n": hours}
