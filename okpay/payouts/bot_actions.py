@@ -9,7 +9,7 @@ from okpay.core.hooks import ActionLink, ActionResult
 from okpay.core.money import format_money
 
 from .choices import OPEN_STATUSES, WithdrawalStatus
-from .models import Withdrawal
+from .models import PayoutDestination, Withdrawal
 
 
 def _next_step(withdrawal: Withdrawal) -> str:
@@ -49,9 +49,23 @@ def withdrawal_status(user, language) -> ActionResult:
     return ActionResult(
         text=_("Your withdrawals:"),
         items=items,
+        links=[ActionLink(w.reference, reverse("payouts:withdrawal", args=[w.pk])) for w in rows[:3]]
+        + [ActionLink(_("Withdraw"), reverse("payouts:withdraw"))],
+    )
+
+
+def withdraw_start(user, language) -> ActionResult:
+    """ "How do I withdraw" for a signed-in customer: the flow itself, and where the money can go."""
+    destinations = PayoutDestination.objects.filter(user=user, removed_at__isnull=True).count()
+    if not destinations:
+        return ActionResult(
+            text=_("First add where the money should go (a bank account, debit card or e-wallet):"),
+            links=[ActionLink(_("Add a destination"), reverse("payouts:destination_new"))],
+        )
+    return ActionResult(
+        text=_("You can withdraw now to one of your %(count)s destinations:") % {"count": destinations},
         links=[
-            ActionLink(f"{w.reference}", reverse("wallet:transaction", args=[w.transaction_id]))
-            for w in rows[:3]
-            if w.transaction_id
+            ActionLink(_("Withdraw"), reverse("payouts:withdraw")),
+            ActionLink(_("Payout destinations"), reverse("payouts:destinations")),
         ],
     )

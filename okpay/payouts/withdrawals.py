@@ -300,9 +300,7 @@ def _notify(withdrawal: Withdrawal, template: str) -> None:
             "destination": str(withdrawal.destination),
             "arrival": date_format(arrival, "DATETIME_FORMAT"),
             "reason": str(dict(FailureCode.choices).get(withdrawal.failure_code, "")),
-            "detail_url": settings.SITE_URL + reverse("wallet:transaction", args=[withdrawal.transaction_id])
-            if withdrawal.transaction_id
-            else settings.SITE_URL,
+            "detail_url": settings.SITE_URL + reverse("payouts:withdrawal", args=[withdrawal.pk]),
         }
     email_send(
         to=user.email,

@@ -67,4 +67,26 @@ def test_open_withdrawals_with_state_next_step_and_links(customer, make_user):
         for item in result.items
     )
     assert any(item.startswith(f"{second.reference} · ") and "on its way" in item for item in result.items)
-    assert [link.label for link in result.links] == [second.reference, first.reference]
+    assert [link.label for link in result.links] == [second.reference, first.reference, "Withdraw"]
+    assert result.links[0].url == f"/account/withdraw/{second.pk}/"
+
+
+def test_how_do_i_withdraw_links_to_the_flow(customer):
+    from django.utils import timezone, translation
+
+    from okpay.payouts.bot_actions import withdraw_start
+
+    assert hooks.bot_action("withdraw_start") is withdraw_start
+    with translation.override("en"):
+        first = withdraw_start(customer, "en")
+        assert [link.url for link in first.links] == ["/account/withdraw/destinations/new/"]
+        PayoutDestination.objects.create(
+            user=customer,
+            kind="ewallet",
+            provider="alipay",
+            account="+8613800138000",
+            usable_for_large_after=timezone.now(),
+        )
+        ready = withdraw_start(customer, "en")
+    assert "1 destinations" in ready.text or "1" in ready.text
+    assert ready.links[0].url == "/account/withdraw/"
