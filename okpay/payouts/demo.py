@@ -28,6 +28,7 @@ def _destination(user, kind: str, **fields) -> PayoutDestination:
 
 def _backdate(withdrawal: Withdrawal, days: int) -> None:
     when = timezone.now() - timedelta(days=days)
+    assert withdrawal.pk is not None and withdrawal.transaction_id is not None
     Withdrawal.objects.filter(pk=withdrawal.pk).update(created_at=when, updated_at=when)
     Transaction.objects.filter(pk=withdrawal.transaction_id).update(created_at=when, updated_at=when)
     TransactionEvent.objects.filter(transaction_id=withdrawal.transaction_id).update(created_at=when)

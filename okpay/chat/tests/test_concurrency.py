@@ -1,36 +1,18 @@
 """Real threads on PostgreSQL: the conversation's row lock hands out seqs, the client id dedupes
 retries, and the dispatcher never overfills an agent."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection, connections
 
 from okpay.chat.actions import conversation_open, handoff, message_post
 from okpay.chat.models import Conversation, Message
+from okpay.core.testing import in_threads, skip_unless_postgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
 def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrency tests need PostgreSQL (set DATABASE_URL)")
-
-
-def in_threads(n, work):
-    barrier = threading.Barrier(n)
-
-    def run(i):
-        barrier.wait()
-        try:
-            return work(i)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(run, range(n)))
+    skip_unless_postgres()
 
 
 def test_sixteen_threads_get_distinct_consecutive_seqs(customer, agent_on_duty):

@@ -4,13 +4,12 @@ ended, a chat left with the bot is closed quietly — each through the actions w
 conversation exactly once however many sweeps run at the same time (16 threads on PostgreSQL)."""
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 
 import pytest
 import time_machine
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.tasks import TaskResultStatus
 from django.test import override_settings
 from django.utils import timezone
@@ -31,6 +30,7 @@ from okpay.chat.routing import CHINA
 from okpay.chat.sweeps import chat_sweep
 from okpay.core import hooks, worker
 from okpay.core.models import AuditEvent
+from okpay.core.testing import in_threads, skip_unless_postgres
 from okpay.tickets.models import Ticket
 
 from .factories import guest_conversation, say, waiting
@@ -390,22 +390,7 @@ def test_the_sweep_runs_every_minute_and_is_queued_at_worker_start(db, settings)
 
 @pytest.fixture
 def postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrency tests need PostgreSQL (set DATABASE_URL)")
-
-
-def in_threads(n, work):
-    barrier = threading.Barrier(n)
-
-    def run(i):
-        barrier.wait()
-        try:
-            return work(i)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(run, range(n)))
+    skip_unless_postgres()
 
 
 @pytest.mark.postgres

@@ -2,13 +2,10 @@
 (exactly one wins, money moves once), the same key submitted at once (one withdrawal), and the
 verification level's 24-hour limit decided one submission at a time."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection, connections
 
 from okpay.core.errors import DomainError
+from okpay.core.testing import in_threads, skip_unless_postgres
 from okpay.payouts.models import PayoutDestination, Withdrawal
 from okpay.payouts.withdrawals import withdrawal_cancel, withdrawal_submit, withdrawal_transition
 from okpay.wallet.actions import topup_demo
@@ -19,26 +16,11 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture(autouse=True)
 def _postgres_only(settings):
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrency tests need PostgreSQL (set DATABASE_URL)")
+    skip_unless_postgres()
     settings.OKPAY_PAYOUT_PROVIDER = "manual"
     from okpay.wallet.fx import rates_refresh
 
     rates_refresh()
-
-
-def in_threads(n, work):
-    barrier = threading.Barrier(n)
-
-    def run(i):
-        barrier.wait()
-        try:
-            return work(i)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(run, range(n)))
 
 
 def _customer(make_user, email, level=1):

@@ -2,15 +2,12 @@
 operators' exports of the same requested withdrawals. Each withdrawal ends either cancelled (money
 back) or in exactly one batch (processing), never both, never twice."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection, connections
 from django.utils import timezone
 
 from okpay.core.errors import DomainError
 from okpay.core.models import AuditEvent
+from okpay.core.testing import in_threads, skip_unless_postgres
 from okpay.payouts.models import PayoutDestination, Withdrawal
 from okpay.payouts.operations import withdrawal_batch_export
 from okpay.payouts.withdrawals import withdrawal_cancel, withdrawal_submit
@@ -22,26 +19,11 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(tran
 
 @pytest.fixture(autouse=True)
 def _postgres_only(settings):
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrency tests need PostgreSQL (set DATABASE_URL)")
+    skip_unless_postgres()
     settings.OKPAY_PAYOUT_PROVIDER = "manual"
     from okpay.wallet.fx import rates_refresh
 
     rates_refresh()
-
-
-def in_threads(n, work):
-    barrier = threading.Barrier(n)
-
-    def run(i):
-        barrier.wait()
-        try:
-            return work(i)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(run, range(n)))
 
 
 def test_cancels_racing_batch_exports_move_each_withdrawal_once(make_user):

@@ -1,13 +1,11 @@
 """Real threads on PostgreSQL: row locks and constraints under parallel requests."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from django.db import connection, connections
 
 from okpay.core.idempotency import IdempotencyError, idempotent
+from okpay.core.testing import in_threads, skip_unless_postgres
 from okpay.wallet.actions import payment_create, topup_demo
 from okpay.wallet.errors import WalletError
 from okpay.wallet.ledger import ledger_verify, wallet_account
@@ -18,22 +16,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture(autouse=True)
 def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrency tests need PostgreSQL (set DATABASE_URL)")
-
-
-def in_threads(n, work):
-    barrier = threading.Barrier(n)
-
-    def run(i):
-        barrier.wait()
-        try:
-            return work(i)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(run, range(n)))
+    skip_unless_postgres()
 
 
 def test_fifty_parallel_payments_never_overdraw(make_user):
