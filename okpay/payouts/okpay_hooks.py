@@ -21,6 +21,7 @@ def _demo_payouts():
 
 hooks.register(hooks.DEMO_STEPS, hooks.DemoStep("payouts", _demo_payouts), order=25)
 hooks.register(hooks.BOT_ACTIONS, hooks.BotAction("withdrawal_status", bot_actions.withdrawal_status))
+hooks.register(hooks.BOT_ACTIONS, hooks.BotAction("withdraw_start", bot_actions.withdraw_start))
 
 
 def _sweep_schedule():
