@@ -42,6 +42,13 @@ class Method(models.TextChoices):
     EWALLET = "ewallet", _("E-wallet")
 
 
+class PayoutProvider(models.TextChoices):
+    """Who pays withdrawals out (providers.py; OKPAY_PAYOUT_PROVIDER)."""
+
+    MANUAL = "manual", _("Manual (payout operators)")
+    SANDBOX = "sandbox", _("Sandbox")
+
+
 class WithdrawalStatus(models.TextChoices):
     REQUESTED = "requested", _("Requested")
     UNDER_REVIEW = "under_review", _("Under review")

@@ -15,6 +15,7 @@ from .choices import (
     EWalletProvider,
     FailureCode,
     Method,
+    PayoutProvider,
     Speed,
     WithdrawalStatus,
 )
@@ -96,7 +97,7 @@ class Withdrawal(models.Model):
     status = models.CharField(max_length=16, choices=WithdrawalStatus.choices)
     review_reasons = models.JSONField(default=list, blank=True)
     failure_code = models.CharField(max_length=32, choices=FailureCode.choices, blank=True)
-    provider = models.CharField(max_length=16)
+    provider = models.CharField(max_length=16, choices=PayoutProvider.choices)
     provider_reference = models.CharField(max_length=64, blank=True)
     provider_due_at = models.DateTimeField(null=True, blank=True)  # the provider's next step (sandbox)
     idempotency_key = models.CharField(max_length=100)
