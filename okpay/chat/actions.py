@@ -470,7 +470,9 @@ def message_post(
                 locked.save(update_fields=["first_response_at", "updated_at"])
             posted = Posted(message, created=True)
         with_bot = locked.status == ConversationStatus.BOT
-    has_file = upload is not None or ChatAttachment.objects.filter(message=posted.message).exists()
+    has_file = upload is not None or (  # a new text message has no file: no query on the hot path
+        not posted.created and ChatAttachment.objects.filter(message=posted.message).exists()
+    )
     if answer_bot and with_bot and posted.message.sender == Sender.CUSTOMER and not has_file:
         posted.reply = bot_reply(conversation=locked, message=posted.message)
     return posted
