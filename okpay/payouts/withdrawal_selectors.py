@@ -15,7 +15,7 @@ from okpay.wallet.selectors import balances_for
 from .choices import WITHDRAWAL_TRANSITIONS, WithdrawalStatus
 from .models import Withdrawal
 from .selectors import MAX_ID
-from .withdrawals import TRANSACTION_STATUS, WithdrawalQuote, withdrawal_quote
+from .withdrawals import TRANSACTION_STATUS, WithdrawalQuote, withdrawal_quote, withdrawal_rules_check
 
 # what a withdrawal starts as (the submission's event)
 FIRST_STATUSES = (WithdrawalStatus.REQUESTED, WithdrawalStatus.UNDER_REVIEW)
@@ -84,11 +84,13 @@ def withdrawal_preview(
     *, user, destination_id, amount_minor: int, currency: str, speed: str
 ) -> WithdrawalQuote:
     """What the confirmation shows: the quote (fee, amount received, arrival), refused as the
-    submission would refuse it when the balance does not cover amount + fee. Stores nothing; the
-    verification level's limits and the cooling-off are the submission's to check."""
+    submission would refuse it — the balance must cover amount + fee, and the verification level's
+    limits and the destination's cooling-off are checked (the submission checks them again under
+    the customer's lock). Stores nothing."""
     quote = withdrawal_quote(
         user=user, destination_id=destination_id, amount_minor=amount_minor, currency=currency, speed=speed
     )
     if available_for(user=user, currency=currency) < quote.total_minor:
         raise insufficient_funds()
+    withdrawal_rules_check(user=user, quote=quote)
     return quote

@@ -141,6 +141,23 @@ def _limit_check(user, eur_minor: int, now) -> None:
             raise PayoutError("limit", message)
 
 
+def withdrawal_rules_check(*, user, quote: WithdrawalQuote, now=None) -> int:
+    """The verification level's limits and the destination's cooling-off for `quote` (PayoutError
+    when refused); returns the EUR equivalent. Reads only: the confirmation page asks it early, and the
+    submission asks it again under the customer's lock, where it decides."""
+    now = now or timezone.now()
+    eur = eur_equivalent_minor(rates_usable(), quote.amount_minor, quote.currency)
+    _limit_check(user, eur, now)
+    destination = quote.destination
+    if destination.cooling_off and eur >= policy.rules()["large_eur"]:
+        raise PayoutError(
+            "cooling_off",
+            _("This destination is new: large withdrawals to it are possible from %(when)s."),
+            when=timezone.localtime(destination.usable_for_large_after).strftime("%Y-%m-%d %H:%M"),
+        )
+    return eur
+
+
 def _review_reasons(user, destination: PayoutDestination, eur_minor: int) -> list[str]:
     data = policy.rules()
     reasons = []
@@ -204,14 +221,7 @@ def _submit(user, destination_id, amount_minor, currency, speed, key, request_ha
         now=now,
     )
     destination = quote.destination
-    eur = eur_equivalent_minor(rates_usable(), amount_minor, currency)
-    _limit_check(user, eur, now)
-    if destination.cooling_off and eur >= policy.rules()["large_eur"]:
-        raise PayoutError(
-            "cooling_off",
-            _("This destination is new: large withdrawals to it are possible from %(when)s."),
-            when=timezone.localtime(destination.usable_for_large_after).strftime("%Y-%m-%d %H:%M"),
-        )
+    eur = withdrawal_rules_check(user=user, quote=quote, now=now)
     reasons = _review_reasons(user, destination, eur)
     status = WithdrawalStatus.UNDER_REVIEW if reasons else WithdrawalStatus.REQUESTED
     lines = [

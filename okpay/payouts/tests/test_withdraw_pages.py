@@ -270,10 +270,10 @@ def test_the_verification_level_limit(client, signed_in, emma):
     emma.verification_level = 0  # 50 EUR per withdrawal
     emma.save(update_fields=["verification_level"])
     signed_in(emma)
+    message = "This is more than your verification level allows in one withdrawal."
+    assert_refused_at(client.post(FORM, form_data(emma.card, amount="1000")), "amount", message)  # early
     response = client.post(CONFIRM, {**form_data(emma.card, amount="1000"), "idempotency_key": "k"})
-    assert_refused_at(
-        response, "amount", "This is more than your verification level allows in one withdrawal."
-    )
+    assert_refused_at(response, "amount", message)
     assert 'value="1000"' in response.content.decode()  # the form keeps what was typed
     assert not Withdrawal.objects.exists()
     assert balances(emma) == (START, START)
@@ -282,10 +282,10 @@ def test_the_verification_level_limit(client, signed_in, emma):
 def test_a_destination_still_cooling_off(client, signed_in, emma):
     fresh = destination(emma, "debit_card", cooled=False)
     signed_in(emma)
+    message = "This destination is new: large withdrawals to it are possible"
+    assert_refused_at(client.post(FORM, form_data(fresh, amount="4500")), "destination", message)  # early
     response = client.post(CONFIRM, {**form_data(fresh, amount="4500"), "idempotency_key": "k"})
-    assert_refused_at(
-        response, "destination", "This destination is new: large withdrawals to it are possible"
-    )
+    assert_refused_at(response, "destination", message)
     assert not Withdrawal.objects.exists()
     assert balances(emma) == (START, START)
 
