@@ -44,8 +44,25 @@ def customer_360(request, customer_id):
             "transactions": selectors_staff.recent_transactions(user=customer),
             "transfers": selectors_staff.international_for_user(user=customer),
             "events": security_events_list(user=customer, limit=15),
+            "panels": _customer_panels(request, customer),
         },
     )
+
+
+def _customer_panels(request, customer) -> list[tuple[object, str]]:
+    """The blocks other apps add to the customer 360 (hooks.CUSTOMER_PANELS): (title, HTML)."""
+    from django.template.loader import render_to_string
+
+    from okpay.core import hooks
+
+    return [
+        (
+            panel.title,
+            render_to_string(panel.template, panel.context(customer, request.user), request=request),
+        )
+        for panel in hooks.items(hooks.CUSTOMER_PANELS)
+        if panel.permission(request.user)
+    ]
 
 
 @permission_required(roles.can_decide_reviews)

@@ -71,3 +71,24 @@ hooks.register(
     order=25,
 )
 hooks.register(hooks.AUDIT_LABELS, OPERATOR_AUDIT_LABELS)
+
+
+def _customer_panel_context(customer, viewer) -> dict:
+    from .models import PayoutDestination, Withdrawal
+
+    return {
+        "withdrawals": Withdrawal.objects.filter(user=customer).select_related("destination")[:10],
+        "destinations": PayoutDestination.objects.filter(user=customer).order_by("-created_at")[:10],
+    }
+
+
+hooks.register(
+    hooks.CUSTOMER_PANELS,
+    hooks.CustomerPanel(
+        key="withdrawals",
+        title=_("Withdrawals and payout destinations"),
+        template="payouts/_customer_panel.html",
+        context=_customer_panel_context,
+        permission=roles.is_staff,
+    ),
+)
