@@ -3,6 +3,7 @@ withdrawals (methods, speeds, states and their one transition table, failure cod
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from okpay.accounts.roles import can_decide_reviews, can_operate_payouts
 from okpay.core.transitions import CUSTOMER, SYSTEM, Table
@@ -50,10 +51,12 @@ class PayoutProvider(models.TextChoices):
 
 
 class WithdrawalStatus(models.TextChoices):
-    REQUESTED = "requested", _("Requested")
+    """The labels are the ones the help center's articles use (待处理 → 审核中 → 转出中 → 已到账)."""
+
+    REQUESTED = "requested", pgettext_lazy("withdrawal status", "Pending")
     UNDER_REVIEW = "under_review", _("Under review")
-    PROCESSING = "processing", _("Processing")
-    PAID = "paid", _("Paid")
+    PROCESSING = "processing", pgettext_lazy("withdrawal status", "In transit")
+    PAID = "paid", pgettext_lazy("withdrawal status", "Paid")
     FAILED = "failed", _("Failed")
     CANCELED = "canceled", _("Cancelled")
     REJECTED = "rejected", _("Rejected")

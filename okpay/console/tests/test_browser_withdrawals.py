@@ -118,7 +118,7 @@ def test_operator_works_the_withdrawal_queue(chromium, live_server, make_user, q
     desktop.locator("#review-note").fill("Salary from the employer, payslips checked")
     desktop.get_by_role("button", name="Approve").click()
     expect(desktop.locator(".message-success")).to_contain_text("Decision recorded.")
-    expect(desktop.locator("h1")).to_contain_text("Requested")
+    expect(desktop.locator("h1")).to_contain_text("Pending")
     expect(desktop.locator(".timeline")).to_contain_text("Salary from the employer")
 
     # the card payout: the full number on request, sent to the bank, then failed

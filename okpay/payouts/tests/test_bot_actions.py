@@ -24,7 +24,10 @@ def test_the_bot_action_is_registered():
 
 
 def test_no_withdrawals(customer):
-    assert withdrawal_status(customer, "zh-hans").text == "您还没有资金转出记录。"
+    from django.utils import translation
+
+    with translation.override("zh-hans"):  # the engine answers in the language of the question
+        assert withdrawal_status(customer, "zh-hans").text == "您还没有资金转出记录。"
 
 
 def test_open_withdrawals_with_state_next_step_and_links(customer, make_user):

@@ -1,6 +1,6 @@
 """In Chromium: a customer with a balance and a cooled-off Chinese bank card withdraws in Chinese on a
 390 px phone — from My Account's 资金转出 to the form, the confirmation with the fee and the arrival
-date, the status page "处理中" — and, once the sandbox's time has come (the clock moved past it and the
+date, the status page "转出中" — and, once the sandbox's time has come (the clock moved past it and the
 payout sweep run), sees it paid. Then an English customer at 1280 px withdraws from a euro balance to
 a debit card, instant. Screenshots of each step. New page strings are selected by element or asserted
 in English: their Chinese arrives with the catalog."""
@@ -110,7 +110,7 @@ def test_withdraw_in_chinese_on_a_phone_then_in_english(
     phone.locator("form.stack-actions button[type=submit]").click()
 
     expect(phone).to_have_url(re.compile(r"/account/withdraw/\d+/$"))
-    expect(phone.locator(".withdrawal-status")).to_contain_text("处理中")
+    expect(phone.locator(".withdrawal-status")).to_contain_text("转出中")
     expect(phone.locator(".badge-sandbox")).to_be_visible()
     expect(phone.locator(".timeline li")).to_have_count(2)  # requested, processing
     withdrawal = Withdrawal.objects.get()
@@ -120,7 +120,7 @@ def test_withdraw_in_chinese_on_a_phone_then_in_english(
     time_machine.move_to(withdrawal.provider_due_at + timedelta(minutes=1))
     assert sandbox_sweep() == 1
     phone.reload()
-    expect(phone.locator(".withdrawal-status")).to_contain_text("已付款")
+    expect(phone.locator(".withdrawal-status")).to_contain_text("已到账")
     expect(phone.locator(".withdrawal-paid-at")).to_be_visible()
     expect(phone.locator(".timeline li")).to_have_count(3)
     screenshot(phone, "zh-390-paid")
@@ -169,7 +169,7 @@ def test_withdraw_in_chinese_on_a_phone_then_in_english(
     screenshot(desktop, "en-1280-confirm")
     desktop.get_by_role("button", name="Confirm and withdraw").click()
 
-    expect(desktop.locator(".withdrawal-status")).to_contain_text("Processing")
+    expect(desktop.locator(".withdrawal-status")).to_contain_text("In transit")
     expect(desktop.locator(".withdrawal-status")).to_contain_text("Sandbox")
     expect(desktop.get_by_text("Cancel this withdrawal")).to_have_count(0)  # on its way
     screenshot(desktop, "en-1280-processing")

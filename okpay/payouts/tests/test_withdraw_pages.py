@@ -195,13 +195,13 @@ def test_confirm_submit_and_status_page(client, signed_in, emma, committed, mail
 
     status = client.get(detail_url(withdrawal)).content.decode()
     assert f"Withdrawal WD-{withdrawal.pk}" in status
-    assert "Processing" in status and "Sandbox" in status
+    assert "In transit" in status and "Sandbox" in status
     assert "•••• 4458" in status and CN_CARD not in status
     assert re.search(r"Fee</dt><dd>CN¥1\.00<", status)
     assert re.search(r"Total taken from your balance</dt><dd>CN¥101\.00<", status)
     assert "Estimated arrival" in status
     timeline = status.split('class="timeline"')[1].split("</ol>")[0]
-    assert timeline.index("Requested") < timeline.index("Processing")
+    assert timeline.index("Pending") < timeline.index("In transit")
     assert "Cancel this withdrawal" not in status  # on its way: no cancel
     assert len(mailoutbox) == 1  # submitted
 
