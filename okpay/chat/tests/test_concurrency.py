@@ -101,3 +101,34 @@ def test_sixteen_opens_make_one_conversation(customer):
     ids = in_threads(16, lambda _i: conversation_open(user=customer, language="zh-hans").pk)
     assert len(set(ids)) == 1
     assert Conversation.objects.filter(user=customer).count() == 1
+
+
+def test_sixteen_parallel_files_respect_the_per_chat_limit(customer, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from okpay.chat.errors import ChatError
+    from okpay.chat.models import ChatAttachment
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.OKPAY_CHAT_ATTACHMENTS_PER_CONVERSATION = 2
+    settings.OKPAY_RATE_LIMITS = {**settings.OKPAY_RATE_LIMITS, "chat_message_per_conversation": (100, 10)}
+    conversation = conversation_open(user=customer, language="zh-hans")
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+    def send(i):
+        upload = SimpleUploadedFile(f"s{i}.png", png, content_type="image/png")
+        try:
+            message_post(
+                conversation=conversation,
+                sender="customer",
+                author=customer,
+                client_id=f"f-{i}",
+                upload=upload,
+            )
+            return "stored"
+        except ChatError as error:
+            return error.code
+
+    results = in_threads(16, send)
+    assert results.count("stored") == 2 and results.count("file_too_many") == 14, results
+    assert ChatAttachment.objects.filter(message__conversation=conversation).count() == 2

@@ -158,3 +158,31 @@ def test_an_agent_sends_a_file_and_the_files_go_along_into_the_question(client, 
     ]
     first = ticket.messages.order_by("pk").first()
     assert "bill.pdf" in first.body
+
+
+@pytest.mark.parametrize(
+    ("client_id", "name"),
+    [("f\x00", "a.png"), ("x" * 65, "a.png"), ("f-1", "\ud800.png")],
+)
+def test_bad_input_with_a_file_is_a_4xx_and_stores_nothing(api, client_id, name):
+    chat = open_chat(api)
+    try:
+        response = send_file(api, chat, name=name, client_id=client_id)
+    except UnicodeEncodeError:  # the test client cannot even encode a lone surrogate: nothing was sent
+        return
+    assert 400 <= response.status_code < 500, response.content
+    assert not Message.objects.exists() and not ChatAttachment.objects.exists()
+
+
+def test_a_file_over_the_limit_is_refused_before_it_is_stored(api, settings):
+    chat = open_chat(api)
+    response = send_file(api, chat, content=PNG + b"\x00" * (settings.OKPAY_TICKET_ATTACHMENT_MAX_BYTES + 1))
+    assert response.status_code == 422 and response.json()["error"]["code"] == "file_too_large"
+    assert not ChatAttachment.objects.exists()
+
+
+def test_control_characters_in_a_file_name_are_dropped(api):
+    chat = open_chat(api)
+    response = send_file(api, chat, name="a\x00b\x07.png")
+    assert response.status_code == 201
+    assert response.json()["message"]["file"]["name"] == "ab.png"

@@ -115,3 +115,19 @@ def test_limits_an_empty_chat_and_another_customers_chat(client, customer, custo
     other = Client()
     other.force_login(customer_en)
     assert post(other, f"{BASE}/conversations/{chat['id']}/transcript").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "email", ["a\x00@example.com", "\ud800@example.com", "x" * 300 + "@example.com", "nobody"]
+)
+def test_bad_addresses_get_a_4xx_and_send_nothing(email, mailoutbox):
+    guest = Client()
+    post(guest, f"{BASE}/guest")
+    chat = chat_with_messages(guest)
+    response = guest.post(
+        f"{BASE}/conversations/{chat['id']}/transcript",
+        json.dumps({"email": email}),
+        content_type="application/json",
+    )
+    assert 400 <= response.status_code < 500, response.content
+    assert mailoutbox == []

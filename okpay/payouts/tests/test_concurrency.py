@@ -115,3 +115,30 @@ def test_the_24h_limit_holds_under_16_parallel_submissions(make_user):
     assert total_eur <= 200_000 and total_eur + Withdrawal.objects.first().eur_equivalent_minor > 200_000
     assert len(accepted) == Withdrawal.objects.count() and results.count("limit") == 16 - len(accepted)
     assert ledger_verify() == []
+
+
+def test_sixteen_parallel_destination_adds_respect_the_limit(make_user, settings):
+    """One change at a time per customer: the maximum number of destinations holds."""
+    from okpay.accounts.tests.factories import PASSWORD
+    from okpay.payouts.actions import destination_add
+
+    settings.OKPAY_PAYOUT_MAX_DESTINATIONS = 3
+    user = make_user(email="many@example.com")
+    phones = [f"1380013{i:04d}" for i in range(16)]
+
+    def add(i):
+        try:
+            destination_add(
+                user=user,
+                kind="ewallet",
+                data={"provider": "alipay", "account": phones[i]},
+                password=PASSWORD,
+                network=f"203.0.113.{i}",
+            )
+            return "added"
+        except DomainError as error:
+            return error.code
+
+    results = in_threads(16, add)
+    assert results.count("added") == 3 and results.count("too_many") == 13, results
+    assert PayoutDestination.objects.filter(user=user, removed_at__isnull=True).count() == 3
