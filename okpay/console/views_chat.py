@@ -24,8 +24,8 @@ from okpay.chat.choices import Availability, ChatGroup, ConversationStatus, Send
 from okpay.chat.presenters import message_data
 from okpay.core import i18n
 from okpay.core.errors import DomainError
-from okpay.core.uploads import KINDS, size_text
-from okpay.tickets.forms import ATTACHMENT_KINDS, attachment_max_bytes, upload_refusal_text
+from okpay.core.uploads import size_text
+from okpay.tickets.forms import attachment_extensions, attachment_max_bytes, upload_refusal_text
 from okpay.tickets.selectors import macros_in_use
 from okpay.tickets.views import upload_limited
 
@@ -98,10 +98,6 @@ def _workable(request, conversation_id):
     return conversation
 
 
-def _file_extensions() -> list[str]:
-    return sorted(e for kind in ATTACHMENT_KINDS for e in KINDS[kind].extensions)
-
-
 def _stream(conversation, user) -> list[dict]:
     """Every message, notes included, as staff see them (system messages in the console's language)."""
     language = i18n.current()
@@ -154,7 +150,7 @@ def conversation(request, conversation_id):
             "intents": sorted(catalog()),
             "client_id": uuid.uuid4().hex,
             "file_client_id": uuid.uuid4().hex,
-            "file_accept": ",".join(_file_extensions()),
+            "file_accept": ",".join(attachment_extensions()),
             "file_help": _(
                 "JPG, PNG, PDF or TXT, up to %(size)s. The customer can download it from the chat."
             )

@@ -7,4 +7,6 @@ AUDIT_LABELS = {
     "payout_destination.removed": _("Payout destination removed"),
     "withdrawal.submitted": _("Withdrawal submitted"),
     "withdrawal.status_changed": _("Withdrawal status changed"),
+    "withdrawal.batch_exported": _("Payout batch exported"),
+    "withdrawal.destination_revealed": _("Full payout account number shown"),
 }

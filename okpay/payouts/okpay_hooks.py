@@ -8,7 +8,6 @@ from okpay.core import hooks
 
 from . import bot_actions
 from .audit_labels import AUDIT_LABELS
-from .operations import AUDIT_LABELS as OPERATOR_AUDIT_LABELS
 
 hooks.register(hooks.AUDIT_LABELS, AUDIT_LABELS)
 
@@ -70,7 +69,6 @@ hooks.register(
     ),
     order=25,
 )
-hooks.register(hooks.AUDIT_LABELS, OPERATOR_AUDIT_LABELS)
 
 
 def _customer_panel_context(customer, viewer) -> dict:

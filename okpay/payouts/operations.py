@@ -24,10 +24,6 @@ from .selectors import institution_name
 from .selectors_staff import operations_rules
 from .withdrawals import withdrawal_transition
 
-AUDIT_LABELS = {
-    "withdrawal.batch_exported": _("Payout batch exported"),
-    "withdrawal.destination_revealed": _("Full payout account number shown"),
-}
 OPERATOR_MOVES = (WithdrawalStatus.PROCESSING, WithdrawalStatus.PAID, WithdrawalStatus.FAILED)
 NOTE_MAX = 300
 CSV_HEADER = [

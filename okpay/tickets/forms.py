@@ -19,6 +19,13 @@ ATTACHMENT_KINDS = {"jpeg", "png", "pdf", "txt"}
 ATTACHMENT_MAX_COUNT = 3
 
 
+def attachment_extensions() -> list[str]:
+    """The file name endings the upload rules accept (questions and chats), for `accept=` and messages."""
+    from okpay.core.uploads import KINDS
+
+    return sorted(e for kind in ATTACHMENT_KINDS for e in KINDS[kind].extensions)
+
+
 def attachment_max_bytes() -> int:
     """The size limit of one attachment (setting OKPAY_TICKET_ATTACHMENT_MAX_BYTES)."""
     return settings.OKPAY_TICKET_ATTACHMENT_MAX_BYTES

@@ -85,10 +85,10 @@ def _strings() -> dict:
 
 def _files() -> dict:
     """What the widget may send (the questions' upload rules), checked again by the server."""
-    from okpay.core.uploads import KINDS, size_text
-    from okpay.tickets.forms import ATTACHMENT_KINDS, attachment_max_bytes
+    from okpay.core.uploads import size_text
+    from okpay.tickets.forms import attachment_extensions, attachment_max_bytes
 
-    extensions = sorted(e for kind in ATTACHMENT_KINDS for e in KINDS[kind].extensions)
+    extensions = attachment_extensions()
     return {
         "accept": ",".join(extensions),
         "extensions": extensions,
