@@ -26,6 +26,7 @@ class EntryKind(models.TextChoices):
     FX = "fx", _("Currency conversion")
     FEE = "fee", _("Fee")
     DISPUTE_HOLD = "dispute_hold", _("Dispute hold")
+    DISPUTE_ADJUSTMENT = "dispute_adjust", _("Dispute adjustment")
     REVERSAL = "reversal", _("Reversal")
 
 
@@ -44,6 +45,8 @@ class TransactionKind(models.TextChoices):
     REFUND_ISSUED = "refund_issued", _("Refund issued")
     INTERNATIONAL = "international", _("International transfer")
     WITHDRAWAL = "withdrawal", _("Withdrawal")
+    DISPUTE_HOLD = "dispute_hold", _("Dispute hold")
+    DISPUTE_ADJUSTMENT = "dispute_adjustment", _("Dispute adjustment")
 
 
 class TransactionStatus(models.TextChoices):
