@@ -20,6 +20,8 @@ SYSTEM_ACCOUNTS = {
     "fee_revenue": (AccountKind.REVENUE, Side.CREDIT, True),
     "withdrawals_in_flight": (AccountKind.LIABILITY, Side.CREDIT, False),
     "dispute_holds": (AccountKind.LIABILITY, Side.CREDIT, False),
+    # what OKPay advanced when a party of a dispute could not pay what a decision moved (a receivable)
+    "dispute_advances": (AccountKind.ASSET, Side.DEBIT, True),
     "fx_clearing": (AccountKind.EQUITY, Side.CREDIT, True),
 }
 
@@ -58,6 +60,12 @@ def wallet_account(user, currency: str) -> LedgerAccount:
         },
     )
     return account
+
+
+def accounts_lock(ids) -> dict[int, LedgerAccount]:
+    """select_for_update in primary-key order, so concurrent entries never deadlock. For a caller that
+    must read balances before it writes an entry on the same accounts (in the same transaction)."""
+    return _lock_accounts(ids)
 
 
 def _lock_accounts(ids) -> dict[int, LedgerAccount]:
