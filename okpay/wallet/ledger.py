@@ -1,11 +1,16 @@
 """The ledger primitives: accounts, two-phase entries, locks in key order, verification.
-Every money movement in every app goes through `entry_create` / `entry_post` / `entry_void`."""
+Every money movement in every app goes through `entry_create` / `entry_post` / `entry_void`.
+
+`entry_create` has two paths that do the same thing in the same order (lock the accounts in key
+order, check the overdraft rule, insert the entry, its postings, update the cached totals): on
+PostgreSQL one call of the function `okpay_ledger_entry_create` (migration 0005; one round trip),
+elsewhere (SQLite, `make run`) the ORM statements of `_entry_write`."""
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import BigIntegerField, Case, Count, F, Sum, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -96,12 +101,20 @@ def _apply(account: LedgerAccount, side: str, amount: int, *, bucket: str, sign:
     setattr(account, field, getattr(account, field) + sign * amount)
 
 
+def _duplicate_entry() -> WalletError:
+    return WalletError("duplicate_entry", _("This operation was already recorded."))
+
+
+def _system_balance() -> WalletError:
+    return WalletError("system_balance", _("This operation cannot be completed right now."))
+
+
 def _check_available(accounts) -> None:
     for account in accounts:
         if not account.allow_negative and account.available_balance < 0:
             if account.owner_id is not None:
                 raise insufficient_funds()
-            raise WalletError("system_balance", _("This operation cannot be completed right now."))
+            raise _system_balance()
 
 
 def _save(accounts) -> None:
@@ -128,23 +141,95 @@ def entry_create(
     One transaction (or savepoint) per entry; a repeated key or a balance the database's own CHECK
     refuses surfaces as a WalletError, with nothing written."""
     _validate(lines)
+    write = _entry_create_postgres if connection.vendor == "postgresql" else _entry_create_python
+    return write(
+        key=key,
+        kind=kind,
+        lines=lines,
+        pending=pending,
+        reference=reference,
+        description=description,
+        created_by=created_by,
+        expires_at=expires_at,
+        reverses=reverses,
+    )
+
+
+def _entry_create_python(**fields) -> JournalEntry:
+    """The ORM path (SQLite): a transaction, or a savepoint inside the caller's."""
     try:
         with transaction.atomic():
-            return _entry_write(
-                key=key,
-                kind=kind,
-                lines=lines,
-                pending=pending,
-                reference=reference,
-                description=description,
-                created_by=created_by,
-                expires_at=expires_at,
-                reverses=reverses,
-            )
+            return _entry_write(**fields)
     except IntegrityError as error:
-        if "idempotency_key" in str(error) or "wallet_journalentry" in str(error):
-            raise WalletError("duplicate_entry", _("This operation was already recorded.")) from None
-        raise insufficient_funds() from None  # invariant 3, enforced by the database as the last line
+        raise _integrity_error(error) from None
+
+
+def _integrity_error(error: IntegrityError) -> WalletError:
+    if "idempotency_key" in str(error) or "wallet_journalentry" in str(error):
+        return _duplicate_entry()
+    return insufficient_funds()  # invariant 3, enforced by the database as the last line
+
+
+ENTRY_CREATE_SQL = (
+    "SELECT okpay_ledger_entry_create(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+    " %s::bigint[], %s::varchar[], %s::bigint[])"
+)
+DUPLICATE, INSUFFICIENT_FUNDS, SYSTEM_BALANCE = 0, -1, -2  # the function's refusals (nothing written)
+
+
+def _entry_create_postgres(
+    *, key, kind, lines, pending, reference, description, created_by, expires_at, reverses
+) -> JournalEntry:
+    """One round trip: the function locks, checks, inserts and updates (migration 0005). Outside a
+    transaction the statement is its own; inside one it runs in a savepoint, as the Python path does,
+    so a caller's transaction survives a refusal."""
+    entry = JournalEntry(
+        idempotency_key=key,
+        kind=str(kind),
+        status=EntryStatus.PENDING if pending else EntryStatus.POSTED,
+        reference=reference,
+        description=description[:300],
+        created_by=created_by,
+        expires_at=expires_at,
+        posted_at=None if pending else timezone.now(),
+        reverses=reverses,
+    )
+    params = [
+        entry.idempotency_key,
+        entry.kind,
+        str(entry.status),
+        entry.reference,
+        entry.description,
+        entry.created_by_id,
+        entry.created_at,
+        entry.effective_at,
+        entry.posted_at,
+        entry.expires_at,
+        entry.reverses_id,
+        [line.account.pk for line in lines],
+        [str(line.side) for line in lines],
+        [line.amount for line in lines],
+    ]
+    try:
+        if connection.in_atomic_block:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(ENTRY_CREATE_SQL, params)
+                (result,) = cursor.fetchone()
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(ENTRY_CREATE_SQL, params)
+                (result,) = cursor.fetchone()
+    except IntegrityError as error:
+        raise _integrity_error(error) from None
+    if result == DUPLICATE:
+        raise _duplicate_entry()
+    if result == INSUFFICIENT_FUNDS:
+        raise insufficient_funds()
+    if result == SYSTEM_BALANCE:
+        raise _system_balance()
+    entry.pk = result
+    entry._state.adding, entry._state.db = False, connection.alias
+    return entry
 
 
 def _entry_write(*, key, kind, lines, pending, reference, description, created_by, expires_at, reverses):
