@@ -59,6 +59,12 @@ def can_decide_reviews(user) -> bool:
     return is_supervisor(user)
 
 
+def can_decide_disputes(user) -> bool:
+    """Review transaction disputes and decide them (refund in full or in part, or not); an appeal is
+    decided by another such person than the first decision's."""
+    return is_staff(user)
+
+
 def can_operate_payouts(user) -> bool:
     """Run the manual payout provider: export batches, mark withdrawals paid or failed."""
     return is_supervisor(user)

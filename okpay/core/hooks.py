@@ -23,6 +23,7 @@ Hook names and what each item is:
 | `CUSTOMER_PANELS` | `CustomerPanel` (a block of the console's customer 360) | console |
 | `NOTIFICATIONS` | `Notification` channel (deliver(user, event, context)) | apps that notify |
 | `BODY_LIMITS` | `BodyLimit` (a path pattern and its upload cap) | `core.uploads.RequestBodyLimit` |
+| `TRANSACTION_LINKS` | callable(history row, user) → [(label, url)] | the transaction page's help links |
 """
 
 from collections import defaultdict
@@ -43,6 +44,7 @@ WARM_UPS = "warm_ups"
 CUSTOMER_PANELS = "customer_panels"
 NOTIFICATIONS = "notifications"
 BODY_LIMITS = "body_limits"
+TRANSACTION_LINKS = "transaction_links"
 
 NAMES = frozenset(
     {
@@ -57,6 +59,7 @@ NAMES = frozenset(
         CUSTOMER_PANELS,
         NOTIFICATIONS,
         BODY_LIMITS,
+        TRANSACTION_LINKS,
     }
 )
 

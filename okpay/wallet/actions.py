@@ -191,40 +191,8 @@ def refund_create(*, merchant, payment: Payment, amount_minor: int, reason: str,
             Line(wallet_account(payment.customer, payment.currency), Side.CREDIT, amount_minor),
         ],
     )
-    refund = Refund.objects.create(
-        payment=payment, amount_minor=amount_minor, reason=reason[:300], created_by=merchant, entry=entry
-    )
-    payment.refunded_minor += amount_minor
-    payment.save(update_fields=["refunded_minor"])
-    new_status = (
-        TransactionStatus.REFUNDED if payment.refundable_minor == 0 else TransactionStatus.PARTIALLY_REFUNDED
-    )
-    for row in Transaction.objects.filter(
-        reference=f"payment:{payment.pk}",
-        kind__in=[TransactionKind.PAYMENT, TransactionKind.PAYMENT_RECEIVED],
-    ):
-        transaction_status_set(row=row, status=new_status, note=reason)
-    transaction_record(
-        user=payment.customer,
-        kind=TransactionKind.REFUND,
-        status=TransactionStatus.COMPLETED,
-        amount_minor=amount_minor,
-        currency=payment.currency,
-        reference=f"payment:{payment.pk}",
-        entry=entry,
-        counterparty=merchant.display_name,
-        description=reason or payment.description,
-    )
-    transaction_record(
-        user=merchant,
-        kind=TransactionKind.REFUND_ISSUED,
-        status=TransactionStatus.COMPLETED,
-        amount_minor=-amount_minor,
-        currency=payment.currency,
-        reference=f"payment:{payment.pk}",
-        entry=entry,
-        counterparty=payment.customer.display_name,
-        description=reason or payment.description,
+    refund = payment_refund_record(
+        payment=payment, amount_minor=amount_minor, entry=entry, created_by=merchant, reason=reason
     )
     audit_event_record(
         action="wallet.refund",
@@ -233,6 +201,59 @@ def refund_create(*, merchant, payment: Payment, amount_minor: int, reason: str,
         data={"payment": payment.pk, "amount_minor": amount_minor},
     )
     return refund
+
+
+def payment_refund_record(
+    *, payment: Payment, amount_minor: int, entry, created_by, reason: str, description: str = ""
+) -> Refund:
+    """The records of money already moved back to a payment's customer (by the merchant, or by a
+    dispute's decision): the refund row, the payment's refunded total and status, both history rows.
+    `payment` must be locked by the caller (select_for_update)."""
+    refund = Refund.objects.create(
+        payment=payment, amount_minor=amount_minor, reason=reason[:300], created_by=created_by, entry=entry
+    )
+    payment.refunded_minor += amount_minor
+    payment.save(update_fields=["refunded_minor"])
+    payment_status_refresh(payment=payment, note=reason)
+    transaction_record(
+        user=payment.customer,
+        kind=TransactionKind.REFUND,
+        status=TransactionStatus.COMPLETED,
+        amount_minor=amount_minor,
+        currency=payment.currency,
+        reference=f"payment:{payment.pk}",
+        entry=entry,
+        counterparty=payment.merchant.display_name,
+        description=description or reason or payment.description,
+    )
+    transaction_record(
+        user=payment.merchant,
+        kind=TransactionKind.REFUND_ISSUED,
+        status=TransactionStatus.COMPLETED,
+        amount_minor=-amount_minor,
+        currency=payment.currency,
+        reference=f"payment:{payment.pk}",
+        entry=entry,
+        counterparty=payment.customer.display_name,
+        description=description or reason or payment.description,
+    )
+    return refund
+
+
+def payment_status_refresh(*, payment: Payment, note: str = "") -> None:
+    """Set both history rows of a payment to what its refunded total says (completed, partially
+    refunded, refunded), with a timeline event when that changes."""
+    if payment.refunded_minor <= 0:
+        status = TransactionStatus.COMPLETED
+    elif payment.refundable_minor == 0:
+        status = TransactionStatus.REFUNDED
+    else:
+        status = TransactionStatus.PARTIALLY_REFUNDED
+    for row in Transaction.objects.filter(
+        reference=f"payment:{payment.pk}",
+        kind__in=[TransactionKind.PAYMENT, TransactionKind.PAYMENT_RECEIVED],
+    ):
+        transaction_status_set(row=row, status=status, note=note)
 
 
 def payment_link_create(*, merchant, amount_minor: int, currency: str, description: str) -> PaymentLink:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.cache import never_cache
 
-from okpay.core import i18n
+from okpay.core import hooks, i18n
 from okpay.core.idempotency import IdempotencyError, idempotent
 from okpay.core.money import format_money, to_major
 
@@ -221,7 +221,10 @@ def transaction_detail(request, transaction_id: int):
         raise Http404
     payment = selectors.payment_for_transaction(row=row) if row.kind == TransactionKind.PAYMENT else None
     help_url = reverse("tickets:new") + "?" + urlencode({"transaction": row.pk})
-    dispute_url = reverse("tickets:new") + "?" + urlencode({"transaction": str(row.pk), "topic": "dispute"})
+    # the disputes app's "Contact the merchant" / "Open a dispute" (or the dispute in progress)
+    problem_links = [
+        link for links in hooks.items(hooks.TRANSACTION_LINKS) for link in links(row, request.user)
+    ]
     return render(
         request,
         "wallet/transaction_detail.html",
@@ -230,7 +233,7 @@ def transaction_detail(request, transaction_id: int):
             "events": row.events.all(),
             "payment": payment,
             "help_url": help_url,
-            "dispute_url": dispute_url,
+            "problem_links": problem_links,
             "is_payment": row.kind == TransactionKind.PAYMENT,
             "international": getattr(row, "international", None)
             if row.kind == TransactionKind.INTERNATIONAL

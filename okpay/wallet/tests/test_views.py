@@ -170,10 +170,14 @@ def test_payment_detail_shows_merchant_fee_timeline_and_help_links(client, signe
     assert (
         f'href="/support/new/?transaction={row.pk}"' in page
     )  # get help: a question with the payment attached
-    assert f'href="/support/new/?transaction={row.pk}&amp;topic=dispute"' in page
-    assert 'href="/help/en/articles/contact-merchant/"' in page
+    payment_id = row.reference.split(":")[1]
+    assert f'href="/account/disputes/contact/{payment_id}/"' in page  # the disputes app's flow
+    assert f'href="/account/disputes/open/{payment_id}/?reason=unauthorized"' in page
+    assert "topic=dispute" not in page  # the old stand-in (a question) is gone
     assert (
-        "Contact the merchant" in page and "Open a dispute" in page and "Get help with this payment" in page
+        "Contact the merchant" in page
+        and "Report an unauthorised payment" in page
+        and "Get help with this payment" in page
     )
 
 
