@@ -5,11 +5,11 @@ console read it from here; internal notes are not events and never appear."""
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from okpay.core import i18n
 from okpay.core.money import format_money
-from django.utils import translation
 
 from .choices import DisputeStatus, Outcome, Party
 from .models import Dispute, DisputeEvent
@@ -35,7 +35,7 @@ def _money(dispute: Dispute, amount: int | None) -> str:
     return format_money(amount or 0, dispute.currency, translation.get_language() or i18n.ZH)
 
 
-def event_text(dispute: Dispute, event: DisputeEvent) -> str:  # noqa: C901 - one sentence per code
+def event_text(dispute: Dispute, event: DisputeEvent) -> str:
     code = event.code
     outcome = str(Outcome(dispute.outcome).label) if dispute.outcome in Outcome.values else ""
     if code == "contacted":
