@@ -157,3 +157,7 @@ class DecisionForm(AmountCurrencyMixin, Form):
     def __init__(self, *args, currency: str, **kwargs):
         self.fixed_currency = currency
         super().__init__(*args, **kwargs)
+
+    def clean_amount(self):
+        """Only a partial refund has an amount: an empty field is no amount (None), not a bad one."""
+        return self.cleaned_data.get("amount") or None
