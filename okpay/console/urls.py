@@ -1,6 +1,15 @@
 from django.urls import path
 
-from . import views, views_bot, views_chat, views_help, views_tickets, views_wallet, views_withdrawals
+from . import (
+    views,
+    views_bot,
+    views_chat,
+    views_disputes,
+    views_help,
+    views_tickets,
+    views_wallet,
+    views_withdrawals,
+)
 
 app_name = "console"
 
@@ -61,4 +70,9 @@ urlpatterns = [
         name="withdrawal_decide",
     ),
     path("withdrawals/<int:withdrawal_id>/step/", views_withdrawals.withdrawal_step, name="withdrawal_step"),
+    path("disputes/", views_disputes.disputes, name="disputes"),
+    path("disputes/<str:number>/", views_disputes.dispute_detail, name="dispute"),
+    path("disputes/<str:number>/review/", views_disputes.dispute_review_start, name="dispute_review"),
+    path("disputes/<str:number>/decide/", views_disputes.dispute_decide, name="dispute_decide"),
+    path("disputes/<str:number>/notes/", views_disputes.dispute_note, name="dispute_note"),
 ]

@@ -9,7 +9,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .choices import DeadlineKind, DisputeStatus, EventKind, EvidenceKind, Outcome, Party, Reason
+from .choices import (
+    REVIEW_QUEUE_STATUSES,
+    DeadlineKind,
+    DisputeStatus,
+    EventKind,
+    EvidenceKind,
+    Outcome,
+    Party,
+    Reason,
+)
 
 # no 0/O/1/I/L: numbers are read out on the phone (as the questions' numbers)
 NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -77,6 +86,13 @@ class Dispute(models.Model):
             models.Index(fields=["status", "review_due_at"], name="dispute_queue"),
             models.Index(fields=["customer", "-created_at"], name="dispute_customer"),
             models.Index(fields=["merchant", "-created_at"], name="dispute_merchant"),
+            # the console: the review queue (urgent first, then the review deadline) and the look-up
+            models.Index(
+                fields=["-is_urgent", "review_due_at", "id"],
+                condition=Q(status__in=[str(status) for status in REVIEW_QUEUE_STATUSES]),
+                name="dispute_review_queue",
+            ),
+            models.Index(fields=["-created_at", "-id"], name="dispute_created"),
         ]
         constraints = [
             models.CheckConstraint(

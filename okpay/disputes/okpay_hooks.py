@@ -1,6 +1,9 @@
 """What disputes plug into core's extension points: the transaction page's links, audit labels, the
-deadline sweep's schedule."""
+deadline sweep's schedule, the console's review queue and the customer 360's disputes panel."""
 
+from django.utils.translation import gettext_lazy
+
+from okpay.accounts import roles
 from okpay.core import hooks
 
 from .audit_labels import AUDIT_LABELS
@@ -24,3 +27,45 @@ def _sweep_schedule():
 
 
 hooks.register(hooks.WORKER_SCHEDULES, hooks.Schedule("disputes sweep", _sweep_schedule))
+
+
+# --- the console: the review queue and the customer 360's panel ----------------------------------
+
+
+def _review_queue_status() -> str:
+    from django.utils.translation import gettext
+
+    from .selectors_staff import queue_summary
+
+    return gettext("%(review)s to review · %(urgent)s urgent · %(overdue)s overdue") % queue_summary()
+
+
+hooks.register(
+    hooks.CONSOLE_PAGES,
+    hooks.ConsolePage(
+        key="disputes",
+        title=gettext_lazy("Disputes"),
+        url_name="console:disputes",
+        permission=roles.is_staff,
+        status=_review_queue_status,
+    ),
+    order=26,
+)
+
+
+def _customer_panel_context(customer, viewer) -> dict:
+    from .selectors_staff import disputes_of_user
+
+    return {**disputes_of_user(user=customer), "customer_email": customer.email}
+
+
+hooks.register(
+    hooks.CUSTOMER_PANELS,
+    hooks.CustomerPanel(
+        key="disputes",
+        title=gettext_lazy("Disputes"),
+        template="console/disputes_customer_panel.html",
+        context=_customer_panel_context,
+        permission=roles.is_staff,
+    ),
+)

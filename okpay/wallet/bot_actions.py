@@ -1,7 +1,5 @@
 """The wallet's answers for the bot: the customer's own payments, balances and the current rates."""
 
-from datetime import timedelta
-
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,40 +15,6 @@ from .models import Transaction
 def _line(row: Transaction, language: str) -> str:
     amount = format_money(row.amount_minor, row.currency, language)
     return f"{timezone.localtime(row.created_at):%Y-%m-%d %H:%M} · {row.counterparty} · {amount}"
-
-
-def charged_twice(user, language) -> ActionResult:
-    """Payments to the same merchant for the same amount within 24 hours, in the last 30 days."""
-    since = timezone.now() - timedelta(days=30)
-    rows = list(
-        Transaction.objects.filter(user=user, kind=TransactionKind.PAYMENT, created_at__gte=since).order_by(
-            "created_at", "id"
-        )
-    )
-    last_seen: dict[tuple, Transaction] = {}
-    pairs = []
-    for row in rows:
-        key = (row.counterparty, row.amount_minor, row.currency)
-        earlier = last_seen.get(key)
-        if earlier is not None and row.created_at - earlier.created_at <= timedelta(hours=24):
-            pairs.append(row)
-        last_seen[key] = row
-    if not pairs:
-        return ActionResult(
-            text=_(
-                "I found no two payments to the same merchant for the same amount within a day in the last "
-                "30 days."
-            ),
-            links=[ActionLink(_("Transaction history"), reverse("wallet:transactions"))],
-        )
-    return ActionResult(
-        text=_("These payments look like duplicates. Open one to contact the merchant or open a dispute:"),
-        items=[_line(row, language) for row in pairs],
-        links=[
-            ActionLink(_("Open the payment"), reverse("wallet:transaction", args=[row.pk]))
-            for row in pairs[:3]
-        ],
-    )
 
 
 def recent_payments(user, language) -> ActionResult:
