@@ -84,6 +84,99 @@ def test_shipped_videos_have_both_languages_and_captions(db):
 
 def test_policies_in_articles_match_policies_doc():
     policies = (Path(__file__).resolve().parents[3] / "docs" / "policies.md").read_text()
-    assert "20 minutes" in policies and "14 days" in policies
+    assert "20 minutes" in policies and "14 business days" in policies
     withdraw = (CONTENT_DIR / "articles" / "withdrawal-times" / "en.md").read_text()
     assert "1–3 business days" in withdraw or "1-3 business days" in withdraw
+
+
+# The dispute articles and docs/policies.md state the dispute policy's numbers
+# (okpay/disputes/data/disputes.json) in business days, and none states an old calendar-day window.
+DISPUTE_ARTICLES = (
+    "open-dispute",
+    "contact-merchant",
+    "charged-twice",
+    "partial-refund",
+    "unrecognised-payment",
+    "request-refund",
+    "dispute-timeline",
+    "dispute-evidence",
+    "dispute-outcomes",
+    "appeal-dispute",
+    "respond-to-dispute",
+    "refund-not-received",
+    "refund-a-customer",
+)
+
+
+def _dispute_rules() -> dict:
+    from okpay.disputes.policy import rules
+
+    return rules()
+
+
+def test_dispute_articles_state_the_dispute_policy():
+    import re
+
+    rules = _dispute_rules()
+    business = {
+        rules["merchant_answer_business_days"],
+        rules["merchant_response_business_days"],
+        rules["review_business_days"],
+        rules["appeal_window_business_days"],
+    }
+    evidence = rules["evidence"]
+    files, per_file = evidence["max_files_per_submission"], evidence["max_bytes_per_file"] // 2**20
+    per_dispute = evidence["max_bytes_per_dispute"] // 2**20
+    stated: dict[str, set[int]] = {"zh-hans": set(), "en": set()}
+    for key in DISPUTE_ARTICLES:
+        for language in ("zh-hans", "en"):
+            text = (CONTENT_DIR / "articles" / key / f"{language}.md").read_text(encoding="utf-8")
+            if language == "en":
+                days = {int(n) for n in re.findall(r"(\d+) business days?", text)}
+                calendar_days = {int(n) for n in re.findall(r"(\d+) (?:calendar )?days?\b", text)}
+                sizes = {int(n) for n in re.findall(r"(\d+) MB", text)}
+                assert not re.search(r'"Contact merchant"', text), key
+            else:
+                days = {int(n) for n in re.findall(r"(\d+) ?个工作日", text)}
+                calendar_days = {int(n) for n in re.findall(r"(\d+) ?天", text)}
+                sizes = {int(n) for n in re.findall(r"(\d+) ?MB", text)}
+                assert '联系商家"' not in text and "联系商家**" not in text, key
+            assert days <= business | {rules["merchant_reminder_business_days_before"]}, (key, language, days)
+            # the only window in calendar days is the 180 days to open a dispute
+            assert calendar_days <= {rules["filing_window_days"]}, (key, language, calendar_days)
+            assert sizes <= {per_file, per_dispute}, (key, language, sizes)
+            stated[language] |= days
+    for language in ("zh-hans", "en"):
+        assert business <= stated[language], language
+    open_en = (CONTENT_DIR / "articles" / "open-dispute" / "en.md").read_text(encoding="utf-8")
+    open_zh = (CONTENT_DIR / "articles" / "open-dispute" / "zh-hans.md").read_text(encoding="utf-8")
+    assert f"{rules['filing_window_days']} days of the payment" in open_en
+    assert f"付款后 {rules['filing_window_days']} 天内" in open_zh
+    assert f"Up to {files} files per submission, each up to {per_file} MB, and {per_dispute} MB" in open_en
+    assert (
+        f"每次最多 {files} 个文件，每个不超过 {per_file} MB，一个纠纷合计不超过 {per_dispute} MB" in open_zh
+    )
+    kinds = ", ".join("jpg" if k == "jpeg" else k for k in evidence["kinds"])
+    assert kinds in open_en and kinds.replace(", ", "、") in open_zh
+    assert "Report an unauthorised payment" in open_en and "/account/disputes/" in open_en
+    assert "报告未经授权的付款" in open_zh and "/account/disputes/" in open_zh
+    contact_en = (CONTENT_DIR / "articles" / "contact-merchant" / "en.md").read_text(encoding="utf-8")
+    assert "/merchant/disputes/" in contact_en
+
+
+def test_policies_doc_states_the_dispute_policy():
+    rules = _dispute_rules()
+    policies = (Path(__file__).resolve().parents[3] / "docs" / "policies.md").read_text()
+    section = policies[policies.index("## Disputes") : policies.index("## Currencies")]
+    for days in (
+        rules["merchant_answer_business_days"],
+        rules["merchant_response_business_days"],
+        rules["review_business_days"],
+        rules["appeal_window_business_days"],
+    ):
+        assert f"**{days} business days**" in section or f"**{days} business\n   days**" in section, days
+    assert f"**{rules['filing_window_days']} days**" in section
+    evidence = rules["evidence"]
+    assert f"≤ {evidence['max_files_per_submission']} files per submission" in section
+    assert f"≤ {evidence['max_bytes_per_file'] // 2**20} MB each" in section
+    assert f"≤ {evidence['max_bytes_per_dispute'] // 2**20} MB per dispute" in section
