@@ -69,3 +69,21 @@ hooks.register(
         permission=roles.is_staff,
     ),
 )
+
+
+def _api_router():
+    from .api import router
+
+    return router
+
+
+def _upload_body_limit() -> int:
+    from .views import upload_cap
+
+    return upload_cap()
+
+
+hooks.register(hooks.API_ROUTERS, _api_router, order=58)
+hooks.register(
+    hooks.BODY_LIMITS, hooks.BodyLimit(r"/api/v1/disputes/[^/]+/(evidence|appeal)", _upload_body_limit)
+)

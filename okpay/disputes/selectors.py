@@ -27,6 +27,13 @@ def dispute_for_staff(*, number: str, user) -> Dispute | None:
     return _base().filter(number=number).first()
 
 
+def disputes_for_staff(*, user) -> QuerySet[Dispute]:
+    """Every dispute, for staff (the API's staff list); nothing for anyone else."""
+    if not roles.is_staff(user):
+        return Dispute.objects.none()
+    return _base()
+
+
 def dispute_for_payment(*, payment_id: int, user) -> Dispute | None:
     return Dispute.objects.filter(payment_id=payment_id, customer=user).first()
 

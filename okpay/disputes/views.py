@@ -111,18 +111,24 @@ def _payment_of(user, payment_id: int) -> Payment:
     return payment
 
 
-def next_deadline(dispute, party: str) -> tuple[object, object] | None:
-    """(what, when) of the next date that matters to this party, or None."""
+def next_deadline_of(dispute) -> tuple[DeadlineKind, object] | None:
+    """(kind, when) of the dispute's current deadline, or None (the pages and the API show it)."""
     status = dispute.status
     if status == DisputeStatus.MERCHANT_CONTACT and dispute.merchant_refused_at is None:
-        return (DeadlineKind.MERCHANT_ANSWER.label, dispute.merchant_answer_due_at)
+        return (DeadlineKind.MERCHANT_ANSWER, dispute.merchant_answer_due_at)
     if status == DisputeStatus.OPEN:
-        return (DeadlineKind.MERCHANT_RESPONSE.label, dispute.response_due_at)
+        return (DeadlineKind.MERCHANT_RESPONSE, dispute.response_due_at)
     if status in (DisputeStatus.MERCHANT_RESPONDED, DisputeStatus.UNDER_REVIEW, DisputeStatus.APPEALED):
-        return (DeadlineKind.REVIEW.label, dispute.review_due_at)
+        return (DeadlineKind.REVIEW, dispute.review_due_at)
     if status in RESOLVED_STATUSES and dispute.decided_by_id and not dispute.appealed_by:
-        return (DeadlineKind.APPEAL_WINDOW.label, dispute.appeal_until)
+        return (DeadlineKind.APPEAL_WINDOW, dispute.appeal_until)
     return None
+
+
+def next_deadline(dispute, party: str) -> tuple[object, object] | None:
+    """(what, when) of the next date that matters to this party, or None."""
+    found = next_deadline_of(dispute)
+    return (found[0].label, found[1]) if found else None
 
 
 def _page_context(request, dispute, party: str) -> dict:
