@@ -87,3 +87,22 @@ hooks.register(hooks.API_ROUTERS, _api_router, order=58)
 hooks.register(
     hooks.BODY_LIMITS, hooks.BodyLimit(r"/api/v1/disputes/[^/]+/(evidence|appeal)", _upload_body_limit)
 )
+
+
+# --- the answer bot: the customer's own payments and disputes (intents name these keys) ----------
+
+
+def _bot_actions() -> None:
+    from . import bot_actions
+
+    for key, handler in (
+        ("dispute_charged_twice", bot_actions.charged_twice),
+        ("dispute_unrecognised_payment", bot_actions.unrecognised_payment),
+        ("dispute_refund_missing", bot_actions.refund_missing),
+        ("dispute_start", bot_actions.dispute_start),
+        ("dispute_status", bot_actions.dispute_status),
+    ):
+        hooks.register(hooks.BOT_ACTIONS, hooks.BotAction(key, handler))
+
+
+_bot_actions()
