@@ -247,7 +247,11 @@ def _payment_of_history_row(user, transaction_id: int) -> tuple[int, str]:
     if row is None:
         raise DisputeError("not_found", _("No such transaction in your history."), status=404)
     kind, _sep, payment_id = row.reference.partition(":")
-    if row.kind != TransactionKind.PAYMENT or kind != "payment" or not payment_id.isdigit():
+    if (
+        row.kind != TransactionKind.PAYMENT
+        or kind != "payment"
+        or not (payment_id.isascii() and payment_id.isdigit())
+    ):
         raise DisputeError("not_a_payment", _("Only a payment you made can be disputed."))
     return int(payment_id), row.currency
 

@@ -536,6 +536,86 @@ def test_upload_bodies_are_capped(api, row):
     assert Evidence.objects.count() == 0
 
 
+def test_the_site_session_uploads_with_its_csrf_token(api, customer, row):
+    number = open_unauthorized(api, row).json()["id"]
+    browser = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
+    browser.force_login(customer)
+    refused = browser.post(f"{BASE}/{number}/evidence", {"files": [png()]})
+    assert refused.status_code == 403 and Evidence.objects.count() == 0
+    secret = "a" * 32
+    browser.cookies["csrftoken"] = secret
+    response = browser.post(f"{BASE}/{number}/evidence", {"files": [png()]}, HTTP_X_CSRFTOKEN=secret)
+    assert response.status_code == 201, response.content
+    assert Evidence.objects.count() == 1
+
+
+def _asgi_run(scope, chunks):
+    """Django's ASGI handler behind RequestBodyLimit, as config.asgi serves it; `chunks` feed the body.
+    Returns (response status, chunks pulled, body)."""
+    import asyncio
+
+    from asgiref.sync import async_to_sync
+    from django.core import signals
+    from django.core.handlers.asgi import ASGIHandler
+    from django.db import close_old_connections
+
+    from okpay.core.uploads import RequestBodyLimit
+
+    pulled, sent = [], []
+
+    async def receive():
+        if len(pulled) >= len(chunks):  # after the body, a server answers only on disconnect
+            await asyncio.Event().wait()
+        pulled.append(chunks[len(pulled)])
+        return pulled[-1]
+
+    async def send(message):
+        sent.append(message)
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        async_to_sync(RequestBodyLimit(ASGIHandler()))(scope, receive, send)
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], len(pulled), body.decode()
+
+
+def test_under_asgi_an_oversized_upload_is_never_received(api, row, monkeypatch):
+    monkeypatch.setitem(policy.evidence_rules(), "max_bytes_per_file", 64 * 1024)
+    monkeypatch.setitem(policy.evidence_rules(), "max_files_per_submission", 2)
+    number = open_unauthorized(api, row).json()["id"]
+    chunk = {"type": "http.request", "body": b"\x00" * 65536, "more_body": True}
+    for path in ("evidence", "appeal"):
+        headers = [
+            (b"host", b"testserver"),
+            (b"authorization", b"Bearer okp_cust00000001_s3cret"),
+            (b"content-type", b"multipart/form-data; boundary=x"),
+        ]
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": f"{BASE}/{number}/{path}",
+            "root_path": "",
+            "query_string": b"",
+            "headers": [*headers, (b"content-length", b"209715200")],  # 200 MB declared
+            "client": ("192.0.2.1", 1234),
+            "server": ("testserver", 80),
+        }
+        status, pulled, body = _asgi_run(scope, [chunk] * 400)
+        assert status == 413 and pulled == 0 and json.loads(body)["error"]["code"] == "too_large"
+        # without a Content-Length the body is cut off once it passes the cap (128 KB + 1 MB: 19 chunks)
+        status, pulled, body = _asgi_run({**scope, "headers": headers}, [chunk] * 400)
+        assert status == 413 and pulled == 19
+    assert Evidence.objects.count() == 0
+
+
 # --- documentation -----------------------------------------------------------------------------------
 
 
