@@ -138,7 +138,7 @@ def decide(client, dispute, outcome, amount="", note_customer="Refund for you", 
 
 
 def numbers(response):
-    return [dispute.number for dispute, _deadline in response.context["rows"]]
+    return [row[0].number for row in response.context["rows"]]
 
 
 # --- the queue -----------------------------------------------------------------------------------
