@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/setlang/", language_views.set_language, name="set_language"),
     path("api/v1/", api.urls),
     path("", core_views.home, name="home"),
+    path("notices/", core_views.notices, name="notices"),
     path("accounts/", include("okpay.accounts.urls")),
     path("console/", include("okpay.console.urls")),
     path("help/", include("okpay.helpcenter.urls")),

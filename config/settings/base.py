@@ -105,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "okpay.core.context_processors.site",
+                "okpay.core.context_processors.notices",
             ],
         },
     },

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.contrib.auth.decorators import login_required
 from django.views.decorators.cache import never_cache
 
 from .health import health_report
@@ -30,3 +31,15 @@ def outbox(request):
 def outbox_detail(request, pk):
     _demo_only()
     return render(request, "core/outbox_detail.html", {"email": get_object_or_404(OutboxEmail, pk=pk)})
+
+
+@never_cache
+@login_required
+def notices(request):
+    """The signed-in person's notices, newest first; opening the page marks them read."""
+    from .notices import notices_for, notices_mark_read
+
+    rows = list(notices_for(request.user)[:100])
+    unread = {row.pk for row in rows if row.read_at is None}
+    notices_mark_read(request.user)
+    return render(request, "core/notices.html", {"notices": rows, "unread": unread})

@@ -138,3 +138,16 @@ def test_bad_input_is_a_4xx_and_stores_nothing(client, signed_in, customer, shop
         {"reason": "unauthorized", "amount": "300.00", "description": "x"},
     )
     assert response.status_code == 400 and Dispute.objects.count() == 0
+
+
+def test_both_parties_get_a_notice_they_can_read(client, signed_in, customer, shop, paid):
+    from okpay.disputes import actions
+
+    actions.dispute_contact_start(customer=customer, payment_id=paid.pk, body="还没收到货")
+    signed_in(shop)
+    page = client.get("/account/").content.decode()
+    assert 'class="badge badge-warn notice-count"' in page
+    page = client.get("/notices/").content.decode()
+    assert "还没收到货" in page and "/merchant/disputes/D-" in page
+    page = client.get("/account/").content.decode()
+    assert "notice-count" not in page  # read once the page was opened
