@@ -1,7 +1,7 @@
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.contrib.auth.decorators import login_required
 from django.views.decorators.cache import never_cache
 
 from .health import health_report
