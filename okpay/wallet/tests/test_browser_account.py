@@ -92,7 +92,8 @@ def test_customer_tops_up_pays_a_merchant_and_finds_the_receipt(page, live_serve
     screenshot(page, "history-filtered")
     page.locator(".tx-link", has_text="Tea Shop").click()
     expect(page).to_have_url(receipt_url)
-    expect(page.get_by_role("link", name="Open a dispute")).to_be_visible()
+    expect(page.get_by_role("link", name="Contact the merchant")).to_be_visible()
+    expect(page.get_by_role("link", name="Report an unauthorised payment")).to_be_visible()
     screenshot(page, "payment-detail")
 
     assert csp_violations == []
