@@ -106,3 +106,12 @@ def _bot_actions() -> None:
 
 
 _bot_actions()
+
+
+def _demo_disputes():
+    from .demo import disputes_demo_load
+
+    return disputes_demo_load()
+
+
+hooks.register(hooks.DEMO_STEPS, hooks.DemoStep("disputes", _demo_disputes), order=27)
