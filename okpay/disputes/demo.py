@@ -1,6 +1,7 @@
 """Demo data: disputes in every state between the demo customers and merchants, with evidence files
-(real PNG screenshots drawn here and a text chat record). Idempotent: nothing is added when the demo
-customer already has disputes. The duplicate pair the answer bot finds is left alone."""
+(PNG screenshots drawn here — captions in Latin letters, Pillow's default font has no CJK glyphs —
+and a text chat record). Idempotent: nothing is added when the demo customer already has disputes.
+The duplicate pair the answer bot finds is left alone."""
 
 import io
 from datetime import timedelta
@@ -68,7 +69,7 @@ def disputes_demo_load() -> str | None:
         )
 
     def opened(payment, reason, amount, description, body, refusal, *files):
-        dispute = contact(payment, body, _png("订单截图 order screenshot", "order.png"))
+        dispute = contact(payment, body, _png("Order screenshot", "order.png"))
         actions.dispute_merchant_refuse(merchant=payment.merchant, dispute_id=dispute.pk, body=refusal)
         return actions.dispute_open(
             customer=customer,
@@ -83,7 +84,7 @@ def disputes_demo_load() -> str | None:
     contact(next(take), "咖啡豆还没送到，订单显示已发货三天了，请帮忙查一下物流。")
     # 2. the merchant declined: the customer may open the dispute now
     p = next(take)
-    d = contact(p, "收到的书封面破损，希望换一本新的。", _png("封面破损 damaged cover", "cover.png"))
+    d = contact(p, "收到的书封面破损，希望换一本新的。", _png("Damaged cover", "cover.png"))
     actions.dispute_merchant_refuse(
         merchant=p.merchant, dispute_id=d.pk, body="特价书不退不换，下单页面已注明。"
     )
@@ -96,7 +97,7 @@ def disputes_demo_load() -> str | None:
         "商品和描述不符：描述是精装版，收到的是平装版。",
         "收到的是平装版，请退款。",
         "描述没有问题。",
-        _png("商品页面：精装 hardcover", "listing.png"),
+        _png("Hardcover", "listing.png"),
         _txt("店铺客服：亲，是精装的哦\n我：收到的是平装", "chat.txt"),
     )
     # 4. merchant contested: in the review queue
@@ -106,7 +107,7 @@ def disputes_demo_load() -> str | None:
         merchant=p.merchant,
         dispute_id=d.pk,
         statement="快递显示已签收。",
-        files=[_png("签收记录 signed for", "pod.png")],
+        files=[_png("Signed for", "pod.png")],
     )
     # 5. under review by the agent
     p = next(take)
@@ -143,7 +144,7 @@ def disputes_demo_load() -> str | None:
         user=p.merchant,
         dispute_id=d.pk,
         reason="补充门牌号照片。",
-        files=[_png("门牌号 door number", "door.png")],
+        files=[_png("Door number", "door.png")],
     )
     # 8. final after the appeal (the supervisor decided)
     p = next(take)
@@ -161,7 +162,7 @@ def disputes_demo_load() -> str | None:
         user=customer,
         dispute_id=d.pk,
         reason="那张凭证是另一笔订单的。",
-        files=[_png("另一笔订单 another order", "other-order.png")],
+        files=[_png("Another order", "other-order.png")],
     )
     actions.dispute_decide(
         reviewer=supervisor,
