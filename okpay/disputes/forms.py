@@ -77,7 +77,7 @@ class OpenForm(AmountCurrencyMixin, Form):
     attachments = FilesField(label=_("Evidence"))
     secure_account = forms.BooleanField(
         required=False,
-        label=_("Also sign me out everywhere else now (then change your password)"),
+        label=_("If you did not make this payment: also sign me out of every other session now"),
     )
 
     def __init__(self, *args, currency: str, **kwargs):
