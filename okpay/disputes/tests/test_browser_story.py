@@ -26,7 +26,9 @@ def sign_in(page, site, email):
     page.wait_for_load_state()
 
 
-def test_contact_refuse_dispute_contest_partial_refund(chromium, live_server, make_user, screenshot, tmp_path):
+def test_contact_refuse_dispute_contest_partial_refund(
+    chromium, live_server, make_user, screenshot, tmp_path
+):
     site = live_server.url
     buyer = make_user(email="wang@example.com", full_name="王小明", language="zh-hans")
     shop = make_user(email="shop@example.com", role="merchant", full_name="Headphones Ltd", language="en")
