@@ -189,13 +189,13 @@ def disputes_demo_load() -> str | None:
     d = contact(p, "订单一直显示处理中。")
     actions.dispute_withdraw(customer=customer, dispute_id=d.pk, reason="已经收到了，谢谢。")
     # 11. an unauthorised payment of the English customer: urgent, open at once
-    p = Payment.objects.filter(customer=english).order_by("-created_at").first()
-    if p is not None:
+    latest = Payment.objects.filter(customer=english).order_by("-created_at").first()
+    if latest is not None:
         actions.dispute_open(
             customer=english,
-            payment_id=p.pk,
+            payment_id=latest.pk,
             reason="unauthorized",
-            amount_minor=p.amount_minor,
+            amount_minor=latest.amount_minor,
             description="I did not make this payment: I was travelling and my phone was with me.",
         )
     for days, dispute in enumerate(Dispute.objects.filter(customer=customer).order_by("pk")):
