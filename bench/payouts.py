@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ledger import ensure_database
+from bench.ledger import recreate_database
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/okpay_bench_payouts"
 START_MINOR = 10**10  # each customer's demo top-up (100,000,000.00 CNY)
@@ -60,7 +60,7 @@ def main() -> None:
     url = os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
     if not url.startswith("postgres"):
         sys.exit("set DATABASE_URL to a PostgreSQL database (it is dropped and re-created)")
-    ensure_database(url)
+    recreate_database(url.rsplit("/", 1)[0] + "/postgres", url.rsplit("/", 1)[1])
     try:
         bench(args)
     except KeyboardInterrupt:
