@@ -81,10 +81,11 @@ def disputes(request: HttpRequest) -> HttpResponse:
             next_url=_url(show=show, page=paged.next_page_number()) if paged.has_next() else "",
         )
     statuses, reasons = dict(DisputeStatus.choices), dict(Reason.choices)
+    days_between = selectors_staff.business_days_counter()
     context["rows"] = [
         (
             dispute,
-            selectors_staff.review_deadline(dispute, now=now),
+            selectors_staff.review_deadline(dispute, now=now, days_between=days_between),
             statuses.get(dispute.status, ""),
             reasons.get(dispute.reason, ""),
         )

@@ -8,9 +8,11 @@ Queries stay on indexes with 100,000 disputes: the queue reads the partial index
 reads `dispute_created` (created_at, id) one page at a time, a customer's disputes
 `dispute_customer` / `dispute_merchant`."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
@@ -124,15 +126,40 @@ class Deadline:
     due_at: datetime
 
 
-def review_deadline(dispute: Dispute, *, now: datetime | None = None) -> Deadline | None:
+DaysBetween = Callable[[datetime, datetime], int]
+
+
+def business_days_counter() -> DaysBetween:
+    """`business_calendar.business_days_between` for a page of badges: the calendar resolved once and
+    each day asked once (the holiday look-up costs ~0.1 ms a day; a queue page asks ~1,000 days)."""
+    calendar = business_calendar.calendar()
+    is_business_day: Callable[[date], bool] = cache(calendar.is_business_day)
+
+    def between(start: datetime, end: datetime) -> int:
+        first, last = calendar.local(start).date(), calendar.local(end).date()
+        sign = 1
+        if last < first:
+            first, last, sign = last, first, -1
+        return sign * sum(
+            1 for offset in range((last - first).days) if is_business_day(first + timedelta(offset))
+        )
+
+    return between
+
+
+def review_deadline(
+    dispute: Dispute, *, now: datetime | None = None, days_between: DaysBetween | None = None
+) -> Deadline | None:
     """The review deadline as a badge, counted in business days on the business calendar: overdue
-    (by how many business days), due today, or how many business days are left."""
+    (by how many business days), due today, or how many business days are left. `days_between`:
+    one `business_days_counter()` for every row of a page."""
     due = dispute.review_due_at
     if due is None or dispute.status not in REVIEW_QUEUE_STATUSES:
         return None
     now = now or timezone.now()
+    days_between = days_between or business_calendar.business_days_between
     if now > due:
-        days = business_calendar.business_days_between(due, now)
+        days = days_between(due, now)
         text = (
             ngettext(
                 "Overdue by %(n)d business day",
@@ -144,7 +171,7 @@ def review_deadline(dispute: Dispute, *, now: datetime | None = None) -> Deadlin
             else _("Overdue")
         )
         return Deadline(text=text, tone="danger", due_at=due)
-    days = business_calendar.business_days_between(now, due)
+    days = days_between(now, due)
     if days <= 0:
         return Deadline(text=_("Due today"), tone="warn", due_at=due)
     text = ngettext("%(n)d business day left", "%(n)d business days left", days) % {"n": days}
