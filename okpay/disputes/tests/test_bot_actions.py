@@ -103,8 +103,8 @@ def test_charged_twice_in_chinese_uses_the_customers_language_and_time_zone(cust
     )
     assert "年" in first_time  # the Chinese date format
     assert result.items == [
-        # the words are gettext's (translated later in locale/); amount and dates are already Chinese
-        f"Tea Shop · ¥15.00 · paid at {first_time} and again at {second_time}"
+        # the words from the zh_Hans catalog; the amount and the dates in the Chinese format
+        f"Tea Shop · ¥15.00 · 于 {first_time} 付款，又于 {second_time} 再次付款"
     ]
     assert result.links[0].url == f"/account/disputes/contact/{second.pk}/"
 
