@@ -27,7 +27,7 @@ from okpay.core.uploads import UploadLimitHandler, request_content_length, size_
 from okpay.wallet.choices import TransactionKind
 from okpay.wallet.models import Transaction
 from okpay.wallet.money import parse_amount
-from okpay.wallet.selectors import transaction_for_user
+from okpay.wallet.selectors import payment_id_of, transaction_for_user
 
 from . import actions, policy, selectors, timeline
 from .choices import DisputeStatus, EvidenceKind, Outcome, Party, Reason
@@ -246,14 +246,10 @@ def _payment_of_history_row(user, transaction_id: int) -> tuple[int, str]:
     row = transaction_for_user(user=user, transaction_id=transaction_id)
     if row is None:
         raise DisputeError("not_found", _("No such transaction in your history."), status=404)
-    kind, _sep, payment_id = row.reference.partition(":")
-    if (
-        row.kind != TransactionKind.PAYMENT
-        or kind != "payment"
-        or not (payment_id.isascii() and payment_id.isdigit())
-    ):
+    payment_id = payment_id_of(row)
+    if row.kind != TransactionKind.PAYMENT or payment_id is None:
         raise DisputeError("not_a_payment", _("Only a payment you made can be disputed."))
-    return int(payment_id), row.currency
+    return payment_id, row.currency
 
 
 def _history_rows(user, disputes) -> dict[int, int]:

@@ -192,15 +192,14 @@ def review_overdue(dispute: Dispute) -> None:
     """OKPay's own deadline passed: every supervisor gets a notice (the parties see the date on the page)."""
     from django.contrib.auth import get_user_model
 
-    for user in get_user_model().objects.filter(is_active=True).iterator():
-        if roles.is_supervisor(user):
-            with translation.override(i18n.normalise(user.language)):
-                notice_send(
-                    user=user,
-                    title=_("Dispute %(number)s is past its review date") % {"number": dispute.number},
-                    body="",
-                    url=dispute_url(dispute, Party.OKPAY),
-                )
+    for user in get_user_model().objects.filter(is_active=True, role__in=roles.SUPERVISOR_ROLES):
+        with translation.override(i18n.normalise(user.language)):
+            notice_send(
+                user=user,
+                title=_("Dispute %(number)s is past its review date") % {"number": dispute.number},
+                body="",
+                url=dispute_url(dispute, Party.OKPAY),
+            )
 
 
 def _decision_text(dispute: Dispute, party: str) -> str:

@@ -28,6 +28,7 @@ from okpay.core.errors import DomainError
 from okpay.core.money import to_major
 from okpay.core.uploads import UploadLimitHandler, image_reencode, request_content_length, size_text
 from okpay.wallet.models import Payment
+from okpay.wallet.selectors import payment_id_of
 
 from . import actions, forms, policy, selectors, timeline
 from .choices import FINISHED_STATUSES, RESOLVED_STATUSES, DeadlineKind, DisputeStatus, Party, Reason
@@ -435,7 +436,7 @@ def evidence_file(request, evidence_id: int):
 
 def payment_dispute_links(row, user) -> list[tuple[str, str]]:
     """The transaction page's links for a payment (wallet's TRANSACTION_ACTIONS hook)."""
-    payment_id = int(row.reference.split(":")[1]) if row.reference.startswith("payment:") else None
+    payment_id = payment_id_of(row)
     if payment_id is None or row.user_id != user.pk:
         return []
     existing = selectors.dispute_for_payment(payment_id=payment_id, user=user)

@@ -61,13 +61,16 @@ def payment_for_merchant(*, merchant, payment_id: int) -> Payment | None:
     return Payment.objects.filter(merchant=merchant, pk=payment_id).select_related("customer").first()
 
 
+def payment_id_of(row: Transaction) -> int | None:
+    """The payment a history row is about (its reference is `payment:<id>`), or None."""
+    kind, _sep, value = row.reference.partition(":")
+    return int(value) if kind == "payment" and value.isascii() and value.isdigit() else None
+
+
 def payment_for_transaction(*, row: Transaction) -> Payment | None:
-    if row.reference.startswith("payment:"):
-        return (
-            Payment.objects.filter(pk=int(row.reference.split(":")[1]))
-            .select_related("merchant", "customer")
-            .first()
-        )
+    payment_id = payment_id_of(row)
+    if payment_id is not None:
+        return Payment.objects.filter(pk=payment_id).select_related("merchant", "customer").first()
     return None
 
 

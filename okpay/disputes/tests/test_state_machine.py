@@ -126,3 +126,28 @@ def test_decision_notes_reach_only_their_party_by_email_and_notice(world, commit
     assert "INTERNAL-ONLY" not in customer_mail + merchant_mail
     notices = " ".join(Notice.objects.values_list("body", flat=True))
     assert "INTERNAL-ONLY" not in notices
+
+
+def test_a_review_past_its_date_tells_the_supervisors_only(world, make_user):
+    from datetime import timedelta
+    from unittest import mock
+
+    from okpay.core.models import Notice
+    from okpay.disputes.models import DisputeDeadline
+
+    dispute, actors = world
+    boss = make_user(email="boss@okpay.example", role="supervisor")
+    actions.dispute_merchant_refuse(merchant=actors["merchant"], dispute_id=dispute.pk, body="no")
+    actions.dispute_open(
+        customer=actors["customer"],
+        payment_id=dispute.payment_id,
+        reason="other",
+        amount_minor=1000,
+        description="x",
+    )
+    actions.dispute_merchant_contest(merchant=actors["merchant"], dispute_id=dispute.pk, statement="no")
+    deadline = DisputeDeadline.objects.get(dispute=dispute, kind="review", fired_at=None, canceled_at=None)
+    with mock.patch("django.utils.timezone.now", return_value=deadline.due_at + timedelta(minutes=1)):
+        assert actions.dispute_deadline_fire(deadline_id=deadline.pk) is True
+    overdue = Notice.objects.filter(url=f"/console/disputes/{dispute.number}/")
+    assert list(overdue.values_list("user__email", flat=True)) == [boss.email]
