@@ -2,6 +2,8 @@
 evidence limits) are the actions', whose refusals the views show on the form."""
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from okpay.core.forms import Form
@@ -16,6 +18,21 @@ def accepted_extensions() -> str:
     return ",".join(e for kind in policy.evidence_rules()["kinds"] for e in KINDS[kind].extensions)
 
 
+def _files_help_text() -> str:
+    return gettext(
+        "Screenshots, chat records, receipts, proof of delivery or refund: "
+        "jpg, png, gif, webp, pdf or txt; "
+        "up to %(count)d files at a time, %(size)d MB each."
+    ) % {
+        "count": policy.evidence_rules()["max_files_per_submission"],
+        "size": policy.evidence_rules()["max_bytes_per_file"] // (1024 * 1024),
+    }
+
+
+# evaluated when shown, in the page's language (fields are built once, when the module is imported)
+files_help_text = lazy(_files_help_text, str)
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -26,18 +43,7 @@ class FilesField(forms.FileField):
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
         kwargs.setdefault("label", _("Files"))
-        kwargs.setdefault(
-            "help_text",
-            _(
-                "Screenshots, chat records, receipts, proof of delivery or refund: "
-                "jpg, png, gif, webp, pdf or txt; "
-                "up to %(count)d files at a time, %(size)d MB each."
-            )
-            % {
-                "count": policy.evidence_rules()["max_files_per_submission"],
-                "size": policy.evidence_rules()["max_bytes_per_file"] // (1024 * 1024),
-            },
-        )
+        kwargs.setdefault("help_text", files_help_text())
         super().__init__(widget=MultipleFileInput(attrs={"accept": accepted_extensions()}), **kwargs)
 
     def clean(self, data, initial=None):

@@ -151,3 +151,41 @@ def test_both_parties_get_a_notice_they_can_read(client, signed_in, customer, sh
     assert "还没收到货" in page and "/merchant/disputes/D-" in page
     page = client.get("/account/").content.decode()
     assert "notice-count" not in page  # read once the page was opened
+
+
+def test_nul_is_refused_and_nothing_is_stored(client, signed_in, customer, shop, paid):
+    signed_in(customer)
+    response = client.post(
+        f"/account/disputes/contact/{paid.pk}/",
+        data="body=a%00b",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 400
+    assert Dispute.objects.count() == 0
+
+
+def test_a_surrogate_encoded_in_a_form_is_no_500_and_never_stored(client, signed_in, customer, shop, paid):
+    """A form cannot carry a lone surrogate: its UTF-8-like bytes are invalid and are read as U+FFFD."""
+    signed_in(customer)
+    response = client.post(
+        f"/account/disputes/contact/{paid.pk}/",
+        data="body=a%ED%A0%80b",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code < 500
+    for body in Dispute.objects.values_list("messages__body", flat=True):
+        body.encode("utf-8")  # no lone surrogate reached the database
+
+
+def test_a_body_over_the_upload_cap_is_refused_before_reading(client, signed_in, customer, shop, paid):
+    from okpay.disputes.views import upload_cap
+
+    signed_in(customer)
+    response = client.post(
+        f"/account/disputes/contact/{paid.pk}/",
+        data=b"x",
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(upload_cap() + 1),
+    )
+    assert response.status_code == 413
+    assert Dispute.objects.count() == 0
