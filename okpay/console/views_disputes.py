@@ -116,7 +116,7 @@ def _detail(
     status: int = 200,
 ) -> HttpResponse:
     user = request.user
-    events = selectors.timeline_for(dispute)
+    window = selectors.timeline_window(dispute, show_all=request.GET.get("timeline") == "all")
     reviewer = roles.can_decide_disputes(user)
     appealed = dispute.status == DisputeStatus.APPEALED
     first_reviewer = appealed and dispute.decided_by_id == user.pk
@@ -125,9 +125,11 @@ def _detail(
         "payment": dispute.payment,
         "deadline": selectors_staff.review_deadline(dispute),
         "evidence": selectors_staff.evidence_by_party(dispute),
-        "statements": selectors_staff.statements_by_party(dispute, events),
+        "statements": selectors_staff.statements_by_party(dispute),
         "conversation": selectors.messages_for(dispute),
-        "timeline": timeline.timeline(dispute, events, party=Party.OKPAY),
+        "timeline": timeline.timeline(dispute, window.events, party=Party.OKPAY),
+        "timeline_hidden": window.hidden,
+        "timeline_gap_at": window.gap_at,
         "notes": selectors_staff.internal_notes(dispute),
         "rate": selectors_staff.merchant_dispute_rate(merchant=dispute.merchant),
         "first_reviewer": first_reviewer,

@@ -1,6 +1,8 @@
 """Reads of disputes, each scoped to who asks: a customer sees their own, a merchant the disputes on
 payments to them, staff any (console). Another user's number answers None (the views give 404)."""
 
+from dataclasses import dataclass
+
 from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
 
 from okpay.accounts import roles
@@ -62,6 +64,35 @@ def disputes_of_merchant(*, user) -> QuerySet[Dispute]:
 
 def timeline_for(dispute: Dispute) -> list[DisputeEvent]:
     return list(dispute.events.select_related("actor").order_by("created_at", "pk"))
+
+
+# A long timeline (a dispute with hundreds of evidence uploads and reminders) is shown folded: the
+# first steps (how it started) and the latest ones, with the number of steps in between and a link to
+# every step. Measured: each rendered step costs ~0.4 ms, so 300 steps missed the page's 100 ms target.
+TIMELINE_HEAD = 3
+TIMELINE_TAIL = 20
+
+
+@dataclass(frozen=True)
+class TimelineWindow:
+    events: list[DisputeEvent]
+    hidden: int  # steps left out between the head and the tail
+    gap_at: int  # index in `events` before which they were left out (-1: nothing left out)
+
+
+def timeline_window(
+    dispute: Dispute, *, show_all: bool = False, head: int = TIMELINE_HEAD, tail: int = TIMELINE_TAIL
+) -> TimelineWindow:
+    events = dispute.events.select_related("actor")
+    if show_all:
+        return TimelineWindow(list(events.order_by("created_at", "pk")), 0, -1)
+    # one query more than needed to learn whether anything is left out
+    first = list(events.order_by("created_at", "pk")[: head + tail + 1])
+    if len(first) <= head + tail:
+        return TimelineWindow(first, 0, -1)
+    total = events.count()
+    last = list(events.order_by("-created_at", "-pk")[:tail])[::-1]
+    return TimelineWindow(first[:head] + last, total - head - tail, head)
 
 
 def messages_for(dispute: Dispute) -> list[DisputeMessage]:

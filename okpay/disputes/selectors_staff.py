@@ -198,12 +198,13 @@ def evidence_by_party(dispute: Dispute) -> dict[str, list[Evidence]]:
 STATEMENT_CODES = ("merchant_refused", "merchant_contested", "appealed", "withdrawn")
 
 
-def statements_by_party(dispute: Dispute, events: list[DisputeEvent]) -> dict[str, list[DisputeEvent]]:
+def statements_by_party(dispute: Dispute) -> dict[str, list[DisputeEvent]]:
     """What each side wrote with a step (the merchant's refusal and contest statement, an appeal's
-    reason), from the timeline's events."""
+    reason), from the dispute's events (all of them, also those a folded timeline leaves out)."""
     sides: dict[str, list[DisputeEvent]] = {Party.CUSTOMER: [], Party.MERCHANT: []}
+    events = dispute.events.filter(code__in=STATEMENT_CODES).exclude(reason="").order_by("created_at", "pk")
     for event in events:
-        if event.code in STATEMENT_CODES and event.reason and event.party in sides:
+        if event.party in sides:
             sides[event.party].append(event)
     return sides
 

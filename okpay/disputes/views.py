@@ -141,11 +141,14 @@ def _page_context(request, dispute, party: str) -> dict:
         and dispute.appeal_until is not None
         and timezone.now() <= dispute.appeal_until
     )
+    window = selectors.timeline_window(dispute, show_all=request.GET.get("timeline") == "all")
     return {
         "dispute": dispute,
         "party": party,
         "payment": dispute.payment,
-        "timeline": timeline.timeline(dispute, selectors.timeline_for(dispute), party=party),
+        "timeline": timeline.timeline(dispute, window.events, party=party),
+        "timeline_hidden": window.hidden,
+        "timeline_gap_at": window.gap_at,
         "conversation": selectors.messages_for(dispute),
         "evidence": selectors.evidence_for(dispute),
         "next_deadline": next_deadline(dispute, party),

@@ -17,6 +17,7 @@ from okpay.console import views_disputes
 from okpay.disputes import actions
 from okpay.disputes.choices import DisputeStatus
 from okpay.disputes.models import Dispute, DisputeEvent, DisputeNote
+from okpay.disputes.selectors import timeline_window
 from okpay.disputes.selectors_staff import merchant_dispute_rate, review_deadline
 from okpay.wallet.actions import payment_create, topup_demo
 from okpay.wallet.ledger import ledger_verify, wallet_account
@@ -66,6 +67,7 @@ def r2(make_user):
 
 
 _keys = iter(range(1, 10_000))
+CONTEST_STATEMENT = "Delivered on the 3rd, signed by the customer"
 
 
 def pay(buyer, shop, amount=20_000, description="耳机"):
@@ -107,7 +109,7 @@ def responded(buyer, shop, *, amount=20_000, urgent=False, due_in_days=None):
     dispute = actions.dispute_merchant_contest(
         merchant=shop,
         dispute_id=dispute.pk,
-        statement="Delivered on the 3rd, signed by the customer",
+        statement=CONTEST_STATEMENT,
         files=[png("delivery.png", (30, 200, 30)), pdf("waybill.pdf")],
     )
     if due_in_days is not None:
@@ -450,3 +452,53 @@ def test_console_home_shows_the_queue_line_and_the_360_lists_the_disputes(client
         assert f'href="/console/disputes/{dispute.number}/"' in html
     buyer_panel = client.get(f"/console/customers/{buyer.pk}/").content.decode()
     assert re.search(r"No disputes as the merchant", buyer_panel)
+
+
+# --- a long timeline is folded on every page -----------------------------------------------------
+
+
+def test_a_long_timeline_shows_its_first_and_latest_steps_and_links_to_all(
+    client, signed_in, buyer, shop, r1
+):
+    dispute = responded(buyer, shop)
+    first_codes = list(dispute.events.order_by("created_at", "pk").values_list("code", flat=True))
+    start = timezone.now() + timedelta(minutes=1)
+    DisputeEvent.objects.bulk_create(
+        DisputeEvent(
+            dispute=dispute,
+            kind="step",
+            party="customer",
+            actor=buyer,
+            code="evidence_added",
+            reason=f"extra-{i:03d}",
+            created_at=start + timedelta(seconds=i),
+        )
+        for i in range(40)
+    )
+    total = dispute.events.count()
+    hidden = total - 3 - 20
+    pages = [(r1, f"/console/disputes/{dispute.number}/"), (buyer, f"/account/disputes/{dispute.number}/")]
+    pages.append((shop, f"/merchant/disputes/{dispute.number}/"))
+    for user, url in pages:
+        client.logout()
+        signed_in(user)
+        html = client.get(url).content.decode()
+        shown = re.findall(r"extra-(\d{3})", html)
+        # the 20 latest steps, none of the folded ones; the link says how many are folded
+        assert shown == [f"{i:03d}" for i in range(20, 40)], url
+        assert re.search(rf'\?timeline=all#[\w-]+">[^<]*\b{hidden}\b', html), url
+        everything = client.get(url + "?timeline=all").content.decode()
+        assert re.findall(r"extra-(\d{3})", everything) == [f"{i:03d}" for i in range(40)]
+        assert "?timeline=all#" not in everything
+    # the first three steps (how it started) stay; the merchant's contest statement is still beside the
+    # evidence although its step is folded away
+    client.logout()
+    signed_in(r1)
+    assert "merchant_contested" in first_codes[3:]
+    statements = (
+        client.get(f"/console/disputes/{dispute.number}/").content.decode().split('id="timeline-head"')[0]
+    )
+    assert CONTEST_STATEMENT in statements
+    window = timeline_window(dispute)
+    assert [e.code for e in window.events[:3]] == first_codes[:3] and window.hidden == hidden
+    assert window.gap_at == 3 and len(window.events) == 23
