@@ -17,7 +17,8 @@ to one file path that is never read), ~1 message per dispute and a few internal 
 Then, signed in as an agent (Django's test Client), `--requests` times each: the queue's first page
 and each tab (`?show=review|mine|unassigned|appeals|urgent`), its last page, the look-up
 (`?show=every`) first page, a deep keyset page (`before=`), a status filter and a search by number;
-and the dispute page of `--sample` random disputes (plus the ones with the most events), twice
+and the dispute page of `--sample` random disputes (plus the ones with the most events, folded
+and with `?timeline=all`), twice
 each. Prints p50/p95/max per kind and the SQL statements of one request of each
 (CaptureQueriesContext). Target (issue 14): p95 ≤ 100 ms for the queue and a dispute page.
 """
@@ -416,19 +417,20 @@ def bench(args) -> None:
     in_queue = [d.number for d in disputes if d.status in REVIEW_QUEUE_STATUSES][:20]
     for number in heavy[:3]:
         client.get(f"/console/disputes/{number}/")  # warm
-    for label, chosen in (
-        (f"dispute page, {len(sample)} random disputes", sample),
-        (f"dispute page, {len(heavy)} with the most events ({events_per[by_events[0]]} max)", heavy),
-        (f"dispute page, {len(in_queue)} in the review queue", in_queue),
+    for label, chosen, query in (
+        (f"dispute page, {len(sample)} random disputes", sample, {}),
+        (f"dispute page, {len(heavy)} with the most events ({events_per[by_events[0]]} max)", heavy, {}),
+        ("  the same, every step (?timeline=all)", heavy, {"timeline": "all"}),
+        (f"dispute page, {len(in_queue)} in the review queue", in_queue, {}),
     ):
         times = []
         for _round in range(2):
             for number in chosen:
                 t0 = time.perf_counter()
-                response = client.get(f"/console/disputes/{number}/")
+                response = client.get(f"/console/disputes/{number}/", query)
                 times.append((time.perf_counter() - t0) * 1000)
                 assert response.status_code == 200, (number, response.status_code)
-        results.append((label, times, statements(f"/console/disputes/{chosen[0]}/")))
+        results.append((label, times, statements(f"/console/disputes/{chosen[0]}/", query)))
 
     print(f"\nsigned in as an agent, {load()}")
     for label, times, queries in results:
