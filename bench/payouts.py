@@ -56,6 +56,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--customers", type=int, default=64)
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="also profile N submissions in one process (cProfile)"
+    )
     args = parser.parse_args()
     url = os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
     if not url.startswith("postgres"):
@@ -250,6 +253,24 @@ def bench(args) -> None:
     if os.environ.get("BENCH_SHOW_SQL"):
         for query in captured.captured_queries:
             print(f"  {float(query['time']) * 1000:6.2f} ms  {query['sql'][:160]}")
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for n in range(args.profile):
+            user, destination_id = customers[n % n_customers]
+            withdrawal_submit(
+                user=user,
+                destination_id=destination_id,
+                amount_minor=AMOUNT_MINOR,
+                currency="CNY",
+                speed=Speed.STANDARD,
+                key=f"profile-{n}",
+            )
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,10 @@ from .models import Withdrawal
 class Provider:
     name = ""
 
-    def accepted(self, withdrawal: Withdrawal) -> None:
-        """The withdrawal is requested (after submission, or after a review approved it)."""
+    def accepted(self, withdrawal: Withdrawal) -> Withdrawal:
+        """The withdrawal is requested (after submission, or after a review approved it); returns it
+        as it is now."""
+        return withdrawal
 
 
 class ManualProvider(Provider):
@@ -31,16 +33,16 @@ class ManualProvider(Provider):
 class SandboxProvider(Provider):
     name = "sandbox"
 
-    def accepted(self, withdrawal: Withdrawal) -> None:
+    def accepted(self, withdrawal: Withdrawal) -> Withdrawal:
         from .withdrawals import SYSTEM, withdrawal_transition
 
         processing = withdrawal_transition(
             withdrawal=withdrawal, to=WithdrawalStatus.PROCESSING, actor=SYSTEM, note="sandbox: sent"
         )
         due = policy.sandbox_due(processing.method, processing.created_at)
-        Withdrawal.objects.filter(pk=processing.pk).update(
-            provider_due_at=due, provider_reference=f"SBX-{processing.pk}"
-        )
+        processing.provider_due_at, processing.provider_reference = due, f"SBX-{processing.pk}"
+        processing.save(update_fields=["provider_due_at", "provider_reference"])
+        return processing
 
 
 PROVIDERS: dict[str, Provider] = {p.name: p for p in (ManualProvider(), SandboxProvider())}

@@ -52,6 +52,17 @@ def system_account(role: str, currency: str) -> LedgerAccount:
     return account
 
 
+def system_accounts(roles, currency: str) -> dict[str, LedgerAccount]:
+    """Several system accounts of one currency in one query ({role: account}); missing ones are
+    created as `system_account` would."""
+    codes = {f"system:{role}:{currency}": role for role in roles}
+    found = {codes[a.code]: a for a in LedgerAccount.objects.filter(code__in=codes)}
+    for role in codes.values():
+        if role not in found:
+            found[role] = system_account(role, currency)
+    return found
+
+
 def wallet_account(user, currency: str) -> LedgerAccount:
     """The user's balance in `currency` (a liability of OKPay to the user; never negative)."""
     account, _created = LedgerAccount.objects.get_or_create(

@@ -15,6 +15,7 @@ from okpay.wallet.ledger import (
     entry_void,
     ledger_verify,
     system_account,
+    system_accounts,
     wallet_account,
 )
 from okpay.wallet.models import JournalEntry, LedgerAccount
@@ -207,3 +208,13 @@ def test_random_operation_sequences_keep_every_invariant(make_user, ops):
         for user in users:
             assert wallet_account(user, "CNY").available_balance >= 0
         assert ledger_verify() == []
+
+
+def test_system_accounts_reads_several_in_one_query_and_creates_missing_ones(db, django_assert_num_queries):
+    existing = system_account("fee_revenue", "CNY")
+    with django_assert_num_queries(1):
+        assert system_accounts(("fee_revenue",), "CNY") == {"fee_revenue": existing}
+    both = system_accounts(("fee_revenue", "withdrawals_in_flight"), "CNY")
+    assert both["fee_revenue"] == existing
+    assert both["withdrawals_in_flight"] == system_account("withdrawals_in_flight", "CNY")
+    assert both["withdrawals_in_flight"].code == "system:withdrawals_in_flight:CNY"
