@@ -187,3 +187,21 @@ def tiny_bot(db, tiny_model_dir):
     BotModelVersion.objects.create(version="tiny", path=str(tiny_model_dir / "model.joblib"), is_active=True)
     yield
     forget_model()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _other_connections_closed_at_the_end(django_db_setup, django_db_blocker):
+    """The chat socket's database work runs on the event loop's thread pool, whose threads keep their
+    connections (CONN_MAX_AGE) — in production that is the point. At the end of a test session those
+    threads are idle but may still hold connections to the test database, which PostgreSQL then refuses
+    to drop; they are closed here first."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

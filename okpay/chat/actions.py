@@ -353,6 +353,7 @@ class Posted:
     message: Message
     created: bool  # False: the same client_id was posted before; this is the stored message
     reply: Message | None = None  # the bot's answer to it, when the conversation is with the bot
+    with_bot: bool = False  # the conversation was with the bot when the message was stored
 
 
 def _sender_check(conversation: Conversation, *, sender: str, author) -> None:
@@ -469,7 +470,7 @@ def message_post(
                 locked.first_response_at = message.created_at
                 locked.save(update_fields=["first_response_at", "updated_at"])
             posted = Posted(message, created=True)
-        with_bot = locked.status == ConversationStatus.BOT
+        with_bot = posted.with_bot = locked.status == ConversationStatus.BOT
     has_file = upload is not None or (  # a new text message has no file: no query on the hot path
         not posted.created and ChatAttachment.objects.filter(message=posted.message).exists()
     )
