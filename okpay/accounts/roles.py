@@ -95,3 +95,15 @@ PREDICATES = {
     for name, value in dict(globals()).items()
     if callable(value) and (name.startswith("is_") or name.startswith("can_") or name.startswith("needs_"))
 }
+
+
+def landing_url_name(user) -> str:
+    """Where a user lands after signing in when no `next` says otherwise: staff on the console,
+    merchants on the merchant center, customers on My Account; anyone else on the home page."""
+    if is_staff(user):
+        return "console:index"
+    if is_merchant(user):
+        return "merchant:home"
+    if is_customer(user):
+        return "wallet:home"
+    return "home"

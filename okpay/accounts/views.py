@@ -23,7 +23,7 @@ from okpay.core.audit import client_ip
 from okpay.core.ratelimit import rate_limited
 from okpay.core.redirects import safe_next
 
-from . import actions, selectors, sessions
+from . import actions, roles, selectors, sessions
 from .forms import (
     ApiTokenForm,
     LoginForm,
@@ -43,6 +43,11 @@ RESET_TOKEN_IN_URL = "set-password"
 
 def _safe_next(request, default="home"):
     return safe_next(request, request.POST.get("next") or request.GET.get("next"), default)
+
+
+def _after_sign_in(request, user=None):
+    """`next` when it is safe, else the user's own start page (roles.landing_url_name)."""
+    return _safe_next(request, roles.landing_url_name(user or request.user))
 
 
 def _no_referrer(response: HttpResponse) -> HttpResponse:
@@ -84,7 +89,7 @@ def verify_email(request, token):
 @never_cache
 def login_view(request):
     if request.user.is_authenticated:
-        return redirect(_safe_next(request))
+        return redirect(_after_sign_in(request))
     form = LoginForm(request.POST or None)
     error = None
     locked_until = None
@@ -93,7 +98,7 @@ def login_view(request):
             request=request, email=form.cleaned_data["email"], password=form.cleaned_data["password"]
         )
         if result.user is not None:
-            return redirect(_safe_next(request))
+            return redirect(_after_sign_in(request, result.user))
         error, locked_until = result.error, result.locked_until
     status = 200 if error is None else (429 if error in actions.LOGIN_PAUSED_ERRORS else 400)
     if request.method == "POST" and not form.is_valid():
@@ -302,11 +307,11 @@ def two_factor_setup(request):
 @never_cache
 def two_factor_verify(request):
     if request.user.is_verified():
-        return redirect(_safe_next(request))
+        return redirect(_after_sign_in(request))
     form = TotpCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if sessions.two_factor_verify(request=request, code=form.cleaned_data["code"]):
-            return redirect(_safe_next(request))
+            return redirect(_after_sign_in(request))
         form.add_error("code", _("That code is not valid. Check the time on your phone and try again."))
     return render(
         request, "accounts/two_factor_verify.html", {"form": form}, status=400 if form.errors else 200

@@ -102,7 +102,24 @@ def test_next_parameter_is_followed_only_when_local(client, customer):
     response = other.post(
         "/accounts/login/?next=https://evil.example/", {"email": customer.email, "password": PASSWORD}
     )
-    assert response["Location"] == "/"
+    assert response["Location"] == "/account/"  # the customer's own start page, not the foreign one
+
+
+@pytest.mark.parametrize(
+    ("role", "landing"),
+    [
+        ("customer", "/account/"),
+        ("merchant", "/merchant/"),
+        ("agent", "/console/"),
+        ("supervisor", "/console/"),
+    ],
+)
+def test_without_next_everyone_lands_on_their_own_start_page(client, make_user, role, landing):
+    user = make_user(email=f"{role}@example.com", role=role)
+    response = client.post("/accounts/login/", {"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == landing
+    # signed in already: the login page sends them there too
+    assert client.get("/accounts/login/")["Location"] == landing
 
 
 def test_logout_requires_post_and_ends_the_session(client, customer, signed_in):
