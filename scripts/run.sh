@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-config.settings.dev}
 export OKPAY_DEBUG=${OKPAY_DEBUG:-0}  # the product, not a debugger: custom error pages
+# links in emails and pages (hreflang, password reset) point at the port actually served
+export OKPAY_SITE_URL=${OKPAY_SITE_URL:-http://127.0.0.1:${PORT:-8000}}
 okpay=(.venv/bin/okpay)
 "${okpay[@]}" migrate --noinput -v 0
 "${okpay[@]}" demo --if-empty
