@@ -17,7 +17,7 @@ from okpay.core.mail import email_send
 from okpay.core.ratelimit import rate_limited
 from okpay.core.transitions import is_system, transition_exists, transition_permitted, transition_targets
 
-from . import sla
+from . import clocks, policy
 from .choices import (
     FINISHED_STATUSES,
     TICKET_TRANSITIONS,
@@ -142,8 +142,8 @@ def ticket_create(
 ) -> Ticket:
     if requester is not None and not requester.is_authenticated:
         requester = None
-    priority = sla.priority_for(topic)
-    ticket = Ticket.objects.create(
+    priority = policy.priority_for(topic)
+    ticket = Ticket(
         requester=requester,
         requester_email=requester.email if requester else email,
         requester_name=(requester.display_name if requester else name)[:150],
@@ -157,8 +157,11 @@ def ticket_create(
         if transaction is not None and requester is not None and transaction.user_id == requester.pk
         else None,
         priority=priority,
-        reply_due_at=sla.reply_due(priority, timezone.now()),
     )
+    now = timezone.now()
+    clocks.reply_start(ticket, now)  # the first reply's target
+    clocks.resolution_start(ticket, now)
+    ticket.save(force_insert=True)
     message = TicketMessage.objects.create(
         ticket=ticket, kind=MessageKind.CUSTOMER, author=requester, body=body
     )
@@ -245,13 +248,14 @@ def ticket_transition(
     ticket_transition_check(ticket=ticket, to=to, actor=actor)
     previous = ticket.status
     ticket.status = to
+    now = timezone.now()
     if to in FINISHED_STATUSES:
         if previous not in FINISHED_STATUSES or ticket.solved_at is None:  # closing keeps when it was solved
-            ticket.solved_at = timezone.now()
-        ticket.reply_due_at = None
+            ticket.solved_at = now
     else:
         ticket.solved_at = None
-    ticket.save(update_fields=["status", "solved_at", "reply_due_at", "updated_at"])
+    clocks.on_status(ticket, previous=previous, now=now)  # stop, pause, resume, or a new resolution clock
+    ticket.save(update_fields=["status", "solved_at", *clocks.FIELDS, "updated_at"])
     data = {"ticket": ticket.number, "from": previous, "to": to}
     if note:
         data["note"] = note[:300]
@@ -275,9 +279,9 @@ def ticket_customer_reply(*, ticket: Ticket, actor=None, body: str, files=()) ->
     _attachments_save(message, files)
     if ticket.status in (TicketStatus.PENDING, TicketStatus.SOLVED):  # back with the team
         ticket = ticket_transition(ticket=ticket, to=TicketStatus.OPEN, actor=actor, note="customer replied")
-    if ticket.reply_due_at is None:
-        ticket.reply_due_at = sla.reply_due(ticket.priority, timezone.now())
-    ticket.save(update_fields=["reply_due_at", "updated_at"])
+    if ticket.reply_due_at is None:  # the next reply's target (the first one's before any reply)
+        clocks.reply_start(ticket, timezone.now())
+    ticket.save(update_fields=[*clocks.FIELDS, "updated_at"])
     audit_event_record(
         action="ticket.customer_replied",
         actor=author,
@@ -310,8 +314,8 @@ def ticket_agent_reply(
         if ticket.first_responded_at is None:
             ticket.first_responded_at = timezone.now()
             fields.append("first_responded_at")
-        ticket.reply_due_at = None
-        fields.append("reply_due_at")
+        clocks.reply_stop(ticket)
+        fields.extend(clocks.FIELDS)
         if ticket.assignee_id is None:
             ticket.assignee = actor
             fields.append("assignee")
@@ -374,21 +378,15 @@ def ticket_assign(*, ticket: Ticket, actor, assignee) -> Ticket:
 
 @transaction.atomic
 def ticket_priority_set(*, ticket: Ticket, actor, priority: str) -> Ticket:
-    """A new priority moves a running reply clock to that priority's target, counted from the first
-    customer message still unanswered."""
+    """A new priority moves the running clocks (reply, resolution) to that priority's targets: each keeps
+    the time it has already run (clocks.retarget)."""
     ticket = _locked(ticket)
     if priority == ticket.priority:
         return ticket
     previous = ticket.priority
     ticket.priority = priority
-    if ticket.reply_due_at is not None:
-        last_reply = ticket.messages.filter(kind=MessageKind.AGENT).order_by("-created_at", "-id").first()
-        waiting = ticket.messages.filter(kind=MessageKind.CUSTOMER)
-        if last_reply is not None:
-            waiting = waiting.filter(created_at__gt=last_reply.created_at)
-        first = waiting.order_by("created_at", "id").first()
-        ticket.reply_due_at = sla.reply_due(priority, first.created_at if first else timezone.now())
-    ticket.save(update_fields=["priority", "reply_due_at", "updated_at"])
+    clocks.retarget(ticket, previous_priority=previous, now=timezone.now())
+    ticket.save(update_fields=["priority", *clocks.FIELDS, "updated_at"])
     audit_event_record(
         action="ticket.priority_changed",
         actor=actor,

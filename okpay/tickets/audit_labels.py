@@ -11,6 +11,8 @@ AUDIT_LABELS = {
     "ticket.status_changed": _("Question status changed"),
     "ticket.assigned": _("Question assigned"),
     "ticket.priority_changed": _("Question priority changed"),
+    "ticket.target_warned": _("Reply-time target about to be missed (assignee warned)"),
+    "ticket.target_breached": _("Reply-time target missed (supervisors told, priority raised)"),
     "ticket.rated": _("Support answer rated"),
     "ticket.macro_saved": _("Saved reply (macro) edited"),
 }

@@ -63,8 +63,21 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     first_responded_at = models.DateTimeField(null=True, blank=True)
-    # when the team owes the customer its next reply (SLA); cleared by a public reply
+    # Reply-time clocks (policy.py, clocks.py). The reply clock is the first reply's target until the
+    # team first replies (first_responded_at), then the next reply's: due when the team owes the customer
+    # a reply, None when it owes none. The resolution clock runs from the question (or its reopening)
+    # until it is solved. Both stop while the question waits for the customer (paused_at) and their due
+    # times move on by the time paused, on their own clock, when it comes back. warn_at: when the
+    # assignee is warned; warned_at / breached_at: the sweep's marks, so each fires once per clock run.
     reply_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    reply_warn_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    reply_warned_at = models.DateTimeField(null=True, blank=True)
+    reply_breached_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    resolution_warn_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    resolution_warned_at = models.DateTimeField(null=True, blank=True)
+    resolution_breached_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
     solved_at = models.DateTimeField(null=True, blank=True)
     # not stored: set by actions.ticket_create on the question it returns (was the receipt emailed?)
     receipt_sent: bool
@@ -85,7 +98,25 @@ class Ticket(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return self.reply_due_at is not None and self.reply_due_at < timezone.now() and not self.is_finished
+        """A reply is owed and its due time has passed (on a paused clock: had passed when it stopped)."""
+        return (
+            self.reply_due_at is not None
+            and self.reply_due_at < (self.paused_at or timezone.now())
+            and not self.is_finished
+        )
+
+    @property
+    def is_resolution_overdue(self) -> bool:
+        return (
+            self.resolution_due_at is not None
+            and self.resolution_due_at < (self.paused_at or timezone.now())
+            and not self.is_finished
+        )
+
+    @property
+    def reply_target(self) -> str:
+        """Which reply the reply clock counts to: "first_reply" or "next_reply" (policy.TARGETS)."""
+        return "first_reply" if self.first_responded_at is None else "next_reply"
 
     @property
     def is_finished(self) -> bool:

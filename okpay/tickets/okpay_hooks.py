@@ -24,6 +24,12 @@ def _demo_tickets():
     return tickets_demo_load()
 
 
+def _sweep_schedule():
+    from .tasks import tickets_sweep_schedule
+
+    return tickets_sweep_schedule()
+
+
 def _api_router():
     from .api import router
 
@@ -44,3 +50,4 @@ hooks.register(
 hooks.register(hooks.DEMO_STEPS, hooks.DemoStep("tickets", _demo_tickets), order=40)
 hooks.register(hooks.API_ROUTERS, _api_router, order=50)
 hooks.register(hooks.AUDIT_LABELS, AUDIT_LABELS)
+hooks.register(hooks.WORKER_SCHEDULES, hooks.Schedule("tickets sweep", _sweep_schedule))
