@@ -40,6 +40,16 @@ def test_demo_is_idempotent_and_creates_the_six_accounts(db, capsys):
     assert "okpay-demo-2026" in capsys.readouterr().out
 
 
+@pytest.mark.smoke
+def test_demo_lists_the_accounts_once_in_make_run(db, capsys):
+    """`make run` loads the demo with --no-accounts: `okpay serve` lists them beside the URL."""
+    call_command("demo", "--if-empty", "--no-accounts")
+    call_command("demo", "--if-empty", "--no-accounts")
+    out = capsys.readouterr().out
+    assert User.objects.filter(email="customer@example.com").exists()
+    assert "okpay-demo-2026" not in out and "customer@example.com" not in out
+
+
 def test_demo_refused_outside_demo_mode(db, settings):
     settings.DEMO_MODE = False
     with pytest.raises(CommandError, match="demo mode"):

@@ -10,11 +10,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--if-empty", action="store_true", help="only when the database has no users yet")
+        parser.add_argument(
+            "--no-accounts",
+            action="store_true",
+            help="do not list the demo accounts (`okpay serve` lists them when it starts)",
+        )
 
-    def handle(self, *args, if_empty=False, **options):
+    def handle(self, *args, if_empty=False, no_accounts=False, **options):
         if if_empty and get_user_model().objects.exists():
             self.stdout.write("Database already has data; demo data not loaded again.")
-            self.stdout.write(demo_accounts_text())
+            if not no_accounts:
+                self.stdout.write(demo_accounts_text())
             return
         try:
             with transaction.atomic():
@@ -23,4 +29,5 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         for line in summaries:
             self.stdout.write(f"- {line}")
-        self.stdout.write(self.style.SUCCESS(demo_accounts_text()))
+        if not no_accounts:
+            self.stdout.write(self.style.SUCCESS(demo_accounts_text()))
