@@ -98,7 +98,7 @@ def ticket_clock_warn(*, ticket_id: int, clock: str, now: datetime | None = None
                 _("%(target)s due soon: question %(number)s")
                 % {"target": TARGET_LABELS[target], "number": ticket.number}
             ),
-            lambda: _("“%(subject)s” — due by %(due)s.") % {"subject": ticket.subject, "due": _when(due)},
+            lambda: _("Due by %(due)s: “%(subject)s”") % {"due": _when(due), "subject": ticket.subject},
         )
         audit_event_record(
             action="ticket.target_warned",
@@ -129,7 +129,7 @@ def ticket_clock_breach(*, ticket_id: int, clock: str, now: datetime | None = No
         raised = ticket.priority != previous
 
         def body() -> str:
-            text = _("“%(subject)s” was due by %(due)s.") % {"subject": ticket.subject, "due": _when(due)}
+            text = _("Was due by %(due)s: “%(subject)s”.") % {"due": _when(due), "subject": ticket.subject}
             if raised:
                 text += " " + _("Priority raised from %(from)s to %(to)s.") % {
                     "from": TicketPriority(previous).label,
