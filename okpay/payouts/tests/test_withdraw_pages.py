@@ -332,7 +332,9 @@ def test_under_review_explains_without_promising_a_time(client, signed_in, emma,
     page = client.get(detail_url(withdrawal)).content.decode()
     assert "Under review" in page
     note = page.split('class="notice withdrawal-review">')[1].split("</p>")[0]
-    assert "We are reviewing this withdrawal" in note and "we email you when it is decided" in note
+    assert "We are reviewing this withdrawal" in note and "You can cancel it until it is decided" in note
+    # an approval sends no email (only paid, failed, cancelled and rejected do): the note promises none
+    assert "email" not in note
     assert "usually" not in note and "hour" not in note and "day" not in note
     assert "Sandbox" not in page
     assert f'href="/account/withdraw/{withdrawal.pk}/cancel/"' in page
