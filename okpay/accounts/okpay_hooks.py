@@ -27,7 +27,7 @@ def _api_router():
 
 
 hooks.register(hooks.DEMO_STEPS, hooks.DemoStep("users", _demo_users), order=0)
-hooks.register(hooks.BOT_ACTIONS, hooks.BotAction("reset_password", bot_actions.reset_password))
-hooks.register(hooks.BOT_ACTIONS, hooks.BotAction("lost_device", bot_actions.lost_device))
+for _key in ("reset_password", "lost_device", "lost_card", "account_takeover", "secure_account"):
+    hooks.register(hooks.BOT_ACTIONS, hooks.BotAction(_key, getattr(bot_actions, _key)))
 hooks.register(hooks.AUDIT_LABELS, AUDIT_LABELS)
 hooks.register(hooks.API_ROUTERS, _api_router, order=10)

@@ -30,6 +30,7 @@ class AnswerOut(Schema):
     actions: list[dict]
     conversation_id: int | None
     turn_id: int | None
+    account_actions: list[str]
 
 
 @router.post("/bot/answer", response=AnswerOut, auth=None, summary="Ask the answer bot")

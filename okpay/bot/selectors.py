@@ -13,10 +13,27 @@ def box_conversation(request) -> BotConversation | None:
     return BotConversation.objects.filter(pk=pk, user=user).first() if pk else None
 
 
+CONTENTLESS = ("talk_to_human", "greeting", "thanks", "goodbye", "small_talk", "insult")
+
+
 def first_question(conversation: BotConversation) -> str:
-    """What the customer first asked about (not a bare "转人工"/"agent please")."""
-    turn = conversation.turns.exclude(hand_off_reason="requested").order_by("created_at", "id").first()
-    return turn.text if turn else ""
+    """The subject of a hand-off (the question form's subject): the message that was handed off — or,
+    when that was only a request for a person ("转人工", "agent please"), the latest question before it
+    that said what it is about. (The name is kept for the question form, which asks for it.)"""
+    turns = list(conversation.turns.order_by("-created_at", "-id")[:50])
+    handed = next((i for i, turn in enumerate(turns) if turn.hand_off), 0)
+    for turn in turns[handed:]:
+        if turn.intent not in CONTENTLESS:
+            return turn.text
+    return ""
+
+
+def questions_from(conversation: BotConversation | None) -> list[str]:
+    """The numbers of the questions created from this conversation (the question form attaches the
+    conversation to the question it creates), oldest first: shown in the conversation after a hand-off."""
+    if conversation is None:
+        return []
+    return list(conversation.tickets.order_by("created_at", "id").values_list("number", flat=True))
 
 
 def conversation_summary(conversation: BotConversation) -> str:
@@ -28,6 +45,10 @@ def conversation_summary(conversation: BotConversation) -> str:
     ]
     who = conversation.user.email if conversation.user else "visitor (not signed in)"
     return f"Customer: {who}\n" + "\n".join(lines)
+
+
+def box_questions(request) -> list[str]:
+    return questions_from(box_conversation(request))
 
 
 def box_history(request, *, limit: int = 12) -> list:

@@ -11,7 +11,7 @@ from okpay.accounts.models import User
 
 from .actions import payment_create, refund_create, topup_demo
 from .fx import latest_rate_set, quote_create, rates_refresh
-from .international.actions import international_settle, international_submit
+from .international.actions import international_review_decide, international_settle, international_submit
 from .models import InternationalTransfer, Payment, Transaction, TransactionEvent
 
 PURCHASES = [
@@ -151,7 +151,56 @@ def wallet_demo_load() -> str | None:
         purpose="family support",
         key="demo-intl-2",
     )
+    _demo_transfers_in_flight(customer)
     count = Transaction.objects.filter(user__in=[customer, english]).count()
     return (
-        f"wallet: {count} transactions for the demo customers, 2 merchants, 1 transfer in compliance review"
+        f"wallet: {count} transactions for the demo customers, 2 merchants, international transfers paid, "
+        "processing, in compliance review and rejected"
     )
+
+
+def _demo_transfers_in_flight(customer) -> None:
+    """The Chinese demo customer's transfers that are not finished yet (what "我的国际转账到哪了" is
+    asked about): one processing (inside its 30-minute cancel window when the demo is loaded), one held
+    for compliance review (1,000 EUR or more) and one the compliance team rejected."""
+    supervisor = User.objects.filter(email="supervisor@example.com").first()
+    details = {
+        "recipient_country": "GB",
+        "recipient_address": "1 King's Parade, Cambridge",
+        "sender_address": "上海市徐汇区漕溪北路 88 号",
+    }
+    funds = topup_demo(user=customer, amount_minor=1_500_000, currency="CNY", key="demo-intl-funds")
+    _backdate([funds], timezone.now() - timedelta(days=10))
+    submitted = []
+    for key, amount, name, account in (
+        ("demo-intl-3", 80_000, "Li Ming (UC Berkeley)", "US64SVBKUS6S3300958879"),
+        ("demo-intl-4", 800_000, "Chen Jing", "GB33BUKB20201555555555"),
+        ("demo-intl-5", 450_000, "Zhang Wei", "GB94BARC10201530093459"),
+    ):
+        country = "US" if account.startswith("US") else "GB"
+        quote = quote_create(
+            user=customer,
+            from_currency="CNY",
+            to_currency="USD" if country == "US" else "GBP",
+            source_amount_minor=amount,
+            recipient_country=country,
+        )
+        submitted.append(
+            international_submit(
+                user=customer,
+                quote_id=quote.pk,
+                recipient_name=name,
+                recipient_account=account,
+                purpose="学费" if country == "GB" else "生活费",
+                key=key,
+                **{**details, "recipient_country": country},
+            )
+        )
+    rejected = submitted[2]
+    if supervisor is not None and rejected.status == "under_review":
+        international_review_decide(
+            reviewer=supervisor,
+            transfer_id=rejected.pk,
+            approve=False,
+            note="收款人信息与证明材料不一致 / the recipient's details do not match the documents",
+        )

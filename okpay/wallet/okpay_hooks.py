@@ -42,7 +42,7 @@ hooks.register(
     order=20,
 )
 hooks.register(hooks.DEMO_STEPS, hooks.DemoStep("wallet", _demo_wallet), order=20)
-for key in ("recent_payments", "balances", "exchange_rate"):
+for key in ("recent_payments", "balances", "exchange_rate", "international_status", "topup_status", "limits"):
     hooks.register(hooks.BOT_ACTIONS, hooks.BotAction(key, getattr(bot_actions, key)))
 hooks.register(hooks.AUDIT_LABELS, AUDIT_LABELS)
 hooks.register(hooks.API_ROUTERS, _api_router, order=30)

@@ -1,6 +1,6 @@
 from django import template
 
-from okpay.bot.selectors import box_history
+from okpay.bot.selectors import box_history, box_questions
 
 register = template.Library()
 
@@ -12,3 +12,12 @@ def bot_history(context):
     if request is None or not hasattr(request, "session") or not hasattr(request, "user"):
         return []
     return box_history(request)
+
+
+@register.simple_tag(takes_context=True)
+def bot_questions(context):
+    """The numbers of the questions this browser's conversation was handed off as."""
+    request = context.get("request")
+    if request is None or not hasattr(request, "session") or not hasattr(request, "user"):
+        return []
+    return box_questions(request)

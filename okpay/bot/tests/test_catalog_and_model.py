@@ -17,7 +17,7 @@ ARTICLES = Path(__file__).resolve().parents[2] / "helpcenter" / "content" / "art
 
 def test_catalog_has_every_intent_with_both_languages_and_real_articles():
     intents = catalog()
-    assert len(intents) == 90
+    assert len(intents) == 95
     banking = json.loads((training.DATA / "banking77" / "categories.json").read_text())
     assert set(banking) <= set(intents)
     for intent in intents.values():
@@ -109,7 +109,7 @@ def test_train_command_with_data_activates_a_new_version(db, tmp_path):
 
     call_command("bot", "train", data=[FIXTURES / "tiny_train.csv"], out=tmp_path / "m")
     active = BotModelVersion.objects.get(is_active=True)
-    assert Path(active.path).exists() and active.training_rows == 64
+    assert Path(active.path).exists() and active.training_rows == 104
 
 
 def test_shipped_e5_cache_covers_every_shipped_row():
