@@ -68,7 +68,12 @@ def queue_counts() -> dict[str, int]:
         active=Count("id", filter=QUEUES["active"]),
         pending=Count("id", filter=QUEUES["pending"]),
         unassigned=Count("id", filter=QUEUES["active"] & Q(assignee__isnull=True)),
-        overdue=Count("id", filter=Q(reply_due_at__lt=timezone.now()) & ~Q(status__in=FINISHED_STATUSES)),
+        # a reply past due on a running clock (Ticket.is_overdue; a paused one waits for the customer)
+        overdue=Count(
+            "id",
+            filter=Q(reply_due_at__lt=timezone.now(), paused_at__isnull=True)
+            & ~Q(status__in=FINISHED_STATUSES),
+        ),
     )
     return counts
 
