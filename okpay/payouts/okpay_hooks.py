@@ -23,6 +23,24 @@ hooks.register(hooks.BOT_ACTIONS, hooks.BotAction("withdrawal_status", bot_actio
 hooks.register(hooks.BOT_ACTIONS, hooks.BotAction("withdraw_start", bot_actions.withdraw_start))
 
 
+def _transaction_links(row, user) -> list[tuple[str, str]]:
+    """A withdrawal's history row links to its status page (timeline, cancel while it is possible)."""
+    from django.urls import reverse
+
+    from .models import Withdrawal
+
+    reference = getattr(row, "reference", "") or ""
+    if not reference.startswith("withdrawal:") or not reference[11:].isdigit():
+        return []
+    withdrawal_id = int(reference[11:])
+    if not Withdrawal.objects.filter(pk=withdrawal_id, user_id=getattr(user, "pk", None)).exists():
+        return []
+    return [(str(_("Withdrawal status")), reverse("payouts:withdrawal", args=[withdrawal_id]))]
+
+
+hooks.register(hooks.TRANSACTION_LINKS, _transaction_links)
+
+
 def _sweep_schedule():
     from .tasks import payout_sweep_schedule
 

@@ -441,6 +441,22 @@ def test_another_customers_withdrawal_is_404(client, signed_in, emma, customer, 
     assert client.get(f"/account/withdraw/{2**70}/").status_code == 404
 
 
+def test_the_transaction_page_of_a_withdrawal_links_to_its_status_page(client, signed_in, emma, customer):
+    withdrawal = withdrawal_submit(
+        user=emma, destination_id=emma.card.pk, amount_minor=1_000, currency="CNY", speed="standard", key="tx"
+    )
+    signed_in(emma)
+    page = client.get(f"/account/transactions/{withdrawal.transaction_id}/").content.decode()
+    assert f'href="{detail_url(withdrawal)}"' in page
+    # only ever for the withdrawal's owner
+    from okpay.payouts.okpay_hooks import _transaction_links
+
+    links = _transaction_links(withdrawal.transaction, withdrawal.user)
+    assert [url for _label, url in links] == [detail_url(withdrawal)]
+    assert _transaction_links(withdrawal.transaction, customer) == []
+    assert _transaction_links(withdrawal.transaction, None) == []
+
+
 # --- CSRF and hostile input ---------------------------------------------------------------------------
 
 
