@@ -4,7 +4,7 @@ clocks pausing while the question waits for the customer and resuming by the tim
 warning and breach firing once — twice in a row, and sixteen sweeps at once on PostgreSQL."""
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -326,3 +326,35 @@ def test_sixteen_sweeps_at_once_warn_and_breach_once(make_user, time_machine):
     assert sum(breached) == 3
     assert AuditEvent.objects.filter(action="ticket.target_breached").count() == 3
     assert set(Ticket.objects.values_list("priority", flat=True)) == {"high"}  # one step, not sixteen
+
+
+# --- the schedule -----------------------------------------------------------------------------------------
+
+
+def test_the_sweep_runs_every_minute_and_is_queued_at_worker_start(db, settings):
+    from django.tasks import TaskResultStatus
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from okpay.core import hooks, worker
+    from okpay.tickets.tasks import tickets_sweep_task
+
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "training"]}
+    }
+
+    def ready():
+        return DBTaskResult.objects.filter(
+            task_path=tickets_sweep_task.module_path, status=TaskResultStatus.READY
+        )
+
+    assert "tickets sweep" in {schedule.name for schedule in hooks.items(hooks.WORKER_SCHEDULES)}
+    assert any("tickets sweep" in line for line in worker.worker_start())
+    worker.worker_start()
+    assert ready().count() == 1
+    ready().delete()
+    assert tickets_sweep_task.call() == {"breached": 0, "warned": 0}
+    (row,) = ready()
+    assert abs((row.run_after - (timezone.now() + timedelta(minutes=1))).total_seconds()) < 30
+    tickets_sweep_task.call()
+    assert ready().count() == 1
