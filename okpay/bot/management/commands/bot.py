@@ -5,11 +5,14 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+SCENARIOS_DEFAULT = Path(__file__).resolve().parents[2] / "data" / "scenarios.csv"
+
 
 class Command(BaseCommand):
     help = (
         "Answer bot: `okpay bot train [--data CSV ...] [--out DIR]`, "
-        "`okpay bot eval --test CSV [--train CSV]`."
+        "`okpay bot eval --test CSV [--train CSV]`, "
+        "`okpay bot eval --scenarios [CSV] [--model PATH]`."
     )
 
     def add_arguments(self, parser):
@@ -23,12 +26,23 @@ class Command(BaseCommand):
         # started by the worker's task: end if the worker dies (a SIGKILL leaves no training behind)
         train.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
         evaluate = sub.add_parser("eval", help="evaluate on a labelled CSV; last line is one JSON object")
-        evaluate.add_argument("--test", type=Path, required=True)
+        evaluate.add_argument("--test", type=Path)
         evaluate.add_argument("--train", type=Path, help="train a fresh model on this CSV alone first")
+        evaluate.add_argument(
+            "--scenarios",
+            type=Path,
+            nargs="?",
+            const=SCENARIOS_DEFAULT,
+            help="the signed-in scenario set (default okpay/bot/data/scenarios.csv), answered by the whole "
+            "engine for the demo customer (all in a transaction that is rolled back)",
+        )
+        evaluate.add_argument(
+            "--model", type=Path, help="with --scenarios: this model file or folder instead of the active one"
+        )
 
     def handle(self, *args, action, **options):
         for path in (options.get("data") or []) + [
-            p for p in (options.get("test"), options.get("train")) if p
+            p for p in (options.get("test"), options.get("train"), options.get("scenarios")) if p
         ]:
             if not path.is_file():
                 raise CommandError(f"no such file: {path}")
@@ -59,6 +73,11 @@ class Command(BaseCommand):
                 f"{json.dumps(version.metrics)}"
             )
             return
+        if options.get("scenarios"):
+            self._scenarios(options["scenarios"], options.get("model"))
+            return
+        if not options.get("test"):
+            raise CommandError("give --test CSV (a labelled test set) or --scenarios")
         from okpay.bot import training
 
         try:
@@ -82,4 +101,17 @@ class Command(BaseCommand):
             f"rss_mb: resident memory of a fresh process serving this model; peak of this process "
             f"(training and batch evaluation included): {training.peak_rss_mb()} MB"
         )
+        self.stdout.write(json.dumps(summary))
+
+    def _scenarios(self, path: Path, model: Path | None) -> None:
+        from okpay.bot import scenarios
+        from okpay.bot.engine import active_model
+
+        if model is None and active_model()[0] is None:
+            raise CommandError("no active model: run `okpay bot train` first, or give --model PATH")
+        try:
+            report, summary = scenarios.run(path, model=model)
+        except ValueError as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(report)
         self.stdout.write(json.dumps(summary))
