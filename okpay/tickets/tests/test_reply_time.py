@@ -358,3 +358,13 @@ def test_the_sweep_runs_every_minute_and_is_queued_at_worker_start(db, settings)
     assert abs((row.run_after - (timezone.now() + timedelta(minutes=1))).total_seconds()) < 30
     tickets_sweep_task.call()
     assert ready().count() == 1
+
+
+def test_the_confirmation_email_states_the_promised_time(customer_en, committed, mailoutbox, time_machine):
+    time_machine.move_to(cn(2026, 11, 30, 10), tick=False)
+    with committed():
+        actions.ticket_create(requester=customer_en, topic="account", **{**QUESTION, "language": "en"})
+    [mail] = mailoutbox
+    html = mail.alternatives[0][0] if mail.alternatives else mail.body
+    # account security: 2 hours, Shanghai 12:00 = 04:00 in London
+    assert "We will reply by Nov. 30, 2026, 4 a.m. (Europe/London)." in html
