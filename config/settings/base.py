@@ -222,6 +222,22 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = os.environ.get("OKPAY_FROM_EMAIL", "OKPay <no-reply@okpay.example>")
 OKPAY_SUPPORT_EMAIL = os.environ.get("OKPAY_SUPPORT_EMAIL", "support@okpay.example")
+# Email in (docs/mail.md): `okpay mail smtpd` takes mail for OKPAY_SUPPORT_EMAIL, its plus-addresses and
+# these; replies are asked to go to support+Q-XXXXXXX@… unless OKPAY_SUPPORT_PLUS_ADDRESS is off.
+OKPAY_INTAKE_ADDRESSES = [a for a in os.environ.get("OKPAY_INTAKE_ADDRESSES", "").split(",") if a.strip()]
+OKPAY_SUPPORT_PLUS_ADDRESS = env_bool("OKPAY_SUPPORT_PLUS_ADDRESS", True)
+OKPAY_SMTPD_HOST = os.environ.get("OKPAY_SMTPD_HOST", "127.0.0.1")
+OKPAY_SMTPD_PORT = env_int("OKPAY_SMTPD_PORT", 2525)
+OKPAY_MAIL_MAX_BYTES = env_int("OKPAY_MAIL_MAX_BYTES", 25 * 1024 * 1024)  # larger mail is refused (552)
+OKPAY_IMAP = {
+    "host": os.environ.get("OKPAY_IMAP_HOST", ""),  # empty: no IMAP polling
+    "port": env_int("OKPAY_IMAP_PORT", 993),
+    "user": os.environ.get("OKPAY_IMAP_USER", ""),
+    "password": os.environ.get("OKPAY_IMAP_PASSWORD", ""),
+    "folder": os.environ.get("OKPAY_IMAP_FOLDER", "INBOX"),
+    "ssl": env_bool("OKPAY_IMAP_SSL", True),
+}
+OKPAY_IMAP_POLL_SECONDS = env_int("OKPAY_IMAP_POLL_SECONDS", 60)  # the worker's poll, when IMAP is set
 # Policy: receipts for questions asked from an unconfirmed address (a visitor's, an email sender's)
 # carry no visitor text, and only a few go to one address (OKPAY_RATE_LIMITS "receipt_per_address_*");
 # beyond that the question is still created, without a receipt.

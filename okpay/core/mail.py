@@ -44,10 +44,18 @@ def _render_plain(name: str, context: dict) -> str:
 
 
 def email_send(
-    *, to: str, template: str, context: dict, language: str, time_zone: str | None = None, reply_to: str = ""
+    *,
+    to: str,
+    template: str,
+    context: dict,
+    language: str,
+    time_zone: str | None = None,
+    reply_to: str = "",
+    headers: dict[str, str] | None = None,
 ) -> None:
     """Render `<template>_subject.txt`, `.txt` and `.html` in the recipient's language and time zone,
-    and send after commit. `reply_to`: where the recipient's reply goes (e.g. the ticket mailbox)."""
+    and send after commit. `reply_to`: where the recipient's reply goes (e.g. the ticket mailbox);
+    `headers`: more headers (a question's Message-ID, In-Reply-To, References)."""
     zone = zoneinfo.ZoneInfo(time_zone) if time_zone else None
     with translation.override(language), timezone.override(zone):
         context = {"site_url": settings.SITE_URL, "support_email": settings.OKPAY_SUPPORT_EMAIL, **context}
@@ -58,5 +66,7 @@ def email_send(
     from .tasks import send_email  # tasks import this module
 
     transaction.on_commit(
-        lambda: send_email.enqueue(to=to, subject=subject, text=text, html=html, reply_to=reply_to)
+        lambda: send_email.enqueue(
+            to=to, subject=subject, text=text, html=html, reply_to=reply_to, headers=headers or {}
+        )
     )

@@ -7,13 +7,18 @@ from django.utils import timezone
 
 
 @task()
-def send_email(*, to: str, subject: str, text: str, html: str, reply_to: str = "") -> None:
+def send_email(
+    *, to: str, subject: str, text: str, html: str, reply_to: str = "", headers: dict | None = None
+) -> None:
+    """Every mail we send carries X-OKPay-Loop: the email intake (tickets) drops mail that has it, so
+    our own mail bounced or forwarded back to the support address never loops."""
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[to],
         reply_to=[reply_to] if reply_to else None,
+        headers={**(headers or {}), "X-OKPay-Loop": settings.OKPAY_SUPPORT_EMAIL},
     )
     if html:
         message.attach_alternative(html, "text/html")

@@ -17,7 +17,7 @@ from okpay.core.mail import email_send
 from okpay.core.ratelimit import rate_limited
 from okpay.core.transitions import is_system, transition_exists, transition_permitted, transition_targets
 
-from . import clocks, policy
+from . import clocks, mailthread, policy
 from .choices import (
     FINISHED_STATUSES,
     TICKET_TRANSITIONS,
@@ -65,11 +65,23 @@ def _attachments_save(message: TicketMessage, files) -> None:
         )
 
 
+def _mail_headers(ticket: Ticket, message: TicketMessage | None = None) -> dict[str, str]:
+    """A new Message-ID of ours with In-Reply-To / References, so the customer's client threads the
+    mail and their reply finds the question (mailthread.py); stored on our own reply's message."""
+    message_id = mailthread.message_id_new(ticket)
+    headers = mailthread.outgoing_headers(ticket, message_id)
+    if message is not None and message.kind == MessageKind.AGENT and not message.message_id:
+        message.message_id = message_id
+        message.save(update_fields=["message_id"])
+    return headers
+
+
 def _notify(ticket: Ticket, template: str, **context) -> None:
     """Tell the customer about their question. Whatever the visitor typed (name, subject) is quoted
     only to an address someone has confirmed (the signed-in account's verified address): anyone can
     type someone else's address into the form, and we never send visitor-written text there."""
     requester = ticket.requester
+    headers = _mail_headers(ticket, context.get("message"))
     context = {"ticket": ticket, "ticket_url": customer_url(ticket), **context}
     if ticket.address_confirmed:
         context.update(name=ticket.requester_name or ticket.requester_email, subject=ticket.subject)
@@ -79,8 +91,9 @@ def _notify(ticket: Ticket, template: str, **context) -> None:
         context=context,
         language=requester.language if requester else ticket.language,
         time_zone=requester.time_zone if requester else None,
-        reply_to=settings.OKPAY_SUPPORT_EMAIL,
-    )  # replies come back through `okpay mail intake`
+        reply_to=mailthread.reply_address(ticket),
+        headers=headers,
+    )  # replies come back through the email intake (intake.py: `okpay mail smtpd`, `imap` or `intake`)
 
 
 def _address_key(address: str) -> str:
@@ -119,7 +132,8 @@ def _receipt_send(ticket: Ticket, message: TicketMessage) -> bool:
             "languages": [first, i18n.other(first)],
         },
         language=first,
-        reply_to=settings.OKPAY_SUPPORT_EMAIL,
+        reply_to=mailthread.reply_address(ticket),
+        headers=_mail_headers(ticket),
     )
     return True
 
@@ -139,7 +153,9 @@ def ticket_create(
     article_key: str = "",
     bot_conversation=None,
     transaction=None,
+    message_id: str = "",
 ) -> Ticket:
+    """A new question. `message_id`: the Message-ID of the email it came as (intake.py)."""
     if requester is not None and not requester.is_authenticated:
         requester = None
     priority = policy.priority_for(topic)
@@ -163,7 +179,7 @@ def ticket_create(
     clocks.resolution_start(ticket, now)
     ticket.save(force_insert=True)
     message = TicketMessage.objects.create(
-        ticket=ticket, kind=MessageKind.CUSTOMER, author=requester, body=body
+        ticket=ticket, kind=MessageKind.CUSTOMER, author=requester, body=body, message_id=message_id
     )
     _attachments_save(message, files)
     if bot_conversation is not None:
@@ -267,15 +283,20 @@ def ticket_transition(
 
 
 @transaction.atomic
-def ticket_customer_reply(*, ticket: Ticket, actor=None, body: str, files=()) -> TicketMessage:
+def ticket_customer_reply(
+    *, ticket: Ticket, actor=None, body: str, files=(), message_id: str = ""
+) -> TicketMessage:
     """The customer adds to their question; a pending or solved question goes back to the team (open).
-    `actor` is the signed-in customer, or None (a visitor's link, an email from the asking address).
-    A closed question takes no more replies (TicketError "closed")."""
+    `actor` is the signed-in customer, or None (a visitor's link, an email from the asking address;
+    `message_id`: that email's Message-ID). A closed question takes no more replies (TicketError
+    "closed")."""
     ticket = _locked(ticket)
     if ticket.status == TicketStatus.CLOSED:
         raise TicketError("closed", _("This question is closed. Please submit a new one."))
     author = actor if actor is not None and actor.is_authenticated else None
-    message = TicketMessage.objects.create(ticket=ticket, kind=MessageKind.CUSTOMER, author=author, body=body)
+    message = TicketMessage.objects.create(
+        ticket=ticket, kind=MessageKind.CUSTOMER, author=author, body=body, message_id=message_id
+    )
     _attachments_save(message, files)
     if ticket.status in (TicketStatus.PENDING, TicketStatus.SOLVED):  # back with the team
         ticket = ticket_transition(ticket=ticket, to=TicketStatus.OPEN, actor=actor, note="customer replied")

@@ -143,9 +143,18 @@ class TicketMessage(models.Model):
     )
     body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # the Message-ID of the email this message came in as (a customer's mail) or went out as (a public
+    # reply, mailthread.py): mail clients' In-Reply-To / References point here, so a reply finds its
+    # question; an id seen before is the same mail again (an SMTP retry, an IMAP message stored twice)
+    message_id = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message_id"], condition=~models.Q(message_id=""), name="ticket_message_id_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.ticket.number} {self.kind}"

@@ -30,6 +30,12 @@ def _sweep_schedule():
     return tickets_sweep_schedule()
 
 
+def _imap_poll_schedule():
+    from .tasks import tickets_imap_poll_schedule
+
+    return tickets_imap_poll_schedule()
+
+
 def _api_router():
     from .api import router
 
@@ -51,3 +57,4 @@ hooks.register(hooks.DEMO_STEPS, hooks.DemoStep("tickets", _demo_tickets), order
 hooks.register(hooks.API_ROUTERS, _api_router, order=50)
 hooks.register(hooks.AUDIT_LABELS, AUDIT_LABELS)
 hooks.register(hooks.WORKER_SCHEDULES, hooks.Schedule("tickets sweep", _sweep_schedule))
+hooks.register(hooks.WORKER_SCHEDULES, hooks.Schedule("tickets IMAP poll", _imap_poll_schedule))

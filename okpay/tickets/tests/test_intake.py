@@ -50,7 +50,8 @@ def test_an_email_becomes_a_question_followed_through_the_emailed_link(db, commi
         "bank.png"
     ]  # the .exe is dropped
     [confirmation] = mailoutbox
-    assert confirmation.to == ["li@example.net"] and confirmation.reply_to == ["support@okpay.example"]
+    assert confirmation.to == ["li@example.net"]
+    assert confirmation.reply_to == [f"support+{ticket.number}@okpay.example"]  # the plus-address
     assert ticket.number in confirmation.subject and "/support/open/" in confirmation.body
 
 
@@ -73,7 +74,7 @@ def test_a_reply_by_email_joins_its_question_without_the_quoted_thread(db, signe
 def test_automatic_mail_is_dropped(db, headers):
     assert email_intake(raw(headers=headers)).outcome == "skipped"
     assert email_intake(raw(sender="no-reply@okpay.example")).outcome == "skipped"
-    assert email_intake(b"not an email at all").outcome == "skipped"
+    assert email_intake(b"not an email at all").outcome == "refused"  # no sender to answer
     assert not Ticket.objects.exists()
 
 
