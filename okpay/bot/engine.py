@@ -33,7 +33,7 @@ SECURITY_RULES = [
     (
         "account_takeover",
         re.compile(
-            r"(账户|账号|帐户|帐号|号|okpay)\s*(被|让人|给人)\s*(盗|黑|入侵|攻击|控制|盗用)|盗号|被盗号|"
+            r"(账户|账号|帐户|帐号|okpay).{0,3}(被|让人|给人)\s*(盗|黑|入侵|攻击|控制|盗用)|盗号|被盗号|"
             r"(有人|别人|陌生人|陌生设备|黑客).{0,6}(登录|登陆|登入|盗用|控制)(了)?(我的)?(账户|账号|帐号|帐户)|"
             r"(密码|手机号|邮箱).{0,4}(被|让)(人|别人)?(改|修改|盗)|"
             r"account.{0,20}(hacked|compromised|taken over|breached|stolen)|hacked|hacker|account takeover|"
@@ -231,7 +231,7 @@ def _guest_action(intent) -> ActionResult:
             ],
         )
     return ActionResult(
-        text=_("I can only see your account when you are signed in. Sign in and ask again to see your own."),
+        text=_("Sign in and ask again to see this for your own account."),
         links=[ActionLink(_("Sign in"), login)],
     )
 

@@ -70,7 +70,7 @@ def test_the_actions_are_registered_and_the_intents_name_them():
     assert intents["dispute_status"].action == "dispute_status"
     assert intents["open_dispute"].action == intents["contact_merchant"].action == "dispute_start"
     # an account takeover or a compromised card is not a payment question
-    assert intents["compromised_card"].action == "lost_device"
+    assert intents["compromised_card"].action == "lost_card"
     assert intents["lost_or_stolen_phone"].action == "lost_device"
     # every dispute action an intent names exists
     named = {i.action for i in intents.values() if i.action and i.action.startswith("dispute_")}
