@@ -1,3 +1,4 @@
+import logging
 import signal
 import sys
 import threading
@@ -27,7 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, **options):
         if action == "smtpd":
-            return self._smtpd(options["host"], options["port"])
+            return self._smtpd(options["host"], options["port"], options["verbosity"])
         if action == "imap":
             return self._imap(options["loop"])
         return self._intake(options["files"])
@@ -47,10 +48,12 @@ class Command(BaseCommand):
         if refused and not files:
             sys.exit(EX_DATAERR)
 
-    def _smtpd(self, host, port):
+    def _smtpd(self, host, port, verbosity):
         from okpay.tickets import mailthread
         from okpay.tickets.smtpd import smtpd_controller
 
+        # aiosmtpd logs every command of every session at INFO; -v 2 shows them
+        logging.getLogger("mail.log").setLevel(logging.INFO if verbosity > 1 else logging.WARNING)
         controller = smtpd_controller(host=host, port=port)
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
