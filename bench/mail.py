@@ -57,15 +57,16 @@ def message(n: int, reply_to: int | None) -> tuple[str, bytes]:
 
 
 def plan(count: int) -> list[tuple[int, int | None]]:
-    """(n, the earlier question it replies to or None): every fifth a reply to a question sent well before."""
-    return [(n, n - 40 if n % 5 == 4 and n >= 40 else None) for n in range(count)]
+    """(n, the earlier question it replies to or None): every fifth a reply to a question sent well before
+    (n - 41 is never itself a reply: replies are n % 5 == 4)."""
+    return [(n, n - 41 if n % 5 == 4 and n >= 41 else None) for n in range(count)]
 
 
 def clients(port_queue, results, count: int, connections: int) -> None:
     """In the client process: wait for the port, send, put [(latency seconds, code)] and the wall time."""
     port = port_queue.get()
     work = plan(count)
-    # replies go after their question: a reply's question is 40 earlier, sent in an earlier round
+    # replies go after their question: a reply's question is 41 earlier, sent in an earlier round
     chunks = [work[i::connections] for i in range(connections)]
 
     def run(chunk):
