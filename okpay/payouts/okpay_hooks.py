@@ -33,7 +33,8 @@ def _transaction_links(row, user) -> list[tuple[str, str]]:
     if not reference.startswith("withdrawal:") or not reference[11:].isdigit():
         return []
     withdrawal_id = int(reference[11:])
-    if not Withdrawal.objects.filter(pk=withdrawal_id, user_id=getattr(user, "pk", None)).exists():
+    user_id = getattr(user, "pk", None)
+    if user_id is None or not Withdrawal.objects.filter(pk=withdrawal_id, user_id=user_id).exists():
         return []
     return [(str(_("Withdrawal status")), reverse("payouts:withdrawal", args=[withdrawal_id]))]
 

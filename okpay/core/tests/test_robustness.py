@@ -318,7 +318,7 @@ def test_finding_11_login_and_language_switch_next_stay_on_the_site(client, cust
             {"email": customer.email, "password": PASSWORD},
         )
         assert response.status_code == 302, nxt
-        assert response["Location"] == "/"
+        assert response["Location"] == "/account/"  # the customer's own start page
         switch = client.post("/i18n/setlang/", {"language": "en", "next": nxt})
         assert switch.status_code == 302, nxt
         assert_same_site(switch["Location"])
