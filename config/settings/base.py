@@ -200,6 +200,7 @@ CSRF_COOKIE_HTTPONLY = False
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["config.formats"]  # English dates in one unambiguous format
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "Asia/Shanghai"

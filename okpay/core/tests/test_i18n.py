@@ -66,10 +66,15 @@ def test_dates_are_formatted_per_language():
     from django.utils.formats import date_format
 
     day = datetime.date(2026, 11, 26)
+    moment = datetime.datetime(2026, 12, 2, 14, 52)
     with translation.override("zh-hans"):
         assert date_format(day, "DATE_FORMAT") == "2026年11月26日"
+        assert date_format(moment, "DATETIME_FORMAT") == date_format(moment, "SHORT_DATETIME_FORMAT")
     with translation.override("en"):
-        assert date_format(day, "DATE_FORMAT") == "Nov. 26, 2026"
+        assert date_format(day, "DATE_FORMAT") == "26 Nov 2026"
+        # one unambiguous style: no 12/02/2026 (2 Dec or 12 Feb?) beside "Dec. 2, 2026, 2:52 p.m."
+        assert date_format(moment, "DATETIME_FORMAT") == "2 Dec 2026, 14:52"
+        assert date_format(moment, "SHORT_DATETIME_FORMAT") == "2 Dec 2026, 14:52"
 
 
 def test_selects_with_a_blank_choice_are_translated(db, signed_in, admin_user):

@@ -209,7 +209,7 @@ def test_warning_then_breach_each_fire_once(customer, agent_en, supervisor, make
     assert reply_time_sweep() == {"breached": 0, "warned": 0}
     [warning] = Notice.objects.filter(user=agent)
     assert warning.title == f"First reply due soon: question {ticket.number}"
-    assert warning.body == "Due by Dec. 1, 2026, 2 a.m.: “手续费”"  # 10:00 in Shanghai, in her zone
+    assert warning.body == "Due by 1 Dec 2026, 02:00: “手续费”"  # 10:00 in Shanghai, in her zone
     assert warning.url == f"/console/tickets/{ticket.number}/"
     assert not Notice.objects.filter(user__in=[supervisor, other_supervisor]).exists()
     time_machine.move_to(cn(2026, 12, 1, 10), tick=False)
@@ -288,7 +288,7 @@ def test_the_customer_sees_the_promised_time_in_their_language_and_zone(
     signed_in(customer_en)
     page = client.get(f"/support/tickets/{ticket.number}/").content.decode()
     # due Tuesday 10:00 in Shanghai = 02:00 in London, where Emma is
-    assert "by Dec. 1, 2026, 2 a.m. (Europe/London)" in page
+    assert "by 1 Dec 2026, 02:00 (Europe/London)" in page
 
 
 def test_the_queue_shows_the_time_left_and_overdue(customer, agent_en, signed_in, time_machine):
@@ -367,4 +367,4 @@ def test_the_confirmation_email_states_the_promised_time(customer_en, committed,
     [mail] = mailoutbox
     html = mail.alternatives[0][0] if mail.alternatives else mail.body
     # account security: 2 hours, Shanghai 12:00 = 04:00 in London
-    assert "We will reply by Nov. 30, 2026, 4 a.m. (Europe/London)." in html
+    assert "We will reply by 30 Nov 2026, 04:00 (Europe/London)." in html
