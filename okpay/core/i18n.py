@@ -3,7 +3,11 @@ language code: `ZH` and `EN`, the default, normalising what a browser, a profile
 sends, and picking a language's text out of a per-language field."""
 
 from django.conf import settings
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_noop
+
+# Django's timesince/timeuntil join their parts with gettext(", "): listed here so our catalog carries
+# it, translated for Chinese as a space ("23 小时 43 分钟", not "23 小时，43 分钟").
+TIME_PARTS_SEPARATOR = gettext_noop(", ")
 
 ZH = "zh-hans"
 EN = "en"
