@@ -125,7 +125,7 @@ def disputes_demo_load() -> str | None:
         outcome="refund_partial",
         amount_minor=p.amount_minor // 2,
         note_customer="根据双方证据，退还缺少商品的金额。",
-        note_merchant="The packing list does not show the missing item.",
+        note_merchant="装箱单上没有缺少的那件商品。",
     )
     # 7. appealed by the merchant after a partial refund: waits for a second reviewer (not the agent)
     p = next(take)
@@ -138,7 +138,7 @@ def disputes_demo_load() -> str | None:
         outcome="refund_partial",
         amount_minor=p.amount_minor // 2,
         note_customer="部分退款。",
-        note_merchant="Partial refund: the photo does not show the door number.",
+        note_merchant="部分退款：照片上看不到门牌号。",
     )
     actions.dispute_appeal(
         user=p.merchant,
@@ -156,7 +156,7 @@ def disputes_demo_load() -> str | None:
         dispute_id=d.pk,
         outcome="rejected",
         note_customer="商家提供了退款凭证。",
-        note_merchant="Refund proof accepted.",
+        note_merchant="退款凭证有效。",
     )
     actions.dispute_appeal(
         user=customer,
@@ -169,7 +169,7 @@ def disputes_demo_load() -> str | None:
         dispute_id=d.pk,
         outcome="refund_full",
         note_customer="复审确认凭证属于另一笔订单，全额退款。",
-        note_merchant="On appeal: the refund proof belongs to another order.",
+        note_merchant="复审：该退款凭证属于另一笔订单。",
     )
     # 9. the merchant accepted (full refund)
     p = next(take)

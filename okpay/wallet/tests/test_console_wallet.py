@@ -86,4 +86,8 @@ def test_demo_data_is_idempotent_and_balanced(db):
     call_command("demo")
     assert Transaction.objects.count() == first >= 30
     assert ledger_verify() == []
-    assert InternationalTransfer.objects.filter(status="under_review").count() == 1
+    # in review: the English customer's and the Chinese customer's (which also has one processing,
+    # one rejected and one paid: the bot's "where is my international transfer")
+    assert InternationalTransfer.objects.filter(status="under_review").count() == 2
+    chinese = InternationalTransfer.objects.filter(user__email="customer@example.com")
+    assert sorted(chinese.values_list("status", flat=True)) == ["paid", "pending", "rejected", "under_review"]
