@@ -28,6 +28,7 @@ from .choices import (
 )
 from .errors import TicketError, TicketTransitionForbidden, TicketTransitionRefused
 from .models import Macro, Ticket, TicketAttachment, TicketMessage, TicketRating
+from .search import segment, ticket_search_add
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -177,15 +178,17 @@ def ticket_create(
     now = timezone.now()
     clocks.reply_start(ticket, now)  # the first reply's target
     clocks.resolution_start(ticket, now)
+    ticket.search_text = segment(ticket.number, subject, ticket.requester_email, body)  # search.py
     ticket.save(force_insert=True)
     message = TicketMessage.objects.create(
         ticket=ticket, kind=MessageKind.CUSTOMER, author=requester, body=body, message_id=message_id
     )
     _attachments_save(message, files)
     if bot_conversation is not None:
-        TicketMessage.objects.create(
+        note = TicketMessage.objects.create(
             ticket=ticket, kind=MessageKind.NOTE, body=conversation_summary(bot_conversation)
         )
+        ticket_search_add(ticket, note.body)
     ticket.receipt_sent = _receipt_send(ticket, message)
     audit_event_record(
         action="ticket.created",
@@ -298,6 +301,7 @@ def ticket_customer_reply(
         ticket=ticket, kind=MessageKind.CUSTOMER, author=author, body=body, message_id=message_id
     )
     _attachments_save(message, files)
+    ticket_search_add(ticket, body)
     if ticket.status in (TicketStatus.PENDING, TicketStatus.SOLVED):  # back with the team
         ticket = ticket_transition(ticket=ticket, to=TicketStatus.OPEN, actor=actor, note="customer replied")
     if ticket.reply_due_at is None:  # the next reply's target (the first one's before any reply)
@@ -330,6 +334,7 @@ def ticket_agent_reply(
         ticket_transition_check(ticket=ticket, to=move_to, actor=actor)
     kind = MessageKind.NOTE if internal else MessageKind.AGENT
     message = TicketMessage.objects.create(ticket=ticket, kind=kind, author=actor, body=body)
+    ticket_search_add(ticket, body)
     fields = ["updated_at"]
     if not internal:
         if ticket.first_responded_at is None:

@@ -79,6 +79,9 @@ class Ticket(models.Model):
     resolution_breached_at = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
     solved_at = models.DateTimeField(null=True, blank=True)
+    # staff search: the segmented words of the number, subject, address and every message, notes
+    # included (search.py; never searched for customers)
+    search_text = models.TextField(blank=True, default="", editable=False)
     # not stored: set by actions.ticket_create on the question it returns (was the receipt emailed?)
     receipt_sent: bool
 
@@ -87,6 +90,24 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["status", "created_at"], name="ticket_status_created"),
             models.Index(fields=["requester", "-created_at"], name="ticket_requester_created"),
+            # the console's queue views (selectors.queue_page): each one an index range in (created_at, id)
+            models.Index(fields=["created_at", "id"], name="ticket_created_id"),
+            models.Index(
+                fields=["created_at", "id"],
+                name="ticket_active_created",
+                condition=models.Q(status__in=["new", "open"]),
+            ),
+            models.Index(
+                fields=["created_at", "id"],
+                name="ticket_unassigned_created",
+                condition=models.Q(status__in=["new", "open"], assignee__isnull=True),
+            ),
+            models.Index(
+                fields=["assignee", "created_at", "id"],
+                name="ticket_mine_created",
+                condition=models.Q(status__in=["new", "open", "pending"]),
+            ),
+            models.Index(fields=["channel", "status", "created_at", "id"], name="ticket_channel_created"),
         ]
 
     def __str__(self) -> str:
