@@ -1,5 +1,7 @@
 """The ticket queue and one ticket: thread, customer, context, reply or note, assignment, status."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,7 +15,8 @@ from okpay.core.errors import DomainError
 from okpay.helpcenter.selectors import article_by_key_for_language
 from okpay.tickets import actions as ticket_actions
 from okpay.tickets import selectors as ticket_selectors
-from okpay.tickets.forms import AgentReplyForm, MacroForm, PhoneTicketForm, PriorityForm, StatusForm
+from okpay.tickets.choices import TicketChannel, TicketStatus
+from okpay.tickets.forms import AgentReplyForm, MacroForm, PriorityForm, StatusForm
 from okpay.tickets.models import Macro
 from okpay.wallet import selectors as wallet_selectors
 from okpay.wallet import selectors_staff
@@ -21,25 +24,76 @@ from okpay.wallet import selectors_staff
 
 @permission_required(roles.is_staff)
 def tickets(request):
-    queue = request.GET.get("queue", "active")
-    queue = queue if queue in ticket_selectors.QUEUES else "active"
-    mine, unassigned = request.GET.get("mine") == "1", request.GET.get("unassigned") == "1"
-    query = request.GET.get("q", "")
+    """The queue: a view (open, mine, unassigned, breaching soon, all) with status and channel filters
+    and search, 50 at a time (keyset: ?after=), each tab with its capped count."""
+    filters = ticket_selectors.QueueFilters.parse(request.GET)
+    page = ticket_selectors.queue_page(filters, user=request.user, after=request.GET.get("after", ""))
+    params = {
+        k: v
+        for k, v in (
+            ("view", filters.view),
+            ("status", filters.status),
+            ("channel", filters.channel),
+            ("q", filters.query),
+        )
+        if v
+    }
     return render(
         request,
         "console/tickets.html",
         {
-            "tickets": ticket_selectors.staff_queue(
-                queue=queue, user=request.user, mine=mine, unassigned=unassigned, query=query
-            )[:200],
-            "queue": queue,
-            "mine": mine,
-            "unassigned": unassigned,
-            "query": query,
-            "counts": ticket_selectors.queue_counts(),
+            "tickets": page.rows,
+            "next_query": urlencode({**params, "after": page.next_after}) if page.next_after else "",
+            "first_page": bool(request.GET.get("after")),
+            "filters": filters,
+            "tabs": _tabs(filters, ticket_selectors.queue_tab_counts(filters, user=request.user)),
+            "overdue": ticket_selectors.queue_counts()["overdue"],
             "satisfaction": ticket_selectors.satisfaction_summary(),
         },
     )
+
+
+def _tabs(filters, counts) -> dict:
+    """Each tab's label, count and link (the other filters kept)."""
+    labels = {
+        "open": _("Waiting for us"),
+        "mine": _("Mine"),
+        "unassigned": _("Unassigned"),
+        "breaching": _("Breaching soon"),
+        "all": _("All"),
+    }
+
+    def link(**change) -> str:
+        current = {"view": filters.view, "status": filters.status, "channel": filters.channel}
+        current.update(change)
+        return "?" + urlencode({k: v for k, v in current.items() if v})
+
+    return {
+        "views": [
+            {"label": labels[v], "count": counts["views"][v], "url": link(view=v), "on": filters.view == v}
+            for v in ticket_selectors.VIEWS
+        ],
+        "statuses": [
+            {
+                "label": label,
+                "count": counts["statuses"][value],
+                "url": link(status=value),
+                "on": filters.status == value,
+            }
+            for value, label in TicketStatus.choices
+        ],
+        "channels": [
+            {
+                "label": label,
+                "count": counts["channels"][value],
+                "url": link(channel=value),
+                "on": filters.channel == value,
+            }
+            for value, label in TicketChannel.choices
+        ],
+        "any_status": link(status=""),
+        "any_channel": link(channel=""),
+    }
 
 
 def _ticket(number):
@@ -222,20 +276,4 @@ def macro_edit(request, macro_id=None):
         "console/macro_edit.html",
         {"form": form, "macro": macro},
         status=400 if request.method == "POST" else 200,
-    )
-
-
-@permission_required(roles.is_staff)
-def ticket_phone(request):
-    form = PhoneTicketForm(request.POST or None, initial={"language": request.LANGUAGE_CODE})
-    if request.method == "POST" and form.is_valid():
-        ticket = ticket_actions.ticket_from_phone(actor=request.user, **form.cleaned_data)
-        messages.success(
-            request,
-            _("Phone call logged as %(number)s; the customer got a confirmation email.")
-            % {"number": ticket.number},
-        )
-        return redirect("console:ticket", number=ticket.number)
-    return render(
-        request, "console/ticket_phone.html", {"form": form}, status=400 if request.method == "POST" else 200
     )

@@ -15,7 +15,7 @@ def _queue_status() -> str:
 
     counts = queue_counts()
     text = gettext("%(active)s waiting for us") % counts
-    return text + (" · " + gettext("%(overdue)s overdue") % counts if counts["overdue"] else "")
+    return text + (" · " + gettext("%(overdue)s overdue") % counts if counts["overdue"] != "0" else "")
 
 
 def _demo_tickets():
@@ -58,3 +58,30 @@ hooks.register(hooks.API_ROUTERS, _api_router, order=50)
 hooks.register(hooks.AUDIT_LABELS, AUDIT_LABELS)
 hooks.register(hooks.WORKER_SCHEDULES, hooks.Schedule("tickets sweep", _sweep_schedule))
 hooks.register(hooks.WORKER_SCHEDULES, hooks.Schedule("tickets IMAP poll", _imap_poll_schedule))
+
+
+def _callback_request(user, language):
+    """The bot's answer to "请给我回电话 / call me back" (intent action "callback_request"): the phone
+    hours and a link to the callback form (phone.py owns both)."""
+    from django.urls import reverse
+    from django.utils import translation
+
+    from .phone import phone_hours
+
+    with translation.override(language):
+        hours = phone_hours()
+        if hours is None:
+            return hooks.ActionResult(
+                text=str(_("Callbacks are not available at the moment. Please submit a question instead.")),
+                links=[hooks.ActionLink(label=str(_("Submit a question")), url=reverse("tickets:new"))],
+            )
+        return hooks.ActionResult(
+            text=str(_("Choose a time and we call you back: %(hours)s.") % {"hours": hours.hours_text()}),
+            items=[str(_("Our numbers: %(numbers)s")) % {"numbers": " · ".join(hours.numbers)}]
+            if hours.numbers
+            else [],
+            links=[hooks.ActionLink(label=str(_("Request a callback")), url=reverse("tickets:callback"))],
+        )
+
+
+hooks.register(hooks.BOT_ACTIONS, hooks.BotAction("callback_request", _callback_request))

@@ -1,7 +1,11 @@
-from django.db.models import Count, F, Q, QuerySet
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from .choices import ACTIVE_STATUSES, FINISHED_STATUSES, TicketStatus
+from . import search
+from .choices import FINISHED_STATUSES, TicketChannel, TicketStatus
 from .models import Macro, Ticket, TicketRating
 
 SESSION_ACCESS_KEY = "ticket_access"
@@ -34,48 +38,16 @@ def all_messages(ticket: Ticket):
     return ticket.messages.select_related("author").prefetch_related("attachments")
 
 
-QUEUES = {
-    "active": Q(status__in=ACTIVE_STATUSES),
-    "pending": Q(status=TicketStatus.PENDING),
-    "solved": Q(status__in=FINISHED_STATUSES),
-    "all": Q(),
-}
-
-
-def staff_queue(
-    *, queue: str = "active", user=None, mine: bool = False, unassigned: bool = False, query: str = ""
-) -> QuerySet[Ticket]:
-    """Oldest waiting first for work queues; newest first for the archive views."""
-    tickets = Ticket.objects.filter(QUEUES.get(queue, QUEUES["active"])).select_related(
-        "assignee", "requester"
-    )
-    if mine and user is not None:
-        tickets = tickets.filter(assignee=user)
-    if unassigned:
-        tickets = tickets.filter(assignee__isnull=True)
-    query = query.strip()[:100]
-    if query:
-        tickets = tickets.filter(
-            Q(number__iexact=query) | Q(requester_email__icontains=query) | Q(subject__icontains=query)
-        )
-    if queue == "active":  # the reply owed soonest first
-        return tickets.order_by(F("reply_due_at").asc(nulls_last=True), "created_at", "id")
-    return tickets.order_by("created_at", "id") if queue == "pending" else tickets.order_by("-updated_at")
-
-
-def queue_counts() -> dict[str, int]:
-    counts = Ticket.objects.aggregate(
-        active=Count("id", filter=QUEUES["active"]),
-        pending=Count("id", filter=QUEUES["pending"]),
-        unassigned=Count("id", filter=QUEUES["active"] & Q(assignee__isnull=True)),
+def queue_counts() -> dict[str, str]:
+    """The console home's line: questions waiting for us and replies overdue, capped (capped_count)."""
+    now = timezone.now()
+    return {
+        "active": capped_count(Ticket.objects.filter(status__in=OPEN_STATUSES)),
         # a reply past due on a running clock (Ticket.is_overdue; a paused one waits for the customer)
-        overdue=Count(
-            "id",
-            filter=Q(reply_due_at__lt=timezone.now(), paused_at__isnull=True)
-            & ~Q(status__in=FINISHED_STATUSES),
+        "overdue": capped_count(
+            Ticket.objects.filter(status__in=OPEN_STATUSES, reply_due_at__lt=now, paused_at__isnull=True)
         ),
-    )
-    return counts
+    }
 
 
 def ticket_for_staff(*, number: str) -> Ticket | None:
@@ -107,3 +79,147 @@ def satisfaction_summary(*, days: int = 30) -> dict:
 
 def macros_in_use() -> QuerySet[Macro]:
     return Macro.objects.filter(is_active=True)
+
+
+# --- the console's queue views and search (issue 15) ----------------------------------------------
+# Each view is one index range in (created_at, id) (the partial indexes in models.Ticket.Meta), read a
+# page at a time by keyset (`after`: the last row's created_at and id), never counted whole: a tab's
+# count stops at COUNT_CAP ("999+").
+
+VIEWS = ("open", "mine", "unassigned", "breaching", "all")
+OPEN_STATUSES = (TicketStatus.NEW, TicketStatus.OPEN)  # waiting for us
+COUNT_CAP = 1000
+PAGE_SIZE = 50
+BREACH_HORIZON = timedelta(hours=1)
+
+
+def _view_filter(view: str, user, now) -> Q:
+    if view == "mine":
+        return Q(assignee=user, status__in=(*OPEN_STATUSES, TicketStatus.PENDING))
+    if view == "unassigned":
+        return Q(status__in=OPEN_STATUSES, assignee__isnull=True)
+    if view == "breaching":
+        return breaching_filter(now)
+    if view == "open":
+        return Q(status__in=OPEN_STATUSES)
+    return Q()
+
+
+def breaching_filter(now) -> Q:
+    """A running clock (not paused, the question waiting for us) whose warning time has passed or whose
+    due time is within BREACH_HORIZON — reply or resolution, past due included."""
+    soon = now + BREACH_HORIZON
+    return Q(status__in=OPEN_STATUSES, paused_at__isnull=True) & (
+        Q(reply_warn_at__lte=now)
+        | Q(reply_due_at__lte=soon)
+        | Q(resolution_warn_at__lte=now)
+        | Q(resolution_due_at__lte=soon)
+    )
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    view: str = "open"
+    status: str = ""
+    channel: str = ""
+    query: str = ""
+
+    @classmethod
+    def parse(cls, data) -> "QueueFilters":
+        """From a page's or the API's parameters; anything unknown is left out (the default view)."""
+        view = data.get("view") or next((v for v in ("mine", "unassigned") if data.get(v) == "1"), "open")
+        status, channel = data.get("status") or "", data.get("channel") or ""
+        return cls(
+            view=view if view in VIEWS else "open",
+            status=status if status in TicketStatus.values else "",
+            channel=channel if channel in TicketChannel.values else "",
+            query=(data.get("q") or "").replace("\x00", "").strip()[:100],
+        )
+
+    @property
+    def newest_first(self) -> bool:
+        """Work views show the oldest waiting first; the archive views (all, a finished status) newest."""
+        return (self.view == "all" and (not self.status or self.status in FINISHED_STATUSES)) or bool(
+            self.query
+        )
+
+
+def queue_filtered(filters: QueueFilters, *, user, now=None) -> QuerySet[Ticket]:
+    """The questions of a view with its status/channel filters and search (unordered)."""
+    tickets = Ticket.objects.filter(_view_filter(filters.view, user, now or timezone.now()))
+    if filters.status:
+        tickets = tickets.filter(status=filters.status)
+    if filters.channel:
+        tickets = tickets.filter(channel=filters.channel)
+    if filters.query:
+        number = filters.query.upper()
+        found = list(Ticket.objects.filter(number=number).values_list("pk", flat=True))
+        if found:  # a question number: that question (if it is in the view)
+            return tickets.filter(pk=found[0])
+        tickets = search.matching(tickets, filters.query)
+    return tickets
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[Ticket]
+    next_after: str  # "" on the last page; else the `after` of the next page
+
+
+def cursor_make(ticket: Ticket) -> str:
+    return f"{ticket.created_at.timestamp():.6f}_{ticket.pk}"
+
+
+def cursor_read(value: str):
+    """(created_at, id) from `after`; None for a missing or malformed one (the first page)."""
+    stamp, _sep, pk = (value or "").partition("_")
+    try:
+        return datetime.fromtimestamp(float(stamp), tz=UTC), int(pk)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def queue_page(
+    filters: QueueFilters, *, user, after: str = "", limit: int = PAGE_SIZE, now=None
+) -> QueuePage:
+    tickets = queue_filtered(filters, user=user, now=now).select_related("assignee")
+    cursor = cursor_read(after)
+    desc = filters.newest_first
+    if cursor is not None:
+        at, pk = cursor
+        if desc:  # the range bound first, so the index scan starts there
+            tickets = tickets.filter(created_at__lte=at).filter(Q(created_at__lt=at) | Q(pk__lt=pk))
+        else:
+            tickets = tickets.filter(created_at__gte=at).filter(Q(created_at__gt=at) | Q(pk__gt=pk))
+    order = ("-created_at", "-id") if desc else ("created_at", "id")
+    rows = list(tickets.order_by(*order)[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return QueuePage(rows=rows, next_after=cursor_make(rows[-1]) if more and rows else "")
+
+
+def capped_count(tickets: QuerySet) -> str:
+    """How many, up to COUNT_CAP - 1; "999+" beyond (one index range of at most COUNT_CAP rows)."""
+    n = tickets.order_by().values("pk")[:COUNT_CAP].count()
+    return f"{COUNT_CAP - 1}+" if n >= COUNT_CAP else str(n)
+
+
+def queue_tab_counts(filters: QueueFilters, *, user, now=None) -> dict:
+    """The tabs' counts (capped): each view with the chosen status/channel, each status and each
+    channel within the chosen view. No search counts (the results page says how many it shows)."""
+    now = now or timezone.now()
+    base = QueueFilters(view=filters.view, status=filters.status, channel=filters.channel)
+    return {
+        "views": {
+            v: capped_count(queue_filtered(QueueFilters(v, base.status, base.channel), user=user, now=now))
+            for v in VIEWS
+        },
+        "statuses": {
+            s: capped_count(queue_filtered(QueueFilters(base.view, s, base.channel), user=user, now=now))
+            for s in TicketStatus.values
+        },
+        "channels": {
+            c: capped_count(queue_filtered(QueueFilters(base.view, base.status, c), user=user, now=now))
+            for c in TicketChannel.values
+        },
+    }
