@@ -14,7 +14,7 @@ from okpay.core.errors import DomainError
 from okpay.wallet import selectors as wallet_selectors
 from okpay.wallet import selectors_staff
 from okpay.wallet.international.actions import international_review_decide
-from okpay.wallet.international.screening import REASON_TEXT, rules
+from okpay.wallet.international.screening import REASON_TEXT, review_reason_labels, rules
 
 
 @permission_required(roles.is_staff)
@@ -67,7 +67,10 @@ def _customer_panels(request, customer) -> list[tuple[object, str]]:
 
 @permission_required(roles.can_decide_reviews)
 def reviews(request):
-    return render(request, "console/reviews.html", {"transfers": selectors_staff.review_queue()})
+    transfers = list(selectors_staff.review_queue())
+    for transfer in transfers:
+        transfer.reason_labels = review_reason_labels(transfer.reason_codes)
+    return render(request, "console/reviews.html", {"transfers": transfers})
 
 
 @permission_required(roles.can_decide_reviews)

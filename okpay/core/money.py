@@ -49,6 +49,14 @@ def babel_locale(language: str) -> str:
     return "zh_Hans_CN" if i18n.is_chinese(language) else "en_US"
 
 
+def country_name(code: str, language: str | None = None) -> str:
+    """A country's name from CLDR in the language (英国 / United Kingdom for GB); the code itself
+    when CLDR does not know it."""
+    code = (code or "").upper()
+    names = Locale.parse(babel_locale(language or i18n.current())).territories
+    return str(names.get(code, code))
+
+
 def format_money(amount_minor: int, currency: str, language: str) -> str:
     """`¥1,234.50`, `US$12.00`, `JP¥1,200`, `BHD 1.500` in the user's language."""
     locale = Locale.parse(babel_locale(language))

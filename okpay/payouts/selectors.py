@@ -1,10 +1,8 @@
 """Reads of payout destinations, scoped to their customer (pages and API alike)."""
 
-from babel import Locale
 from django.db.models import QuerySet
 
-from okpay.core import i18n
-from okpay.core.money import babel_locale
+from okpay.core.money import country_name
 
 from . import validation
 from .choices import DestinationKind
@@ -36,5 +34,4 @@ def institution_name(destination: PayoutDestination) -> str:
         return str(destination.get_provider_display())
     if destination.bank_name or not destination.country:
         return destination.bank_name
-    territories = Locale.parse(babel_locale(i18n.current())).territories
-    return str(territories.get(destination.country, destination.country))
+    return country_name(destination.country)

@@ -238,6 +238,16 @@ class Transaction(models.Model):
     def __str__(self) -> str:
         return f"{self.kind}#{self.pk}"
 
+    # the reference a person reads and quotes to support: the same numbers the other pages show
+    # (PAY-26, WD-7, INT-5), never the internal "payment:26"
+    DISPLAY_PREFIXES = {"payment": "PAY", "withdrawal": "WD", "international": "INT"}
+
+    @property
+    def display_reference(self) -> str:
+        kind, _sep, number = (self.reference or "").partition(":")
+        prefix = self.DISPLAY_PREFIXES.get(kind)
+        return f"{prefix}-{number}" if prefix and number.isdigit() else f"TX-{self.pk}"
+
 
 class TransactionEvent(models.Model):
     """Status timeline of a transaction."""

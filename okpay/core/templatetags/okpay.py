@@ -1,7 +1,7 @@
 from django import template
 
 from okpay.core import i18n
-from okpay.core.money import format_money
+from okpay.core.money import country_name, format_money
 
 register = template.Library()
 
@@ -10,6 +10,12 @@ register = template.Library()
 def money(amount_minor: int, currency: str) -> str:
     """{% money amount_minor currency %} formatted for the active language."""
     return format_money(int(amount_minor), currency, i18n.current())
+
+
+@register.filter
+def country(code: str) -> str:
+    """{{ transfer.recipient_country|country }}: the country's name in the active language."""
+    return country_name(code)
 
 
 @register.filter

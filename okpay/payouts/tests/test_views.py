@@ -254,7 +254,7 @@ def test_the_cooling_off_badge_shows_local_time_and_goes_away(client, signed_in,
     later = datetime(2030, 7, 15, 8, 30, tzinfo=UTC)
     PayoutDestination.objects.filter(pk=added.pk).update(usable_for_large_after=later)
     page = client.get(LIST).content.decode()
-    assert "Cooling off until July 15, 2030 09:30" in page  # 08:30 UTC is 09:30 in London in summer
+    assert "Cooling off until 15 Jul 2030 09:30" in page  # 08:30 UTC is 09:30 in London in summer
     PayoutDestination.objects.filter(pk=added.pk).update(usable_for_large_after=added.created_at)
     assert "Cooling off until" not in client.get(LIST).content.decode()
 

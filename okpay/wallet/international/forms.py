@@ -1,20 +1,18 @@
-from babel import Locale
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from okpay.core import i18n
 from okpay.core.forms import Form
-from okpay.core.money import babel_locale
+from okpay.core.money import country_name
 
 from ..errors import WalletError
 from .screening import recipient_account_normalise, rules
 
 
 def country_choices():
-    names = Locale.parse(babel_locale(i18n.current())).territories
-    codes = sorted(rules()["countries"], key=lambda c: names.get(c, c))
-    return [(code, f"{names.get(code, code)} ({code})") for code in codes]
+    names = {code: country_name(code) for code in rules()["countries"]}
+    codes = sorted(names, key=lambda c: names[c])
+    return [(code, f"{names[code]} ({code})") for code in codes]
 
 
 def target_currency_choices():

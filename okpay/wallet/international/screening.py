@@ -42,6 +42,20 @@ REASON_TEXT = {
         "Transfers of 1,000 EUR or more need the full addresses of the sender and the recipient."
     ),
 }
+# short names of the reasons a transfer waits in the review queue (the queue's column; REASON_TEXT
+# says them in full on the review page)
+REVIEW_REASON_LABELS = {
+    "high_risk_country": _("High-risk country"),
+    "large_transfer": _("Large transfer"),
+    "daily_volume": _("24-hour volume"),
+    "new_beneficiary_large": _("New recipient, large amount"),
+}
+
+
+def review_reason_labels(codes) -> list[str]:
+    return [str(REVIEW_REASON_LABELS.get(code) or REASON_TEXT.get(code, code)) for code in codes]
+
+
 LIMIT_REASONS = {
     "level_no_international",
     "level_per_transfer",

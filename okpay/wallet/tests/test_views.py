@@ -166,11 +166,12 @@ def test_payment_detail_shows_merchant_fee_timeline_and_help_links(client, signe
     assert "-CN¥100.00" in page
     assert "<dt>Merchant</dt><dd>Tea Shop</dd>" in page
     assert "<dt>Fee</dt><dd>None</dd>" in page
-    assert "Green tea" in page and f"<code>{row.reference}</code>" in page
+    payment_id = row.reference.split(":")[1]
+    # the reference as people quote it (PAY-26), never the internal "payment:26"
+    assert "Green tea" in page and f"<code>PAY-{payment_id}</code>" in page and row.reference not in page
     assert (
         f'href="/support/new/?transaction={row.pk}"' in page
     )  # get help: a question with the payment attached
-    payment_id = row.reference.split(":")[1]
     assert f'href="/account/disputes/contact/{payment_id}/"' in page  # the disputes app's flow
     assert f'href="/account/disputes/open/{payment_id}/?reason=unauthorized"' in page
     assert "topic=dispute" not in page  # the old stand-in (a question) is gone
