@@ -3,12 +3,15 @@ the web form (validation, rate limits, emails); staff work tickets in the consol
 
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
+from okpay.accounts import roles
 from okpay.core.api import ApiError
 
 from . import actions, selectors
+from .choices import TicketChannel, TicketStatus
 from .forms import ReplyForm, TicketForm
 from .views import too_many, too_many_text
 
@@ -128,3 +131,230 @@ def tickets_reply(request, number: str, payload: ReplyIn):
     actions.ticket_customer_reply(ticket=ticket, actor=request.auth, body=form.cleaned_data["body"])
     ticket.refresh_from_db()
     return Status(201, _out(ticket, messages=True))
+
+
+# --- for agents (issue 15): the queue, one question with its notes, reply, note, assign, status -------
+# Staff only (okpay.accounts.roles.is_staff): the queue answers anyone else 403; a question's endpoints
+# answer them 404 (nothing tells a customer a question exists, or has notes). Every change goes through
+# the same action as the console's (actions.py); a refusal is a DomainError ({"error": …}, 403/409)
+# and changes nothing.
+
+
+class ErrorBody(Schema):
+    code: str = Field(..., description="stable, for programs (e.g. illegal_transition)")
+    message: str = Field(..., description="for people, in the request's language")
+
+
+class ErrorOut(Schema):
+    error: ErrorBody
+
+
+def _errors(*statuses: int) -> dict:
+    return dict.fromkeys(statuses, ErrorOut)
+
+
+class StaffTicketOut(Schema):
+    number: str
+    subject: str
+    requester_email: str
+    has_account: bool
+    topic: str
+    channel: str = Field(..., description=", ".join(TicketChannel.values))
+    status: str = Field(..., description=", ".join(TicketStatus.values))
+    priority: str
+    assignee: str | None = Field(..., description="the assignee's email; null: the shared queue")
+    reply_due_at: datetime | None = Field(..., description="the reply the team owes is due (null: none)")
+    resolution_due_at: datetime | None
+    paused: bool = Field(..., description="the clocks wait for the customer")
+    created_at: datetime
+    updated_at: datetime
+
+
+class QueueOut(Schema):
+    items: list[StaffTicketOut]
+    next_after: str = Field(..., description="pass as `after` for the next page; empty on the last page")
+
+
+class StaffMessageOut(Schema):
+    kind: str = Field(
+        ..., description="customer, agent, note (internal, never shown to the customer) or system"
+    )
+    author: str | None = Field(..., description="the author's email (staff and signed-in customers)")
+    body: str
+    created_at: datetime
+
+
+class StaffTicketDetailOut(StaffTicketOut):
+    messages: list[StaffMessageOut]
+    may_move_to: list[str] = Field(..., description="the statuses the caller may set now")
+
+
+class AgentReplyIn(Schema):
+    body: str
+    status: str = Field("", description="then set this status; empty: waiting for the customer when allowed")
+
+
+class NoteIn(Schema):
+    body: str
+
+
+class AssignIn(Schema):
+    assignee: str = Field(..., description='"me", "" (back to the shared queue) or a staff member\'s email')
+
+
+class StatusIn(Schema):
+    status: str = Field(..., description=", ".join(TicketStatus.values))
+
+
+def _staff_out(ticket) -> dict:
+    return {
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "requester_email": ticket.requester_email,
+        "has_account": ticket.requester_id is not None,
+        "topic": ticket.topic,
+        "channel": ticket.channel,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "assignee": ticket.assignee.email if ticket.assignee_id else None,
+        "reply_due_at": ticket.reply_due_at,
+        "resolution_due_at": ticket.resolution_due_at,
+        "paused": ticket.paused_at is not None,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+    }
+
+
+def _staff_detail(ticket, user) -> dict:
+    data = _staff_out(ticket)
+    data["messages"] = [
+        {
+            "kind": m.kind,
+            "author": m.author.email if m.author_id else None,
+            "body": m.system_text if m.kind == "system" else m.body,
+            "created_at": m.created_at,
+        }
+        for m in selectors.all_messages(ticket)
+    ]
+    data["may_move_to"] = actions.ticket_transition_targets(ticket=ticket, actor=user)
+    return data
+
+
+def _staff_ticket(request, number: str):
+    """The question for staff; 404 for anyone else, as for a question that does not exist."""
+    ticket = selectors.ticket_for_staff(number=number) if roles.is_staff(request.auth) else None
+    if ticket is None:
+        raise ApiError(404, "not_found", _("No such question."))
+    return ticket
+
+
+def _body(text: str) -> str:
+    form = ReplyForm({"body": text})
+    if not form.is_valid():
+        _invalid(form)
+    return form.cleaned_data["body"]
+
+
+def _status_value(status: str) -> str:
+    if status not in TicketStatus.values:
+        raise ApiError(
+            422,
+            "invalid",
+            _("Choose a valid status."),
+            details={"status": [str(_("Choose a valid status."))]},
+        )
+    return status
+
+
+@router.get(
+    "/staff/tickets",
+    response={200: QueueOut, **_errors(401, 403)},
+    summary="Agents: the queue (a view, filters, search), 50 at a time",
+    description="`view`: open (new and open, the default), mine (assigned to the caller, not finished), "
+    "unassigned, breaching (a running reply or resolution clock past its warning time or due within the "
+    "hour) or all; `status` and `channel` narrow it; `q` is a question number or words (Chinese is "
+    "segmented: 退款 finds 我的退款还没到账; internal notes are searched too). Work views are oldest "
+    "first, `all` and searches newest first. Staff only.",
+)
+def staff_queue(
+    request,
+    view: str = Query("open", description=", ".join(selectors.VIEWS)),
+    status: str = Query("", description=", ".join(TicketStatus.values)),
+    channel: str = Query("", description=", ".join(TicketChannel.values)),
+    q: str = Query("", max_length=100),
+    after: str = Query("", max_length=60, description="the `next_after` of the previous page"),
+    limit: int = Query(selectors.PAGE_SIZE, ge=1, le=100),
+):
+    if not roles.is_staff(request.auth):
+        raise ApiError(403, "forbidden", _("This is for OKPay staff."))
+    filters = selectors.QueueFilters.parse({"view": view, "status": status, "channel": channel, "q": q})
+    page = selectors.queue_page(filters, user=request.auth, after=after, limit=limit)
+    return {"items": [_staff_out(t) for t in page.rows], "next_after": page.next_after}
+
+
+@router.get(
+    "/staff/tickets/{number}",
+    response={200: StaffTicketDetailOut, **_errors(401, 404)},
+    summary="Agents: one question with every message and internal note",
+)
+def staff_ticket_get(request, number: str):
+    return _staff_detail(_staff_ticket(request, number), request.auth)
+
+
+@router.post(
+    "/staff/tickets/{number}/replies",
+    response={201: StaffTicketDetailOut, **_errors(401, 403, 404, 409, 422)},
+    summary="Agents: reply to the customer (emailed), optionally setting a status",
+)
+def staff_ticket_reply(request, number: str, payload: AgentReplyIn):
+    ticket = _staff_ticket(request, number)
+    body = _body(payload.body)
+    status = _status_value(payload.status) if payload.status else None
+    actions.ticket_agent_reply(ticket=ticket, actor=request.auth, body=body, status=status)
+    return Status(201, _staff_detail(_staff_ticket(request, number), request.auth))
+
+
+@router.post(
+    "/staff/tickets/{number}/notes",
+    response={201: StaffTicketDetailOut, **_errors(401, 404, 422)},
+    summary="Agents: add an internal note (never shown or sent to the customer)",
+)
+def staff_ticket_note(request, number: str, payload: NoteIn):
+    ticket = _staff_ticket(request, number)
+    actions.ticket_agent_reply(ticket=ticket, actor=request.auth, body=_body(payload.body), internal=True)
+    return Status(201, _staff_detail(_staff_ticket(request, number), request.auth))
+
+
+@router.put(
+    "/staff/tickets/{number}/assignee",
+    response={200: StaffTicketDetailOut, **_errors(401, 404, 422)},
+    summary="Agents: assign to me, to another staff member, or back to the shared queue",
+)
+def staff_ticket_assign(request, number: str, payload: AssignIn):
+    ticket = _staff_ticket(request, number)
+    who = payload.assignee.strip()
+    if who == "me":
+        assignee = request.auth
+    elif not who:
+        assignee = None
+    else:
+        assignee = get_user_model().objects.filter(email__iexact=who[:254]).first()
+        if assignee is None or not roles.is_staff(assignee):
+            message = _("Choose a member of staff to assign it to.")
+            raise ApiError(422, "invalid", message, details={"assignee": [message]})
+    actions.ticket_assign(ticket=ticket, actor=request.auth, assignee=assignee)
+    return _staff_detail(_staff_ticket(request, number), request.auth)
+
+
+@router.put(
+    "/staff/tickets/{number}/status",
+    response={200: StaffTicketDetailOut, **_errors(401, 403, 404, 409, 422)},
+    summary="Agents: change the status (the moves of the question's state machine)",
+    description="A move not in the state machine answers 409 (illegal_transition), one the caller may "
+    "not make 403 (forbidden, e.g. an agent reopening a closed question); neither changes anything. "
+    "Setting solved emails the customer.",
+)
+def staff_ticket_status(request, number: str, payload: StatusIn):
+    ticket = _staff_ticket(request, number)
+    actions.ticket_status_set(ticket=ticket, actor=request.auth, status=_status_value(payload.status))
+    return _staff_detail(_staff_ticket(request, number), request.auth)
