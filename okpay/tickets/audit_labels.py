@@ -15,4 +15,7 @@ AUDIT_LABELS = {
     "ticket.target_breached": _("Reply-time target missed (supervisors told, priority raised)"),
     "ticket.rated": _("Support answer rated"),
     "ticket.macro_saved": _("Saved reply (macro) edited"),
+    "ticket.callback_requested": _("Callback requested"),
+    "ticket.callback_outcome": _("Callback outcome recorded"),
+    "ticket.call_logged": _("Phone call logged on a question"),
 }

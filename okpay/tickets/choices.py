@@ -64,6 +64,7 @@ class TicketChannel(models.TextChoices):
     EMAIL = "email", _("Email")
     PHONE = "phone", _("Phone")
     CHAT = "chat", _("Live chat")
+    CALLBACK = "callback", _("Callback request")
 
 
 class TicketTopic(models.TextChoices):
@@ -104,3 +105,33 @@ class Satisfaction(models.IntegerChoices):
     NEUTRAL = 3, _("Neither")
     GOOD = 4, _("Satisfied")
     VERY_GOOD = 5, _("Very satisfied")
+
+
+# --- phone (phone.py, phone_actions.py) --------------------------------------------------------------
+
+
+class CallDirection(models.TextChoices):
+    INBOUND = "in", _("Inbound (the customer called)")
+    OUTBOUND = "out", _("Outbound (we called)")
+
+
+class CallbackState(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    RETRY = "retry", _("No answer, one retry due")
+    REACHED = "reached", _("Reached")
+    FAILED = "failed", _("No answer twice, emailed")
+
+
+class CallOutcome(models.TextChoices):
+    REACHED = "reached", _("Reached the customer")
+    NO_ANSWER = "no_answer", _("No answer")
+
+
+OPEN_CALLBACK_STATES = (CallbackState.REQUESTED, CallbackState.RETRY)
+
+# A callback's life: the agent records each attempt's outcome; the first no-answer schedules one retry,
+# the second emails the customer (phone_actions.callback_outcome_record). Reached and failed are final.
+CALLBACK_TRANSITIONS: Table = {
+    CallbackState.REQUESTED: {CallbackState.REACHED: (is_staff,), CallbackState.RETRY: (is_staff,)},
+    CallbackState.RETRY: {CallbackState.REACHED: (is_staff,), CallbackState.FAILED: (is_staff,)},
+}

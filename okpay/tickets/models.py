@@ -262,3 +262,6 @@ class Macro(models.Model):
         else:
             body = re.sub(r"[ \t]*\{name\}", "", body)
         return body.replace("{number}", ticket.number)
+
+
+from .phone_models import Callback, CallbackAttempt, PhoneCall  # noqa: E402, F401  (phone.py)

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import phone_views, views
 
 app_name = "tickets"
 
 urlpatterns = [
     path("new/", views.new, name="new"),
+    path("callback/", phone_views.callback_new, name="callback"),
     path("tickets/", views.mine, name="list"),
     path("tickets/<str:number>/", views.detail, name="detail"),
     path("tickets/<str:number>/reply/", views.reply, name="reply"),

@@ -373,12 +373,15 @@ def test_agents_log_phone_calls_and_only_checked_callers_get_the_account(
         "topic": "account",
         "subject": "手机丢了",
         "body": "客户来电说手机丢了，想冻结账户并退出所有设备。",
+        "call-direction": "in",
+        "call-duration_minutes": "4",
     }
     with committed():
         response = console.post("/console/tickets/phone/", {**call, "verified": "on"})
     checked = Ticket.objects.get()
     assert response.status_code == 302 and checked.channel == "phone" and checked.requester == customer
     assert checked.priority == "high" and checked.messages.filter(kind="note", author=agent).exists()
+    assert checked.calls.get().duration_seconds == 240 and checked.calls.get().direction == "in"
     assert mailoutbox[-1].to == [customer.email]
     console.post("/console/tickets/phone/", call)  # identity not checked: followed by link only
     unchecked = Ticket.objects.exclude(pk=checked.pk).get()
