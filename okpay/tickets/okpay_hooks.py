@@ -85,3 +85,12 @@ def _callback_request(user, language):
 
 
 hooks.register(hooks.BOT_ACTIONS, hooks.BotAction("callback_request", _callback_request))
+
+
+def _demo_phone():
+    from .phone_demo import phone_demo_load
+
+    return phone_demo_load()
+
+
+hooks.register(hooks.DEMO_STEPS, hooks.DemoStep("phone", _demo_phone), order=41)

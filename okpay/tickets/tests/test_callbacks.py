@@ -359,3 +359,24 @@ def test_sixteen_agents_recording_at_once_make_one_move_each_step(make_user, pho
     callback.refresh_from_db()
     assert callback.state == "failed" and callback.attempts.count() == 2
     assert phone_actions.CallbackAttempt.objects.filter(callback=callback).count() == 2
+
+
+# --- the demo -------------------------------------------------------------------------------------
+
+
+def test_the_demo_has_callbacks_in_every_state_and_logged_calls(make_user, phone_line, frozen, committed):
+    from okpay.tickets.phone_demo import phone_demo_load
+
+    make_user(email="customer@example.com")
+    make_user(email="customer.en@example.com", language="en", time_zone="Europe/London")
+    make_user(email="agent@example.com", role="agent")
+    with committed():
+        assert phone_demo_load().startswith("phone: 4 callbacks")
+    assert sorted(Callback.objects.values_list("state", flat=True)) == [
+        "failed",
+        "reached",
+        "requested",
+        "retry",
+    ]
+    assert PhoneCall.objects.count() == 2 and Ticket.objects.filter(channel="phone").count() == 1
+    assert phone_demo_load() is None  # idempotent
