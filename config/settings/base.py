@@ -317,6 +317,14 @@ OKPAY_BUSINESS_CALENDARS = {
     "china": {"rule": "china", "time_zone": "Asia/Shanghai", "hours": ("09:00", "18:00")},
     "weekdays": {"rule": "weekdays", "time_zone": "Asia/Shanghai", "hours": ("09:00", "18:00")},
 }
+# Callbacks (okpay/tickets/phone.py, docs/phone.md): inside the phone channel's published hours, on this
+# calendar's business days; slots of this length, at least LEAD minutes ahead, up to DAYS business days
+# ahead; after a first no-answer, one retry RETRY minutes later (moved into the phone hours).
+OKPAY_CALLBACK_CALENDAR = "china"
+OKPAY_CALLBACK_SLOT_MINUTES = 30
+OKPAY_CALLBACK_LEAD_MINUTES = 30
+OKPAY_CALLBACK_DAYS = 3
+OKPAY_CALLBACK_RETRY_MINUTES = 60
 
 # --- Wallet policies (docs/policies.md) ------------------------------------------------------
 from decimal import Decimal  # noqa: E402
