@@ -40,7 +40,18 @@ def payment_detail(request, payment_id: int):
     if payment is None:
         raise Http404
     form = RefundForm(request.POST or None, currency=payment.currency)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and "edit" not in request.POST and form.is_valid():
+        data = form.cleaned_data
+        if data["amount_minor"] > payment.refundable_minor:
+            form.add_error("amount", _("You can refund at most the amount not yet refunded."))
+        elif "confirm" not in request.POST:
+            # a refund moves money at once: a confirmation step first, as a payment has
+            return render(
+                request,
+                "merchant/refund_confirm.html",
+                {"payment": payment, "form": form, "data": data},
+            )
+    if request.method == "POST" and "confirm" in request.POST and form.is_valid():
         data = form.cleaned_data
         body = run_idempotent(
             request,

@@ -129,6 +129,9 @@ def test_merchant_refunds_part_of_a_payment_and_shares_a_payment_link(page, live
     page.get_by_label("Amount to refund").fill("20.50")
     page.get_by_label("Reason").fill("One bag was damaged")
     page.get_by_role("button", name="Send refund").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm the refund")  # money moves only now
+    screenshot(page, "refund-confirm")
+    page.get_by_role("button", name="Refund CN¥20.50").click()
     expect(page.get_by_text("The refund was sent to the customer.")).to_be_visible()
     expect(page.locator(".receipt-status")).to_have_text("Partially refunded")
     screenshot(page, "refund-done")

@@ -605,7 +605,8 @@ def test_another_merchants_payment_is_404_and_refund_changes_nothing(
     signed_in(other_shop)
     assert client.get(f"/merchant/payments/{payment.pk}/").status_code == 404
     response = client.post(
-        f"/merchant/payments/{payment.pk}/", {"amount": "10", "reason": "", "idempotency_key": "x"}
+        f"/merchant/payments/{payment.pk}/",
+        {"amount": "10", "reason": "", "idempotency_key": "x", "confirm": "1"},
     )
     assert response.status_code == 404
     assert Refund.objects.count() == 0
@@ -618,10 +619,22 @@ def test_partial_then_full_refund(client, signed_in, emma, shop):
     fund(shop, 1_000, key="shop-float")
     signed_in(shop)
     url = f"/merchant/payments/{payment.pk}/"
-    first = client.post(url, {"amount": "30.00", "reason": "One cup broken", "idempotency_key": "r-1"})
+    asked = client.post(url, {"amount": "30.00", "reason": "One cup broken", "idempotency_key": "r-1"})
+    # a refund moves money at once: the first step only shows what will happen, and stores nothing
+    assert asked.status_code == 200 and "Confirm the refund" in asked.content.decode()
+    assert "Refund CN¥30.00" in asked.content.decode() and not Refund.objects.exists()
+    changed = client.post(
+        url, {"amount": "30.00", "reason": "One cup broken", "idempotency_key": "r-1", "edit": "1"}
+    )
+    assert 'value="30.00"' in changed.content.decode() and not Refund.objects.exists()
+    first = client.post(
+        url, {"amount": "30.00", "reason": "One cup broken", "idempotency_key": "r-1", "confirm": "1"}
+    )
     assert first.status_code == 302 and first["Location"] == url
     assert customer_row(payment).status == TransactionStatus.PARTIALLY_REFUNDED
-    second = client.post(url, {"amount": "70", "reason": "Order cancelled", "idempotency_key": "r-2"})
+    second = client.post(
+        url, {"amount": "70", "reason": "Order cancelled", "idempotency_key": "r-2", "confirm": "1"}
+    )
     assert second.status_code == 302
     payment.refresh_from_db()
     assert payment.refunded_minor == 10_000
@@ -670,7 +683,7 @@ def test_refund_double_submit_refunds_once(client, signed_in, emma, shop):
     fund(emma, 50_000)
     payment = paid(emma, shop)
     signed_in(shop)
-    data = {"amount": "10", "reason": "Sorry", "idempotency_key": "r-same"}
+    data = {"amount": "10", "reason": "Sorry", "idempotency_key": "r-same", "confirm": "1"}
     first = client.post(f"/merchant/payments/{payment.pk}/", data)
     second = client.post(f"/merchant/payments/{payment.pk}/", data)
     assert first.status_code == second.status_code == 302
@@ -683,7 +696,8 @@ def test_refund_beyond_merchant_balance_is_refused(client, signed_in, emma, shop
     payment = paid(emma, shop)
     signed_in(shop)
     response = client.post(
-        f"/merchant/payments/{payment.pk}/", {"amount": "100", "reason": "", "idempotency_key": "r"}
+        f"/merchant/payments/{payment.pk}/",
+        {"amount": "100", "reason": "", "idempotency_key": "r", "confirm": "1"},
     )
     assert response.status_code == 400
     assert "Your available balance is not enough for this payment." in response.content.decode()
