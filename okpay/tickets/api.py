@@ -12,7 +12,7 @@ from okpay.core.api import ApiError
 
 from . import actions, selectors
 from .choices import TicketChannel, TicketStatus
-from .forms import ReplyForm, TicketForm
+from .forms import AgentReplyForm, ReplyForm, TicketForm
 from .views import too_many, too_many_text
 
 router = Router(tags=["tickets"])
@@ -249,7 +249,8 @@ def _staff_ticket(request, number: str):
 
 
 def _body(text: str) -> str:
-    form = ReplyForm({"body": text})
+    """The console's reply box rules (required, at most 5000 characters)."""
+    form = AgentReplyForm({"body": text})
     if not form.is_valid():
         _invalid(form)
     return form.cleaned_data["body"]
