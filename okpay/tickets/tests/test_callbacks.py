@@ -124,6 +124,8 @@ def test_booking_inside_hours_creates_a_question_due_at_the_slot_in_the_queue(
     assert (ticket.reply_warn_at, ticket.reply_due_at) == (at(30, 14), at(30, 14, 30))
     assert mailoutbox[-1].to == [customer.email]
     assert AuditEvent.objects.filter(action="ticket.callback_requested", actor=customer).exists()
+    page = client.get(response["Location"]).content.decode()
+    assert "+8613800138000" in page and "14:30" in page  # the customer sees the booked slot
     console = signed_in(agent, Client())
     queue = console.get("/console/tickets/callbacks/")
     assert queue.status_code == 200 and ticket.number in queue.content.decode()
