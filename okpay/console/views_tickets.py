@@ -160,7 +160,9 @@ def _render(request, ticket, form=None, status=200):
             "others": others,
             "glance": glance,
             "form": form or _reply_form(request, ticket),
-            "macros": ticket_selectors.macros_in_use(),
+            # each saved reply's text for this question, so the page inserts it at the cursor without a
+            # reload (static/js/console_tickets.js); ?macro= stays the no-script way
+            "macros": [(macro, macro.render(ticket)) for macro in ticket_selectors.macros_in_use()],
             "status_form": StatusForm(initial={"status": ticket.status}, **_moves(request, ticket)),
             "priority_form": PriorityForm(initial={"priority": ticket.priority}),
             "staff_view": True,

@@ -52,6 +52,14 @@ def translated(value: dict | None, language: str | None = None) -> str:
     return value.get(language) or value.get(ZH) or value.get(EN) or ""
 
 
+def name(language: str | None) -> str:
+    """A language's name for people (简体中文 / English in the active language), never its code."""
+    from django.utils.translation import gettext
+
+    code = normalise(language)
+    return next((gettext(label) for value, label in settings.LANGUAGES if value == code), code)
+
+
 def per_language(make) -> dict[str, str]:
     """{code: make(code)} for every language, e.g. for a per-language JSON field."""
     return {code: make(code) for code in CODES}

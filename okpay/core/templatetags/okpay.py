@@ -13,6 +13,12 @@ def money(amount_minor: int, currency: str) -> str:
 
 
 @register.filter
+def language_name(code: str) -> str:
+    """{{ ticket.language|language_name }}: 简体中文 / English, not zh-hans / en."""
+    return i18n.name(code)
+
+
+@register.filter
 def country(code: str) -> str:
     """{{ transfer.recipient_country|country }}: the country's name in the active language."""
     return country_name(code)

@@ -72,3 +72,56 @@ def test_question_from_submission_to_rating(chromium, live_server, settings, tmp
     assert TicketRating.objects.get().score == 4
     agent.context.close()
     customer.context.close()
+
+
+@pytest.mark.parametrize(("width", "locale"), [(1280, "zh-CN"), (390, "en-US")])
+def test_a_saved_reply_goes_in_at_the_cursor_and_the_draft_survives_a_reload(
+    chromium, live_server, make_user, screenshot, width, locale
+):
+    """Issue 16: inserting a saved reply used to reload the page (?macro=) and lose what the agent had
+    typed; now it goes in where the cursor is, and the draft is kept across a reload until sent."""
+    site = live_server.url
+    customer = make_user(email="emma@example.com", full_name="Emma", language="en")
+    make_user(email="agent1@example.com", role="agent", full_name="Li Na", language=locale[:2].lower())
+    Macro.objects.create(
+        title="Merchant first",
+        body_zh="{name}您好，请先联系商家。",
+        body_en="Please contact the merchant first ({number}).",
+        status_after="solved",
+    )
+    from okpay.tickets.actions import ticket_create
+
+    ticket = ticket_create(
+        requester=customer,
+        email=customer.email,
+        name="Emma",
+        language="en",
+        topic="other",
+        subject="Refund question",
+        body="Where is my refund?",
+        files=[],
+    )
+    page = chromium.new_context(viewport={"width": width, "height": 900}, locale=locale).new_page()
+    sign_in(page, site, "agent1@example.com")
+    page.goto(f"{site}/console/tickets/{ticket.number}/")
+    box = page.locator("textarea[name=body]")
+    box.fill("Hello Emma,\n\nThanks for waiting.")
+    box.evaluate("el => el.setSelectionRange(12, 12)")  # the cursor after "Hello Emma,\n"
+    url = page.url
+    page.locator("[data-macro-form] button[type=submit]").click()
+    assert page.url == url  # no reload
+    expect(box).to_have_value(
+        f"Hello Emma,\nPlease contact the merchant first ({ticket.number}).\nThanks for waiting."
+    )
+    expect(page.locator("[data-reply-form] select[name=status]")).to_have_value("solved")
+    screenshot(page, f"saved-reply-{width}")
+    page.reload()
+    expect(page.locator("textarea[name=body]")).to_have_value(
+        f"Hello Emma,\nPlease contact the merchant first ({ticket.number}).\nThanks for waiting."
+    )
+    # the customer card names the language, never its code
+    language = page.locator(".panel dl dd").nth(1).inner_text().strip()
+    assert language in ("English", "英语", "英文"), language
+    # nothing on the page is wider than the viewport (the saved-reply select overflowed a phone)
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, overflow
