@@ -448,3 +448,39 @@ def test_two_browsers_customer_widget_and_agent_console_over_websockets(
     agent.set_viewport_size({"width": 390, "height": 844})
     screenshot(agent, "two-agent-closed-390")
     agent.context.close()
+
+
+def test_on_a_phone_the_panel_opens_at_the_latest_message_with_the_box_visible(
+    page, server, customer, screenshot, settings
+):
+    """Issue 16: the panel opened scrolled to the top of an old conversation, the input below the fold."""
+    from okpay.chat.actions import conversation_open, message_post
+
+    settings.OKPAY_RATE_LIMITS = {**settings.OKPAY_RATE_LIMITS, "chat_message_per_conversation": (100, 60)}
+
+    conversation = server.call(conversation_open, user=customer, language="zh-hans")
+    for n in range(25):
+        server.call(
+            message_post,
+            conversation=conversation,
+            sender="customer",
+            author=customer,
+            client_id=f"old-{n}",
+            text=f"第 {n} 条消息：我想问一下我的付款情况。",
+            answer_bot=False,
+        )
+    page.set_viewport_size({"width": 390, "height": 844})
+    _sign_in(page, server.url, customer)
+    page.goto(server.url + "/account/")
+    page.locator(".bot-launcher > summary").click()
+    panel = page.locator("#chat-panel")
+    expect(panel.locator(".chat-customer")).to_have_count(25)
+    expect(panel.locator(".chat-customer").last).to_contain_text("第 24 条消息")
+    expect(panel.locator(".chat-customer").last).to_be_in_viewport()
+    expect(panel.locator("#chat-text")).to_be_in_viewport()
+    at_end = page.evaluate(
+        "() => { const log = document.querySelector('#chat-panel .chat-log');"
+        " return log.scrollHeight - log.scrollTop - log.clientHeight; }"
+    )
+    assert at_end <= 2, at_end
+    screenshot(page, "phone-opens-at-latest")

@@ -309,8 +309,10 @@ class ChatWidget {
     document.documentElement.classList.add("chat-open");
     this.store.open = true;
     saveStore(this.store);
-    if (focus) this.textarea.focus();
+    this.scroll(); // messages drawn while the panel was hidden: open at the latest one
+    if (focus) this.textarea.focus({ preventScroll: true });
     if (!this.conversation || transaction) await this.startOnce(transaction);
+    this.scroll();
     if (this.conversation) this.readUpTo();
     if (handoff && this.conversation && this.conversation.status === "bot") await this.handoff();
   }
