@@ -22,6 +22,22 @@ from okpay.wallet import selectors as wallet_selectors
 from okpay.wallet import selectors_staff
 
 
+def _with_labels(rows) -> None:
+    """Each row's topic, channel, status and priority label, from one translated map per field for
+    the whole page (get_FOO_display translates the lazy label again for every row: ~0.12 ms each, four
+    a row)."""
+    from okpay.tickets.models import Ticket
+
+    maps = {
+        name: {value: str(label) for value, label in Ticket._meta.get_field(name).choices or ()}
+        for name in ("topic", "channel", "status", "priority")
+    }
+    for row in rows:
+        row.labels = {
+            name: labels.get(getattr(row, name), getattr(row, name)) for name, labels in maps.items()
+        }
+
+
 @permission_required(roles.is_staff)
 def tickets(request):
     """The queue: a view (open, mine, unassigned, breaching soon, all) with status and channel filters
@@ -38,6 +54,7 @@ def tickets(request):
         )
         if v
     }
+    _with_labels(page.rows)
     return render(
         request,
         "console/tickets.html",
