@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from okpay.core import i18n
@@ -183,12 +183,14 @@ def call_log(*, ticket: Ticket, actor, direction: str, duration_seconds: int, su
         ticket=ticket, direction=direction, duration_seconds=duration_seconds, summary=summary, agent=actor
     )
     minutes, seconds = divmod(duration_seconds, 60)
+    with translation.override(i18n.normalise(actor.language)):  # a staff note: in the agent's language
+        heading = str(_("Phone call (%(direction)s, %(duration)s) logged by %(agent)s:")) % {
+            "direction": str(CallDirection(direction).label),
+            "duration": f"{minutes}:{seconds:02d}",
+            "agent": actor.email,
+        }
     TicketMessage.objects.create(
-        ticket=ticket,
-        kind=MessageKind.NOTE,
-        author=actor,
-        body=f"Phone call ({'inbound' if direction == CallDirection.INBOUND else 'outbound'}, "
-        f"{minutes}:{seconds:02d}) logged by {actor.email}:\n{summary}",
+        ticket=ticket, kind=MessageKind.NOTE, author=actor, body=f"{heading}\n{summary}"
     )
     ticket.save(update_fields=["updated_at"])
     audit_event_record(

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from okpay.core.hooks import ActionLink, ActionResult
 from okpay.core.money import format_money
@@ -103,6 +104,17 @@ def balances(user, language) -> ActionResult:
     )
 
 
+def _clause_separator() -> str:
+    """ "; " between two clauses of one sentence — "；" in Chinese."""
+    return pgettext("between two clauses", "; ")
+
+
+def _window(label_left, label_unlimited, left_minor, limit_minor, language) -> str:
+    if limit_minor is None:  # no limit at this level: not "no limit left of no limit"
+        return str(label_unlimited)
+    return label_left % {"left": _eur(left_minor, language), "limit": _eur(limit_minor, language)}
+
+
 def _transfer_next(transfer: InternationalTransfer, now) -> str:
     status = transfer.status
     if status == TransferStatus.UNDER_REVIEW:
@@ -111,7 +123,9 @@ def _transfer_next(transfer: InternationalTransfer, now) -> str:
         )
         text %= {"deadline": _when(transfer.review_deadline or transfer.created_at)}
         if now < transfer.cancel_until:
-            text += "; " + _("you can cancel it until %(time)s") % {"time": _when(transfer.cancel_until)}
+            text += _clause_separator() + _("you can cancel it until %(time)s") % {
+                "time": _when(transfer.cancel_until)
+            }
         return text
     if status == TransferStatus.PENDING:
         if now < transfer.cancel_until:
@@ -218,10 +232,20 @@ def limits(user, language) -> ActionResult:
         text += " " + _("What you can still send abroad (EUR equivalent):")
         items = [
             _("Per transfer: %(amount)s") % {"amount": _eur(left["per_transfer"], language)},
-            _("Last 24 hours: %(left)s left of %(limit)s")
-            % {"left": _eur(left["day_left"], language), "limit": _eur(left["day_limit"], language)},
-            _("Last 30 days: %(left)s left of %(limit)s")
-            % {"left": _eur(left["month_left"], language), "limit": _eur(left["month_limit"], language)},
+            _window(
+                _("Last 24 hours: %(left)s left of %(limit)s"),
+                _("Last 24 hours: no limit"),
+                left["day_left"],
+                left["day_limit"],
+                language,
+            ),
+            _window(
+                _("Last 30 days: %(left)s left of %(limit)s"),
+                _("Last 30 days: no limit"),
+                left["month_left"],
+                left["month_limit"],
+                language,
+            ),
         ]
     if left["level"] == 0:
         text += " " + _(
