@@ -21,6 +21,8 @@ CHINA = ZoneInfo("Asia/Shanghai")  # published service hours are China time
 # The bot's intents (okpay/bot/data/intents.json) that a person from account security handles …
 SECURITY_INTENTS = frozenset(
     {
+        "account_takeover",
+        "account_limits",  # limits follow the verification level, handled with the identity checks
         "lost_or_stolen_card",
         "lost_or_stolen_phone",
         "compromised_card",
@@ -42,12 +44,23 @@ SECURITY_INTENTS = frozenset(
 # … the ones that say nothing about the topic (every other catalog intent is about payments, cards,
 # top-ups, transfers, withdrawals, exchange or disputes: the payments group) …
 GENERAL_INTENTS = frozenset(
-    {"talk_to_human", "complaint", "greeting", "thanks", "goodbye", "country_support", "age_limit"}
+    {
+        "talk_to_human",
+        "complaint",
+        "greeting",
+        "thanks",
+        "goodbye",
+        "small_talk",
+        "insult",
+        "country_support",
+        "age_limit",
+    }
 )
 # … and the urgent ones: a lost phone or card, money leaving the account that the customer did not
 # send (account takeover). One such turn anywhere in the conversation puts it first in its queue.
 URGENT_INTENTS = frozenset(
     {
+        "account_takeover",
         "lost_or_stolen_card",
         "lost_or_stolen_phone",
         "compromised_card",
@@ -57,7 +70,9 @@ URGENT_INTENTS = frozenset(
     }
 )
 # Turns that do not say what the conversation is about (the topic comes from an earlier turn).
-CONTENTLESS_INTENTS = frozenset({"talk_to_human", "complaint", "greeting", "thanks", "goodbye"})
+CONTENTLESS_INTENTS = frozenset(
+    {"talk_to_human", "complaint", "greeting", "thanks", "goodbye", "small_talk", "insult"}
+)
 
 
 def group_for(intent: str) -> str:

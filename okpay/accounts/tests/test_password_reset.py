@@ -27,7 +27,7 @@ def request_reset(client, committed, email, **extra):
 
 def test_login_page_links_to_forgot_password(client, db):
     response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="zh-hans")
-    assert "忘记密码?" in response.content.decode()
+    assert "忘记密码？" in response.content.decode()
     assert 'href="/accounts/password/reset/"' in response.content.decode()
 
 

@@ -109,6 +109,18 @@ def test_group_for_intents():
     assert routing.group_for("greeting") == "general"
     assert routing.group_for("") == "general"
     assert routing.group_for("no_such_intent") == "general"
+    # the bot's own intents (issue 17): a takeover is security and urgent; small talk says nothing
+    assert (
+        routing.group_for("account_takeover") == "security" and "account_takeover" in routing.URGENT_INTENTS
+    )
+    assert routing.group_for("small_talk") == routing.group_for("insult") == "general"
+    assert routing.group_for("international_transfer_status") == "payments"
+    # every intent the bot can name is known to routing or falls into payments on purpose
+    import json
+    from pathlib import Path
+
+    names = {i["name"] for i in json.loads(Path("okpay/bot/data/intents.json").read_text(encoding="utf-8"))}
+    assert {"account_takeover", "balance", "account_limits", "payment_status"} <= names
 
 
 def test_urgent_chats_go_first(make_user, agent_on_duty, bot):
