@@ -57,7 +57,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--customers", type=int, default=64)
     parser.add_argument(
-        "--profile", type=int, default=0, metavar="N", help="also profile N submissions in one process (cProfile)"
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also profile N submissions in one process (cProfile)",
     )
     args = parser.parse_args()
     url = os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
@@ -107,6 +111,16 @@ def bench(args) -> None:
     rates_refresh()
     past = timezone.now() - timedelta(days=30)
 
+    def submit(user, destination_id, key):
+        return withdrawal_submit(
+            user=user,
+            destination_id=destination_id,
+            amount_minor=AMOUNT_MINOR,
+            currency="CNY",
+            speed=Speed.STANDARD,
+            key=key,
+        )
+
     def customer(name: str) -> tuple:
         user = User.objects.create_user(email=f"{name}@example.com", password="x", verification_level=2)
         topup_demo(user=user, amount_minor=START_MINOR, currency="CNY", key="seed")
@@ -127,14 +141,7 @@ def bench(args) -> None:
     # warm up in the parent (templates, translations, policy files, rates): the forked clients inherit it
     for k in range(3):
         user, destination_id = customers[0]
-        withdrawal_submit(
-            user=user,
-            destination_id=destination_id,
-            amount_minor=AMOUNT_MINOR,
-            currency="CNY",
-            speed=Speed.STANDARD,
-            key=f"warmup-{k}",
-        )
+        submit(user, destination_id, f"warmup-{k}")
 
     import multiprocessing
 
@@ -155,14 +162,7 @@ def bench(args) -> None:
                 user, destination_id = pick(i, n)
                 t0 = time.perf_counter()
                 try:
-                    withdrawal_submit(
-                        user=user,
-                        destination_id=destination_id,
-                        amount_minor=AMOUNT_MINOR,
-                        currency="CNY",
-                        speed=Speed.STANDARD,
-                        key=f"{tag}-{i}-{n}",
-                    )
+                    submit(user, destination_id, f"{tag}-{i}-{n}")
                     latencies.append((time.perf_counter() - t0) * 1000)
                 except Exception as error:  # counted and shown, never hidden
                     errors += 1
@@ -228,14 +228,7 @@ def bench(args) -> None:
     user, destination_id = customers[0]
     with CaptureQueriesContext(connection) as captured:
         t0 = time.perf_counter()
-        withdrawal_submit(
-            user=user,
-            destination_id=destination_id,
-            amount_minor=AMOUNT_MINOR,
-            currency="CNY",
-            speed=Speed.STANDARD,
-            key="count-queries",
-        )
+        submit(user, destination_id, "count-queries")
         single_ms = (time.perf_counter() - t0) * 1000
     kinds = Counter()
     for query in captured.captured_queries:
@@ -261,14 +254,7 @@ def bench(args) -> None:
         profiler.enable()
         for n in range(args.profile):
             user, destination_id = customers[n % n_customers]
-            withdrawal_submit(
-                user=user,
-                destination_id=destination_id,
-                amount_minor=AMOUNT_MINOR,
-                currency="CNY",
-                speed=Speed.STANDARD,
-                key=f"profile-{n}",
-            )
+            submit(user, destination_id, f"profile-{n}")
         profiler.disable()
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
 
