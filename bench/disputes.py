@@ -358,6 +358,7 @@ def bench(args) -> None:
     from okpay.disputes.models import Dispute
 
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # pages link hashed static files
     rng = random.Random(args.seed)
     print(f"generating ({load()})")
     agent, disputes, events_per = generate(args, rng)

@@ -284,6 +284,7 @@ def bench(args) -> None:
     from okpay.tickets.models import Ticket
 
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # pages link hashed static files
     rng = random.Random(args.seed)
     print(f"generating ({load()})")
     agent = generate(args, rng, connection)
