@@ -180,3 +180,14 @@ def test_postgres_uses_the_gin_index_and_tsquery(db, agent, mailoutbox):
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("SET enable_seqscan = on")
     assert "ticket_search_gin" in plan
+
+
+def test_tab_counts_are_kept_until_a_question_is_written(db, agent, mailoutbox, django_assert_num_queries):
+    filters = selectors.QueueFilters(view="open")
+    first = selectors.queue_tab_counts(filters, user=agent)
+    with django_assert_num_queries(0):  # the same page again within TAB_COUNTS_SECONDS: no counting
+        assert selectors.queue_tab_counts(filters, user=agent) == first
+    _ask("a new one")  # a question written (save): the counts are recounted at once
+    again = selectors.queue_tab_counts(filters, user=agent)
+    assert int(again["views"]["open"]) == int(first["views"]["open"]) + 1
+    assert int(again["views"]["unassigned"]) == int(first["views"]["unassigned"]) + 1
