@@ -12,7 +12,8 @@ agent, internal notes, system), texts drawn from Chinese and English sentences s
 product's own segmenter (okpay.tickets.search.segment), so the search column is what the actions write.
 The open questions' reply and resolution clocks are spread from two days past due to three days ahead.
 
-Then, signed in as an agent (Django's test Client), `--requests` times each: every queue view (open,
+Then, signed in as an agent (Django's test Client), once with the cache cleared (the tab counts counted
+again, as after a write or 30 s) and then `--requests` times each: every queue view (open,
 mine, unassigned, breaching soon, all), a status and a channel filter, a deep keyset page, a search by
 number and three Chinese/English searches (a common word, two words, a rare word), on the console page
 and the agents' API. Prints p50/p95/max and the statement count of one request of each. Target (issue
@@ -276,6 +277,7 @@ def bench(args) -> None:
     import django
 
     django.setup()
+    from django.core.cache import cache
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
@@ -314,6 +316,10 @@ def bench(args) -> None:
         for _label, params in kinds:  # warm
             client.get(base, params)
         for label, params in kinds:
+            cache.clear()  # the first request after a write or 30 s: the tab counts are counted again
+            t0 = time.perf_counter()
+            client.get(base, params)
+            cold = (time.perf_counter() - t0) * 1000
             times = []
             for _n in range(args.requests):
                 t0 = time.perf_counter()
@@ -325,14 +331,16 @@ def bench(args) -> None:
             if os.environ.get("BENCH_SHOW_SQL"):
                 for query in captured.captured_queries:
                     print(f"  {float(query['time']) * 1000:6.2f} ms  {query['sql'][:220]}")
-            results.append((f"{label_prefix}: {label}", times, len(captured)))
+            results.append((f"{label_prefix}: {label}", times, len(captured), cold))
     print(f"\n{args.questions} questions, signed in as an agent, {load()}")
-    for label, times, queries in results:
+    for label, times, queries, cold in results:
         print(
             f"{label:<48} p50 {percentile(times, 0.5):6.1f} ms  p95 {percentile(times, 0.95):6.1f} ms  "
-            f"max {max(times):6.1f} ms  {queries:3d} queries"
+            f"max {max(times):6.1f} ms  {queries:3d} queries  (first, counts not cached: {cold:6.1f} ms)"
         )
-    worst = max(percentile(times, 0.95) for _label, times, _q in results)
+    worst = max(percentile(times, 0.95) for _label, times, _q, _c in results)
+    coldest = max(cold for _label, _t, _q, cold in results)
+    print(f"slowest first request (tab counts counted again): {coldest:.1f} ms")
     print(f"worst p95 {worst:.1f} ms: {'meets' if worst <= 100 else 'misses'} the target (p95 ≤ 100 ms)")
 
 
