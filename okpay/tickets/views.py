@@ -152,8 +152,8 @@ def new(request):
             _grant(request, ticket.number)
             if ticket.receipt_sent:
                 text = _(
-                    "Thank you — your question %(number)s has reached our team. We have sent "
-                    "a confirmation to your email."
+                    "Thank you — your question %(number)s has reached our team. A confirmation is "
+                    "on its way to your email."
                 )
             else:
                 text = _(
@@ -166,7 +166,7 @@ def new(request):
     else:
         initial = {"topic": request.GET.get("topic", "")}
         if transaction is not None:
-            initial["subject"] = f"{transaction.get_kind_display()} {transaction.reference}"
+            initial["subject"] = f"{transaction.get_kind_display()} {transaction.display_reference}"
             initial["topic"] = initial["topic"] or ("dispute" if transaction.kind == "payment" else "topup")
         elif article is not None:
             initial["subject"] = article.translation.title[:200]
