@@ -28,9 +28,10 @@ def _with_labels(rows) -> None:
     a row)."""
     from okpay.tickets.models import Ticket
 
+    fields = {name: Ticket._meta.get_field(name) for name in ("topic", "channel", "status", "priority")}
     maps = {
-        name: {value: str(label) for value, label in Ticket._meta.get_field(name).choices or ()}
-        for name in ("topic", "channel", "status", "priority")
+        name: {value: str(label) for value, label in getattr(field, "choices", None) or ()}
+        for name, field in fields.items()
     }
     for row in rows:
         row.labels = {

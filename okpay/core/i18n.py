@@ -54,10 +54,8 @@ def translated(value: dict | None, language: str | None = None) -> str:
 
 def name(language: str | None) -> str:
     """A language's name for people (简体中文 / English in the active language), never its code."""
-    from django.utils.translation import gettext
-
     code = normalise(language)
-    return next((gettext(label) for value, label in settings.LANGUAGES if value == code), code)
+    return next((str(label) for value, label in settings.LANGUAGES if value == code), code)
 
 
 def per_language(make) -> dict[str, str]:
