@@ -82,7 +82,12 @@ def test_a_saved_reply_goes_in_at_the_cursor_and_the_draft_survives_a_reload(
     typed; now it goes in where the cursor is, and the draft is kept across a reload until sent."""
     site = live_server.url
     customer = make_user(email="emma@example.com", full_name="Emma", language="en")
-    make_user(email="agent1@example.com", role="agent", full_name="Li Na", language=locale[:2].lower())
+    make_user(
+        email="agent1@example.com",
+        role="agent",
+        full_name="Li Na",
+        language="zh-hans" if locale.startswith("zh") else "en",
+    )
     Macro.objects.create(
         title="Merchant first",
         body_zh="{name}您好，请先联系商家。",
@@ -125,3 +130,11 @@ def test_a_saved_reply_goes_in_at_the_cursor_and_the_draft_survives_a_reload(
     # nothing on the page is wider than the viewport (the saved-reply select overflowed a phone)
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, overflow
+    # the queue: its tabs are pills in a row (they were a bulleted list without the disputes' stylesheet)
+    page.goto(f"{site}/console/tickets/")
+    tabs = page.locator(".dispute-tabs").first.locator("a")
+    first, second = tabs.nth(0).bounding_box(), tabs.nth(1).bounding_box()
+    assert first and second and abs(first["y"] - second["y"]) < 2, (first, second)
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, overflow
+    screenshot(page, f"queue-{width}")
