@@ -102,11 +102,16 @@ class TicketForm(BodyMixin, Form):
     subject = forms.CharField(label=_("Subject"), max_length=200, min_length=3)
     field_order = ["name", "email", "topic", "subject", "body", "attachments"]
 
-    def __init__(self, *args, signed_in: bool = False, **kwargs):
+    def __init__(self, *args, signed_in: bool = False, conversation_attached: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if signed_in:  # the account's own name and address are used
             del self.fields["name"]
             del self.fields["email"]
+        if conversation_attached:  # the conversation with the bot says it already: no "describe it again"
+            body = self.fields["body"]
+            body.required = False
+            body.label = _("Anything to add? (optional)")
+            body.help_text = _("Your conversation with the answer bot is attached to the question.")
 
     def clean_subject(self):
         return " ".join(self.cleaned_data["subject"].split())

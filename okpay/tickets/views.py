@@ -131,7 +131,9 @@ def new(request):
         else None
     )
     if request.method == "POST":
-        form = TicketForm(request.POST, request.FILES, signed_in=signed_in)
+        form = TicketForm(
+            request.POST, request.FILES, signed_in=signed_in, conversation_attached=conversation is not None
+        )
         form.upload_refused(getattr(request, "upload_refused", ()))
         if form.is_valid():  # the attempt was counted against the budget by upload_limited
             data = form.cleaned_data
@@ -142,7 +144,11 @@ def new(request):
                 language=language,
                 topic=data["topic"],
                 subject=data["subject"],
-                body=data["body"],
+                # with the bot's conversation attached the message may stay empty: the question it handed
+                # off stands for it (the whole conversation is on the question for the team)
+                body=data["body"]
+                or (first_question(conversation) if conversation else "")
+                or data["subject"],
                 files=data["attachments"],
                 channel=TicketChannel.BOT if conversation else TicketChannel.WEB,
                 article_key=article.article.key if article else "",
@@ -174,7 +180,9 @@ def new(request):
             initial["subject"] = first_question(conversation)[:200]
         elif request.GET.get("q"):
             initial["subject"] = request.GET["q"].strip()[:200]
-        form = TicketForm(initial=initial, signed_in=signed_in)
+        form = TicketForm(
+            initial=initial, signed_in=signed_in, conversation_attached=conversation is not None
+        )
     return render(
         request,
         "tickets/new.html",

@@ -389,3 +389,24 @@ def test_agents_log_phone_calls_and_only_checked_callers_get_the_account(
     assert console.post("/console/tickets/phone/", {**call, "email": "nope"}).status_code == 400
     signed_in(customer)
     assert client.get("/console/tickets/phone/").status_code == 403
+
+
+def test_a_hand_off_does_not_ask_to_describe_the_problem_again(client, tiny_bot, signed_in, customer):
+    """Issue 17: with the bot's conversation attached, the message is optional; the handed-off question
+    stands for it and the whole conversation is on the question."""
+    signed_in(customer)
+    client.post("/bot/ask/", {"q": "我的手机丢了"})
+    client.post("/bot/ask/", {"q": "转人工"})
+    form = client.get("/support/new/?from=bot").content.decode()
+    assert 'name="body"' in form and 'name="body" cols="40" rows="6" maxlength="5000" required' not in form
+    response = client.post(
+        "/support/new/", {"topic": "account", "subject": "手机丢了", "body": "", "from": "bot"}
+    )
+    assert response.status_code == 302
+    ticket = Ticket.objects.get()
+    first = ticket.messages.filter(kind="customer").first()
+    assert ticket.bot_conversation is not None and first is not None and first.body == "我的手机丢了"
+    # without a conversation the message is still required: the form comes back, nothing is stored
+    refused = client.post("/support/new/", {"topic": "account", "subject": "另一个问题", "body": ""})
+    assert refused.status_code == 200 and 'aria-invalid="true"' in refused.content.decode()
+    assert Ticket.objects.count() == 1
