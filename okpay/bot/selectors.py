@@ -37,14 +37,26 @@ def questions_from(conversation: BotConversation | None) -> list[str]:
 
 
 def conversation_summary(conversation: BotConversation) -> str:
-    """Every turn with what the bot made of it, for the agent who takes over."""
+    """The conversation as the customer had it — their messages and the bot's actual answers, at the
+    service's local time — kept with the question for the agent who takes over. The console's question
+    page shows the same turns again in the reading agent's language and time zone."""
+    from django.utils import timezone
+
     turns = list(conversation.turns.order_by("created_at", "id"))
-    lines = [
-        f"{t.created_at:%H:%M} [{t.language}] {t.text} → {t.intent or '?'} ({t.confidence:.2f})"
-        for t in turns
-    ]
     who = conversation.user.email if conversation.user else "visitor (not signed in)"
-    return f"Customer: {who}\n" + "\n".join(lines)
+    lines = [f"Customer: {who}"]
+    for t in turns:
+        lines.append(f"{timezone.localtime(t.created_at):%Y-%m-%d %H:%M} > {t.text}")
+        if t.reply:
+            lines.append(f"  OKPay: {' '.join(t.reply.split())[:500]}")
+    return "\n".join(lines)
+
+
+def conversation_turns(conversation: BotConversation | None) -> list:
+    """The turns of a handed-over conversation, oldest first (the console's question page)."""
+    if conversation is None:
+        return []
+    return list(conversation.turns.order_by("created_at", "id"))
 
 
 def box_questions(request) -> list[str]:

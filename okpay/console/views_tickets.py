@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from okpay.accounts import roles
 from okpay.accounts.permissions import permission_required
+from okpay.bot.selectors import conversation_turns
 from okpay.core.audit import audit_event_record
 from okpay.core.errors import DomainError
 from okpay.helpcenter.selectors import article_by_key_for_language
@@ -185,6 +186,8 @@ def _render(request, ticket, form=None, status=200):
             "priority_form": PriorityForm(initial={"priority": ticket.priority}),
             "staff_view": True,
             "rating": ticket_selectors.rating_for(ticket),
+            # the answer bot's conversation that handed over, in this agent's language and time zone
+            "bot_turns": conversation_turns(ticket.bot_conversation),
         },
         status=status,
     )

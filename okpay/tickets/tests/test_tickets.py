@@ -215,6 +215,37 @@ def test_bot_hand_off_becomes_a_ticket_with_the_conversation(client, tiny_bot, s
     assert ticket.channel == "bot" and ticket.bot_conversation is not None
     note = ticket.messages.get(kind="note")
     assert "我的手机丢了" in note.body and customer.email in note.body
+    # what the customer read, not the model's slugs and scores
+    turn = ticket.bot_conversation.turns.filter(text="我的手机丢了").get()
+    assert turn.reply and " ".join(turn.reply.split())[:40] in note.body
+    assert f"→ {turn.intent}" not in note.body and "(0." not in note.body
+
+
+def test_the_console_shows_the_bot_conversation_in_the_agents_language(
+    client, tiny_bot, signed_in, customer, agent
+):
+    signed_in(customer)
+    client.post("/bot/ask/", {"q": "我的手机丢了"})
+    client.post("/bot/ask/", {"q": "转人工"})
+    client.post("/support/new/", {**QUESTION, "subject": "手机丢了", "from": "bot"})
+    ticket = Ticket.objects.get()
+    client.logout()
+    agent.language, agent.time_zone = "en", "Europe/London"
+    agent.save(update_fields=["language", "time_zone"])
+    signed_in(agent)
+    page = client.get(f"/console/tickets/{ticket.number}/").content.decode()
+    assert "Before the hand-off: the conversation with the answer bot" in page
+    turn = ticket.bot_conversation.turns.order_by("created_at").first()
+    assert turn.text in page and "OKPay:" in page
+    from zoneinfo import ZoneInfo
+
+    from django.utils.formats import date_format
+    from django.utils.timezone import localtime
+    from django.utils.translation import override
+
+    with override("en"):
+        shown = date_format(localtime(turn.created_at, ZoneInfo("Europe/London")), "DATETIME_FORMAT")
+    assert shown in page  # the agent's time zone and English dates
 
 
 def test_reply_clock_follows_the_published_targets(client, signed_in, customer, agent, time_machine):
