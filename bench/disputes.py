@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ledger import load, recreate_database
+from bench.ledger import load, percentile, recreate_database
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/okpay_bench_disputes"
 
@@ -82,11 +82,6 @@ REASONS = [
     "subscription_canceled",
     "other",
 ]
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] if ordered else float("nan")
 
 
 def main() -> None:

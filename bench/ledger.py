@@ -64,8 +64,9 @@ def load() -> str:
 
 
 def percentile(values: list[float], q: float) -> float:
+    """The q-th (0–1) value of `values` (nearest rank); NaN when empty. Shared by the benchmarks."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else float("nan")
 
 
 def main() -> None:

@@ -31,6 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.ledger import percentile
+
 SUPPORT = "support@okpay.example"
 BODY = "我周一提现 500 元到建设银行卡，到现在还没到。交易编号 OKP-{n:06d}。请帮忙查一下，谢谢。"
 QUOTE = (
@@ -92,11 +94,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
 def main() -> None:

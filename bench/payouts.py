@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ledger import recreate_database
+from bench.ledger import percentile, recreate_database
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/okpay_bench_payouts"
 START_MINOR = 10**10  # each customer's demo top-up (100,000,000.00 CNY)
@@ -43,11 +43,6 @@ def drop_database(url: str) -> None:
     admin = url.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] if ordered else float("nan")
 
 
 def main() -> None:

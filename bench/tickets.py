@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ledger import load, recreate_database
+from bench.ledger import load, percentile, recreate_database
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/okpay_bench_tickets"
 STATUS_MIX = [("new", 0.04), ("open", 0.06), ("pending", 0.05), ("solved", 0.15), ("closed", 0.70)]
@@ -65,11 +65,6 @@ EN = [
 ]
 RARE = "我在星巴克的付款被重复扣款"  # one question in about 2,000
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] if ordered else float("nan")
 
 
 def number_of(i: int) -> str:

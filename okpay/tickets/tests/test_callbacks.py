@@ -130,6 +130,7 @@ def test_booking_inside_hours_creates_a_question_due_at_the_slot_in_the_queue(
     console = signed_in(agent, Client())
     queue = console.get("/console/tickets/callbacks/")
     assert queue.status_code == 200 and ticket.number in queue.content.decode()
+    assert '<div class="table-wrap"><table' in queue.content.decode()  # scrolls on a phone, never widens it
     assert list(phone.callback_queue()) == [callback]
 
 
