@@ -109,8 +109,13 @@ def test_agent_reviews_a_dispute_at_1280_and_390(chromium, live_server, make_use
     expect(desktop.locator("h1")).to_contain_text(normal.number)
     images = desktop.locator(".evidence-sides img")
     expect(images).to_have_count(3)  # chat.png and tracking.png, waybill.png
-    for index in range(3):
-        assert images.nth(index).evaluate("img => img.complete && img.naturalWidth > 0")
+    for index in range(3):  # each image arrives (waited for: a fixed check raced the download)
+        images.nth(index).scroll_into_view_if_needed()
+        desktop.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0",
+            arg=images.nth(index).element_handle(),
+            timeout=10_000,
+        )
     expect(desktop.locator(".side-merchant")).to_contain_text("SF Express")
     desktop.get_by_role("button", name="Start review").click()
     expect(desktop.locator(".message-success")).to_contain_text("You are reviewing this dispute.")

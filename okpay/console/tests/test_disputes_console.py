@@ -6,11 +6,11 @@ shown on the page that change nothing."""
 
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
 from PIL import Image
 
 from okpay.console import views_disputes
@@ -232,12 +232,18 @@ def test_every_dispute_lookup_pages_by_keyset_and_finds_by_number_or_email(
     assert bad.status_code == 200 and len(numbers(bad)) == 2  # bad values are ignored
 
 
-def test_review_deadline_badge_in_business_days(buyer, shop):
+def test_review_deadline_badge_in_business_days(buyer, shop, time_machine):
+    # mid-morning in Shanghai: an hour before or five minutes after the due time stays on the same day
+    # (run near midnight, the words changed with the date)
+    from zoneinfo import ZoneInfo
+
+    time_machine.move_to(datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False)
     dispute = responded(buyer, shop)
     now = dispute.review_due_at - timedelta(hours=1)
-    assert review_deadline(dispute, now=now).text == "Due today"
-    late = review_deadline(dispute, now=dispute.review_due_at + timedelta(minutes=5))
-    assert late.tone == "danger" and late.text == "Overdue"
+    with translation.override("en"):
+        assert review_deadline(dispute, now=now).text == "Due today"
+        late = review_deadline(dispute, now=dispute.review_due_at + timedelta(minutes=5))
+        assert late.tone == "danger" and late.text == "Overdue"
 
 
 # --- one dispute -------------------------------------------------------------------------------------
