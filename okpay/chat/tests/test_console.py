@@ -3,7 +3,7 @@
 agent's chat or an unknown id → 404 and nothing changes), the supervisor's dashboard with exact
 figures, and the console home's status line."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -294,7 +294,16 @@ def test_the_attached_transaction_and_customer_360_link(console, queue):
 # --- the dashboard --------------------------------------------------------------------------------
 
 
-def test_dashboard_figures(client, supervisor, queue, make_user, agent_on_duty):
+@pytest.fixture
+def midday(time_machine):
+    """Early afternoon in Shanghai, before the other fixtures are made: "today" keeps every chat of
+    the test (run just after midnight, the ones "10 minutes ago" fell on yesterday)."""
+    from zoneinfo import ZoneInfo
+
+    time_machine.move_to(datetime(2026, 11, 25, 14, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+
+
+def test_dashboard_figures(midday, client, supervisor, queue, make_user, agent_on_duty):
     waiting_chat = queue(email="w1@example.com")
     urgent_wait = timezone.now() - timedelta(minutes=12)
     Conversation.objects.filter(pk=waiting_chat.pk).update(queued_at=urgent_wait)
