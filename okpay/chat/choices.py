@@ -9,6 +9,11 @@ from django.utils.translation import pgettext_lazy
 
 from okpay.accounts.roles import is_staff, is_supervisor
 from okpay.core.transitions import CUSTOMER, SYSTEM, Table
+from okpay.tickets.choices import SupportGroup
+
+# Routing groups: the team a hand-off waits for (routing.group_for maps the bot's intent). The same
+# teams answer questions, so the list is the questions' one.
+ChatGroup = SupportGroup
 
 
 class ConversationStatus(models.TextChoices):
@@ -62,14 +67,6 @@ class Sender(models.TextChoices):
 
 PUBLIC_SENDERS = (Sender.CUSTOMER, Sender.BOT, Sender.AGENT, Sender.SYSTEM)
 HUMAN_SENDERS = (Sender.CUSTOMER, Sender.AGENT, Sender.NOTE)  # what people type (limits apply)
-
-
-class ChatGroup(models.TextChoices):
-    """Routing groups: the team a hand-off waits for (routing.group_for maps the bot's intent)."""
-
-    GENERAL = "general", _("General")
-    PAYMENTS = "payments", _("Payments & cards")
-    SECURITY = "security", _("Account security")
 
 
 class ChatPriority(models.TextChoices):

@@ -21,7 +21,9 @@ from . import clocks, mailthread, policy
 from .choices import (
     FINISHED_STATUSES,
     TICKET_TRANSITIONS,
+    TOPIC_GROUP,
     MessageKind,
+    SupportGroup,
     SystemEvent,
     TicketChannel,
     TicketStatus,
@@ -167,6 +169,7 @@ def ticket_create(
         language=language,
         channel=channel,
         topic=topic,
+        group=TOPIC_GROUP.get(topic, SupportGroup.GENERAL),
         subject=subject,
         article_key=article_key[:100],
         bot_conversation=bot_conversation,

@@ -79,6 +79,29 @@ class TicketTopic(models.TextChoices):
     OTHER = "other", _("Something else")
 
 
+class SupportGroup(models.TextChoices):
+    """The support teams. A question (by its topic) and a chat hand-off (by the bot's intent) wait for
+    one; an agent serves some or all of them. The chat app routes with the same list."""
+
+    GENERAL = "general", _("General")
+    PAYMENTS = "payments", _("Payments & cards")
+    SECURITY = "security", _("Account security")
+
+
+# the team a new question goes to, by its topic (an agent may move it to another group)
+TOPIC_GROUP = {
+    TicketTopic.ACCOUNT: SupportGroup.SECURITY,
+    TicketTopic.TOPUP: SupportGroup.PAYMENTS,
+    TicketTopic.WITHDRAWAL: SupportGroup.PAYMENTS,
+    TicketTopic.DISPUTE: SupportGroup.PAYMENTS,
+    TicketTopic.INTERNATIONAL: SupportGroup.PAYMENTS,
+    TicketTopic.FEES: SupportGroup.PAYMENTS,
+    TicketTopic.CARDS: SupportGroup.PAYMENTS,
+    TicketTopic.MERCHANT: SupportGroup.GENERAL,
+    TicketTopic.OTHER: SupportGroup.GENERAL,
+}
+
+
 class TicketPriority(models.TextChoices):
     LOW = "low", _("Low")
     NORMAL = "normal", _("Normal")

@@ -13,6 +13,7 @@ from .choices import (
     FINISHED_STATUSES,
     MessageKind,
     Satisfaction,
+    SupportGroup,
     SystemEvent,
     TicketChannel,
     TicketPriority,
@@ -44,6 +45,16 @@ class Ticket(models.Model):
         _("topic"), max_length=20, choices=TicketTopic.choices, default=TicketTopic.OTHER
     )
     subject = models.CharField(_("subject"), max_length=200)
+    # the team it waits for (choices.TOPIC_GROUP by topic when it arrives; an agent may move it)
+    group = models.CharField(
+        _("group"), max_length=12, choices=SupportGroup.choices, default=SupportGroup.GENERAL
+    )
+    tags = models.ManyToManyField("tickets.Tag", blank=True, related_name="tickets")
+    # a duplicate merged into another question: it is closed, its messages, files and calls moved there,
+    # and its links lead there (actions.ticket_merge)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
+    )
     status = models.CharField(max_length=10, choices=TicketStatus.choices, default=TicketStatus.NEW)
     priority = models.CharField(max_length=10, choices=TicketPriority.choices, default=TicketPriority.NORMAL)
     assignee = models.ForeignKey(
@@ -108,6 +119,7 @@ class Ticket(models.Model):
                 condition=models.Q(status__in=["new", "open", "pending"]),
             ),
             models.Index(fields=["channel", "status", "created_at", "id"], name="ticket_channel_created"),
+            models.Index(fields=["group", "status", "created_at", "id"], name="ticket_group_created"),
         ]
 
     def __str__(self) -> str:
@@ -154,6 +166,20 @@ class Ticket(models.Model):
             and requester.is_email_verified
             and requester.email.lower() == self.requester_email.lower()
         )
+
+
+class Tag(models.Model):
+    """A label agents put on questions to find and count them (lowercase words, digits, hyphens; Chinese
+    characters allowed; normalised by forms.tag_name_clean)."""
+
+    name = models.CharField(_("tag"), max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class TicketMessage(models.Model):
