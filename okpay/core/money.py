@@ -6,6 +6,7 @@ from babel.core import Locale
 from babel.numbers import format_currency
 
 from . import i18n
+from .collation import sort_key
 
 # ISO 4217 exponents that are not 2.
 ZERO_DECIMAL = frozenset(
@@ -55,6 +56,13 @@ def country_name(code: str, language: str | None = None) -> str:
     code = (code or "").upper()
     names = Locale.parse(babel_locale(language or i18n.current())).territories
     return str(names.get(code, code))
+
+
+def countries_sorted(codes, language: str | None = None) -> list[tuple[str, str]]:
+    """[(code, CLDR name)] in the order the language sorts names (pinyin for Chinese; collation)."""
+    language = language or i18n.current()
+    named = [(code.upper(), country_name(code, language)) for code in codes]
+    return sorted(named, key=lambda pair: sort_key(pair[1], language))
 
 
 def format_money(amount_minor: int, currency: str, language: str) -> str:

@@ -202,6 +202,12 @@ def transfer_cancellable(*, transfer: InternationalTransfer, actor, now=None) ->
     )
 
 
+def transfer_in_progress(transfer: InternationalTransfer) -> bool:
+    """Still on its way (held or pending: its status has moves left), so an estimated arrival means
+    something; paid, canceled, rejected and blocked are final."""
+    return bool(TRANSFER_TRANSITIONS.get(transfer.status))
+
+
 def transfer_transition_check(*, transfer: InternationalTransfer, to: str, actor) -> None:
     """Raises TransferTransitionRefused (409; the same status included) for a move not in the table
     and TransferTransitionForbidden (403) for one this actor may not make. Changes nothing."""

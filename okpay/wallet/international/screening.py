@@ -88,6 +88,34 @@ def country_normalise(value) -> str:
     return code
 
 
+def country_is_blocked(code: str) -> bool:
+    """Sanctioned: a transfer there is refused (screening blocks it; the form does not offer it)."""
+    return code in rules()["blocked_countries"]
+
+
+def destination_countries() -> list[str]:
+    """The countries a customer may choose as a destination: supported and not sanctioned."""
+    return [code for code in rules()["countries"] if not country_is_blocked(code)]
+
+
+def destination_country(value) -> str:
+    """The form's rule for the recipient's country: `country_normalise` (NFKC, allow-list), then a
+    sanctioned country is refused before any quote is made."""
+    code = country_normalise(value)
+    if country_is_blocked(code):
+        raise WalletError("blocked_country", REASON_TEXT["blocked_country"])
+    return code
+
+
+def full_details_from_eur() -> int:
+    """From this EUR equivalent (minor units) a transfer needs the sender's and recipient's addresses."""
+    return int(rules()["full_details_from_eur"])
+
+
+def full_details_required(eur_minor: int) -> bool:
+    return eur_minor >= full_details_from_eur()
+
+
 ACCOUNT_RE = re.compile(r"[A-Z0-9 -]{5,40}", re.ASCII)
 
 
@@ -137,7 +165,7 @@ def screen(
 ) -> Screening:
     data = rules()
     reasons: list[str] = []
-    if country in data["blocked_countries"]:
+    if country_is_blocked(country):
         return Screening(BLOCK, ["blocked_country"])
     level = data["levels"][str(user.verification_level)]
     now = timezone.now()
@@ -152,7 +180,7 @@ def screen(
         reasons.append("level_24h")
     if level["month"] is not None and month + eur_minor > level["month"]:
         reasons.append("level_30d")
-    if eur_minor >= data["full_details_from_eur"] and not has_full_details:
+    if full_details_required(eur_minor) and not has_full_details:
         reasons.append("missing_details")
     if reasons:
         return Screening(BLOCK, reasons)
