@@ -308,11 +308,41 @@ LEXICAL_CANDIDATES, SEMANTIC_CANDIDATES = 50, 20
 
 def embed(texts: list[str], *, batch: bool = False) -> np.ndarray | None:
     """Sentence embeddings for search, or None when semantic ranking is off (OKPAY_HELP_SEMANTIC=0)."""
-    from django.conf import settings
-
-    if not getattr(settings, "OKPAY_HELP_SEMANTIC", True) or not texts:
+    if not _semantic_on() or not texts:
         return None
     return core_embed(texts, batch=batch)
+
+
+def _semantic_on() -> bool:
+    from django.conf import settings
+
+    return bool(getattr(settings, "OKPAY_HELP_SEMANTIC", True))
+
+
+_embedded: dict[str, np.ndarray] = {}
+_embedded_lock = threading.Lock()
+
+
+def _document_embeddings(texts: list[str]) -> np.ndarray | None:
+    """The documents' embeddings, each text encoded once per process: an index rebuilt after one
+    article changed (in a visitor's request) encodes only that article."""
+    if not texts or not _semantic_on():
+        return None
+    with _embedded_lock:
+        known = {t: _embedded[t] for t in texts if t in _embedded}
+    missing = [t for t in dict.fromkeys(texts) if t not in known]
+    if missing:
+        # the one-thread encoder that queries (and the answer bot) use: a second, two-thread instance
+        # cost another 2-5 s to start and was no faster for the ~80 texts of an index on two busy cores
+        vectors = embed(missing)
+        if vectors is None:
+            return None
+        known.update(zip(missing, vectors, strict=True))
+        with _embedded_lock:
+            if len(_embedded) > 20_000:
+                _embedded.clear()
+            _embedded.update(zip(missing, vectors, strict=True))
+    return np.stack([known[t] for t in texts])
 
 
 _stemmer = None
@@ -473,7 +503,7 @@ class Index:
                 (idf * tf_a * (K1 + 1) / (tf_a + K1)).astype(np.float32),
             )
         self.prefix_words = sorted(surface_words)
-        self.embeddings = embed([f"{d.title}. {d.summary}" for d in documents], batch=True)
+        self.embeddings = _document_embeddings([f"{d.title}. {d.summary}" for d in documents])
 
     def _expand_prefix(self, query: str) -> dict[str, float]:
         """Search-as-you-type: the last, unfinished Latin word matches words it starts."""
@@ -653,6 +683,10 @@ def warm_up() -> None:
     try:
         for language in i18n.CODES:
             index_for(language).search("预热 warm up", limit=1)
+        # the warm-up query has no word in common with any article, so search() stops before the query
+        # encoder: run it once here, and the snippet builder's jieba search mode
+        embed(["预热 warm up"])
+        snippet("预热。Warm up.", "预热 warm")
     except Exception:  # a failed warm-up only means the first search is slower
         logger.exception("help search warm-up failed")
     finally:
