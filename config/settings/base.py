@@ -246,6 +246,12 @@ OKPAY_IMAP_POLL_SECONDS = env_int("OKPAY_IMAP_POLL_SECONDS", 60)  # the worker's
 # margin (text fields, multipart framing) is refused before its body is read.
 OKPAY_TICKET_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
 OKPAY_UPLOAD_FORM_MARGIN_BYTES = 256 * 1024
+# Round-robin auto-assignment (tickets.workflow.ticket_auto_assign): a new question without an assignee
+# goes to the online agent of its group, speaking its language, whose last auto-assigned question is the
+# oldest; an agent with OKPAY_TICKET_AUTO_ASSIGN_MAX_OPEN questions assigned (new, open, waiting for the
+# customer) is skipped. Off: new questions wait in the shared queue.
+OKPAY_TICKET_AUTO_ASSIGN = env_bool("OKPAY_TICKET_AUTO_ASSIGN", True)
+OKPAY_TICKET_AUTO_ASSIGN_MAX_OPEN = env_int("OKPAY_TICKET_AUTO_ASSIGN_MAX_OPEN", 25)
 
 # --- Rate limits ----------------------------------------------------------------------------
 # Every "at most N per window" policy, in one place (docs/policies.md): policy → (N, window in seconds).

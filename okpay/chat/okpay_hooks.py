@@ -88,3 +88,17 @@ def _sweep_schedule():
 
 
 hooks.register(hooks.WORKER_SCHEDULES, hooks.Schedule("chat sweep", _sweep_schedule))
+
+
+def _agent_availability(*, group: str) -> list[hooks.AvailableAgent]:
+    """Who may take a new question of `group` now: online staff serving it (an agent's presence with no
+    groups serves every group), with the languages they set (away and offline agents are not listed)."""
+    from .routing import online_presences, serving_group
+
+    return [
+        hooks.AvailableAgent(user_id=presence.user_id, languages=tuple(presence.languages or ()))
+        for presence in serving_group(online_presences(), group=group)
+    ]
+
+
+hooks.register(hooks.AGENT_AVAILABILITY, _agent_availability)

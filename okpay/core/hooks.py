@@ -24,6 +24,7 @@ Hook names and what each item is:
 | `NOTIFICATIONS` | `Notification` channel (deliver(user, event, context)) | apps that notify |
 | `BODY_LIMITS` | `BodyLimit` (a path pattern and its upload cap) | `core.uploads.RequestBodyLimit` |
 | `TRANSACTION_LINKS` | callable(history row, user) → [(label, url)] | the transaction page's help links |
+| `AGENT_AVAILABILITY` | callable(group=…) → [`AvailableAgent`] (online staff of a group) | auto-assignment |
 """
 
 from collections import defaultdict
@@ -45,6 +46,7 @@ CUSTOMER_PANELS = "customer_panels"
 NOTIFICATIONS = "notifications"
 BODY_LIMITS = "body_limits"
 TRANSACTION_LINKS = "transaction_links"
+AGENT_AVAILABILITY = "agent_availability"
 
 NAMES = frozenset(
     {
@@ -60,6 +62,7 @@ NAMES = frozenset(
         NOTIFICATIONS,
         BODY_LIMITS,
         TRANSACTION_LINKS,
+        AGENT_AVAILABILITY,
     }
 )
 
@@ -197,3 +200,25 @@ class BodyLimit:
 
     pattern: str
     limit: Callable[[], int]
+
+
+@dataclass(frozen=True)
+class AvailableAgent:
+    """A member of staff who can take new work now (`AGENT_AVAILABILITY`): online, serving the group
+    asked about, in these languages (codes of `okpay.core.i18n`)."""
+
+    user_id: int
+    languages: tuple[str, ...] = ()
+
+
+def available_agents(*, group: str) -> list[AvailableAgent] | None:
+    """Every provider's available agents for `group`, one entry per agent (the first provider's);
+    None when no app tells availability (nobody is then taken as available)."""
+    providers = items(AGENT_AVAILABILITY)
+    if not providers:
+        return None
+    agents: dict[int, AvailableAgent] = {}
+    for provider in providers:
+        for agent in provider(group=group):
+            agents.setdefault(agent.user_id, agent)
+    return list(agents.values())

@@ -199,6 +199,9 @@ def ticket_create(
         subject_user=requester,
         data={"ticket": ticket.number, "channel": channel, "receipt_sent": ticket.receipt_sent},
     )
+    from .workflow import ticket_auto_assign  # workflow imports this module
+
+    ticket_auto_assign(ticket=ticket)  # round robin to an available agent of its group, or the queue
     return ticket
 
 

@@ -18,4 +18,7 @@ AUDIT_LABELS = {
     "ticket.callback_requested": _("Callback requested"),
     "ticket.callback_outcome": _("Callback outcome recorded"),
     "ticket.call_logged": _("Phone call logged on a question"),
+    "ticket.auto_assigned": _("Question auto-assigned (round robin)"),
+    "ticket.tags_changed": _("Question tags changed"),
+    "ticket.group_changed": _("Question moved to another group"),
 }

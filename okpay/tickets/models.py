@@ -170,7 +170,7 @@ class Ticket(models.Model):
 
 class Tag(models.Model):
     """A label agents put on questions to find and count them (lowercase words, digits, hyphens; Chinese
-    characters allowed; normalised by forms.tag_name_clean)."""
+    characters allowed; normalised by workflow.tag_name_clean)."""
 
     name = models.CharField(_("tag"), max_length=40, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -291,3 +291,18 @@ class Macro(models.Model):
 
 
 from .phone_models import Callback, CallbackAttempt, PhoneCall  # noqa: E402, F401  (phone.py)
+
+
+class AssignmentTurn(models.Model):
+    """Round-robin auto-assignment's cursor, one row per agent (workflow.ticket_auto_assign): when the
+    agent last got an auto-assigned question. The next question goes to the available agent whose turn
+    is the oldest; the rows of every candidate are locked (select_for_update, in user order) while one is
+    chosen, so questions arriving together are spread over the agents, never all to the same one."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.last_assigned_at}"

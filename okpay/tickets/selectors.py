@@ -1,4 +1,4 @@
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from django.core.cache import cache
@@ -6,8 +6,8 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from . import search
-from .choices import FINISHED_STATUSES, TicketChannel, TicketStatus
-from .models import Macro, Ticket, TicketRating
+from .choices import FINISHED_STATUSES, SupportGroup, TicketChannel, TicketStatus
+from .models import Macro, Tag, Ticket, TicketRating
 
 SESSION_ACCESS_KEY = "ticket_access"
 
@@ -124,17 +124,28 @@ class QueueFilters:
     status: str = ""
     channel: str = ""
     query: str = ""
+    group: str = ""  # one support group's questions (index ticket_group_created)
+    tag: str = ""  # questions with this tag (a cleaned name, workflow.tag_name_clean)
 
     @classmethod
     def parse(cls, data) -> "QueueFilters":
         """From a page's or the API's parameters; anything unknown is left out (the default view)."""
         view = data.get("view") or next((v for v in ("mine", "unassigned") if data.get(v) == "1"), "open")
+        from .workflow import TagInvalid, tag_name_clean
+
         status, channel = data.get("status") or "", data.get("channel") or ""
+        group, tag = data.get("group") or "", data.get("tag") or ""
+        try:
+            tag = tag_name_clean(tag) if tag else ""
+        except TagInvalid:
+            tag = ""
         return cls(
             view=view if view in VIEWS else "open",
             status=status if status in TicketStatus.values else "",
             channel=channel if channel in TicketChannel.values else "",
             query=(data.get("q") or "").replace("\x00", "").strip()[:100],
+            group=group if group in SupportGroup.values else "",
+            tag=tag,
         )
 
     @property
@@ -152,6 +163,11 @@ def queue_filtered(filters: QueueFilters, *, user, now=None) -> QuerySet[Ticket]
         tickets = tickets.filter(status=filters.status)
     if filters.channel:
         tickets = tickets.filter(channel=filters.channel)
+    if filters.group:
+        tickets = tickets.filter(group=filters.group)
+    if filters.tag:  # the tag's questions through the tag → question index of the join table
+        tag_id = Tag.objects.filter(name=filters.tag).values_list("pk", flat=True).first()
+        tickets = tickets.filter(tags=tag_id) if tag_id else tickets.none()
     if filters.query:
         number = filters.query.upper()
         found = list(Ticket.objects.filter(number=number).values_list("pk", flat=True))
@@ -183,7 +199,7 @@ def cursor_read(value: str):
 def queue_page(
     filters: QueueFilters, *, user, after: str = "", limit: int = PAGE_SIZE, now=None
 ) -> QueuePage:
-    tickets = queue_filtered(filters, user=user, now=now).select_related("assignee")
+    tickets = queue_filtered(filters, user=user, now=now).select_related("assignee").prefetch_related("tags")
     cursor = cursor_read(after)
     desc = filters.newest_first
     if cursor is not None:
@@ -225,7 +241,10 @@ def queue_tab_counts(filters: QueueFilters, *, user, now=None) -> dict:
     18 capped counts are most of the queue page's database time at a million questions (bench/tickets.py),
     while the rows below them are always read live."""
     version = cache.get_or_set(QUEUE_VERSION_KEY, 1, None)
-    key = f"okpay:tickets:tabs:{version}:{user.pk}:{filters.view}:{filters.status}:{filters.channel}"
+    key = (
+        f"okpay:tickets:tabs:{version}:{user.pk}:{filters.view}:{filters.status}:{filters.channel}"
+        f":{filters.group}:{filters.tag}"
+    )
     counts = cache.get(key)
     if counts is None:
         counts = _queue_tab_counts(filters, user=user, now=now)
@@ -235,18 +254,21 @@ def queue_tab_counts(filters: QueueFilters, *, user, now=None) -> dict:
 
 def _queue_tab_counts(filters: QueueFilters, *, user, now=None) -> dict:
     now = now or timezone.now()
-    base = QueueFilters(view=filters.view, status=filters.status, channel=filters.channel)
+    base = QueueFilters(
+        view=filters.view,
+        status=filters.status,
+        channel=filters.channel,
+        group=filters.group,
+        tag=filters.tag,
+    )
     return {
-        "views": {
-            v: capped_count(queue_filtered(QueueFilters(v, base.status, base.channel), user=user, now=now))
-            for v in VIEWS
-        },
+        "views": {v: capped_count(queue_filtered(replace(base, view=v), user=user, now=now)) for v in VIEWS},
         "statuses": {
-            s: capped_count(queue_filtered(QueueFilters(base.view, s, base.channel), user=user, now=now))
+            s: capped_count(queue_filtered(replace(base, status=s), user=user, now=now))
             for s in TicketStatus.values
         },
         "channels": {
-            c: capped_count(queue_filtered(QueueFilters(base.view, base.status, c), user=user, now=now))
+            c: capped_count(queue_filtered(replace(base, channel=c), user=user, now=now))
             for c in TicketChannel.values
         },
     }
