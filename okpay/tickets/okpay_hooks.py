@@ -94,3 +94,15 @@ def _demo_phone():
 
 
 hooks.register(hooks.DEMO_STEPS, hooks.DemoStep("phone", _demo_phone), order=41)
+
+
+hooks.register(
+    hooks.CONSOLE_PAGES,
+    hooks.ConsolePage(
+        key="ticket_reports",
+        title=_("Question reports"),
+        url_name="console:ticket_reports",
+        permission=roles.is_staff,  # an agent sees the team's figures and their own (tickets.reports)
+    ),
+    order=7,
+)
