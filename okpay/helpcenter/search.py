@@ -446,6 +446,7 @@ class Document:
     kind: str
     body_text: str
     fields: dict = field(default_factory=dict)
+    sentences: list[str] = field(default_factory=list)  # the body as sentences, for snippets
 
 
 @dataclass
@@ -582,31 +583,110 @@ class Index:
         ]
 
 
-def snippet(text: str, query: str, *, width: int = 90) -> str:
-    """An HTML-escaped excerpt around the best cluster of query words, matches wrapped in <mark>."""
-    text = " ".join((text or "").split())
-    if not text:
-        return ""
+SNIPPET_CHARS = 160
+_CLAUSE_BREAK = re.compile(r"[，、：；,;:]\s*|\s+")
+
+
+def snippet(text: str | list[str], query: str, *, lead: str = "", limit: int = SNIPPET_CHARS) -> str:
+    """An HTML-escaped excerpt made of whole sentences (`render.sentences`): the sentence that holds
+    most of the query's words, and the next ones while they fit, matches wrapped in <mark> with no
+    space added. No sentence matching: `lead` (the summary), or the first sentences. A sentence longer
+    than `limit` is cut at a clause or word boundary, never inside a word or an address."""
+    from .render import split_sentences, tidy
+
+    parts = split_sentences(text) if isinstance(text, str) else [tidy(s) for s in text if s.strip()]
+    pattern = _needle_pattern(query)
+    scores = [_sentence_score(pattern, s) for s in parts] if pattern else [0] * len(parts)
+    if not any(scores):
+        if lead.strip():
+            parts, scores = split_sentences(lead), []
+        if not parts:
+            return ""
+        best = 0
+    else:
+        best = max(range(len(parts)), key=lambda i: (scores[i], -i))
+    chosen = parts[best]
+    for following in parts[best + 1 :]:
+        # whole sentences of running text only (a heading or a table row after it is another unit)
+        fits = _columns(chosen) + _columns(following) + 1 <= limit
+        if not (_ends_sentence(chosen) and _ends_sentence(following) and fits):
+            break
+        chosen += ("" if _cjk_end(chosen) else " ") + following
+    excerpt, before, after = _trim(chosen, pattern, limit)
+    return ("…" if before else "") + _highlight(excerpt, pattern) + ("…" if after else "")
+
+
+def _ends_sentence(text: str) -> bool:
+    return bool(re.search(r"[。！？；.!?][”’」』）)\"']*$", text))
+
+
+def _cjk_end(text: str) -> bool:
+    return bool(re.search(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef”’]$", text))
+
+
+def _sentence_score(pattern: re.Pattern, sentence: str) -> int:
+    found = {m.group(0).lower() for m in pattern.finditer(sentence)}
+    return len(found) * 10 + min(len(pattern.findall(sentence)), 9) if found else 0
+
+
+def _trim(text: str, pattern: re.Pattern | None, limit: int) -> tuple[str, bool, bool]:
+    """`text` cut to about `limit` characters around its first match, at clause or word boundaries
+    (an address or an English word is never cut; Chinese may end between two characters)."""
+    if _columns(text) <= limit:
+        return text, False, False
+    limit = limit * len(text) // _columns(text)  # in characters, at this text's density
+    first = pattern.search(text) if pattern else None
+    start = 0
+    if first and first.end() > limit * 2 // 3:
+        earliest = max(0, first.start() - limit // 3)
+        breaks = [m.end() for m in _CLAUSE_BREAK.finditer(text, earliest, first.start())]
+        start = breaks[0] if breaks else first.start()
+    end = min(len(text), start + limit)
+    if end < len(text):
+        breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text, start + limit // 2, end)]
+        if breaks:
+            end = breaks[-1]
+        elif _WORDISH.match(text[end - 1]) and _WORDISH.match(text[end]):
+            space = text.rfind(" ", start, end)
+            end = space if space > start else first.end() if first else end
+    return text[start:end].strip(), start > 0, end < len(text)
+
+
+_WORDISH = re.compile(r"[A-Za-z0-9_/.:?=&%#-]")
+
+
+def _needle_pattern(query: str) -> re.Pattern | None:
     needles = _needles(query)
     if not needles:
-        return html.escape(text[: width * 2]) + ("…" if len(text) > width * 2 else "")
-    pattern = re.compile(
-        "|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True)), re.IGNORECASE
-    )
-    positions = [m.start() for m in pattern.finditer(text)]
-    if not positions:
-        return html.escape(text[: width * 2]) + ("…" if len(text) > width * 2 else "")
-    best = max(positions, key=lambda p: sum(1 for q in positions if p <= q < p + width * 2))
-    start = max(0, best - width // 3)
-    end = min(len(text), start + width * 2)
-    excerpt = text[start:end]
+        return None
+    alternatives = []
+    for needle in sorted(needles, key=len, reverse=True):
+        escaped = re.escape(needle)
+        # an English stem marks the whole word ("withdraw" → "withdrawal"), never half of one
+        alternatives.append(rf"\b{escaped}[a-z]*" if needle.isascii() and needle[:1].isalnum() else escaped)
+    return re.compile("|".join(alternatives), re.IGNORECASE)
+
+
+def _highlight(text: str, pattern: re.Pattern | None) -> str:
+    if pattern is None:
+        return html.escape(text)
     parts, last = [], 0
-    for m in pattern.finditer(excerpt):
-        parts.append(html.escape(excerpt[last : m.start()]))
+    for m in pattern.finditer(text):
+        parts.append(html.escape(text[last : m.start()]))
         parts.append(f"<mark>{html.escape(m.group(0))}</mark>")
         last = m.end()
-    parts.append(html.escape(excerpt[last:]))
-    return ("…" if start else "") + "".join(parts) + ("…" if end < len(text) else "")
+    parts.append(html.escape(text[last:]))
+    return "".join(parts).replace("</mark><mark>", "")  # 国际转账, not 国际|转账
+
+
+def _columns(text: str) -> int:
+    """Width on screen: a Chinese character takes two columns, so the limit fits the same room."""
+    return len(text) + len(_WIDE.findall(text))
+
+
+_WIDE = re.compile(
+    r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]"
+)
 
 
 def _needles(query: str) -> set[str]:

@@ -10,7 +10,7 @@ from okpay.core import i18n
 
 from .choices import ArticleStatus
 from .models import Article, ArticleTranslation, Category, ContactChannel, SearchQueryLog
-from .render import plain_text
+from .render import plain_text, sentences
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -141,6 +141,7 @@ def search_documents(*, language: str):
                 url=article_url(t),
                 kind=article.kind,
                 body_text=body_text,
+                sentences=sentences(t.body_html, language=t.language),
                 fields={
                     "title": t.title,
                     "tags": " ".join(article.tags),

@@ -236,7 +236,10 @@ def search(request):
     query = form.cleaned_data["q"] if form.is_valid() else ""
     hits = _search(query, language) if query else []
     good = [h for h in hits if h.is_good]
-    results = [{"hit": h, "snippet": snippet(h.document.body_text, query)} for h in (good or hits)]
+    results = [
+        {"hit": h, "snippet": snippet(h.document.sentences, query, lead=h.document.summary)}
+        for h in (good or hits)
+    ]
     if query:
         actions.search_log(query=query, language=language, hits=hits)
     return render(
