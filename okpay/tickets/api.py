@@ -359,3 +359,113 @@ def staff_ticket_status(request, number: str, payload: StatusIn):
     ticket = _staff_ticket(request, number)
     actions.ticket_status_set(ticket=ticket, actor=request.auth, status=_status_value(payload.status))
     return _staff_detail(_staff_ticket(request, number), request.auth)
+
+
+# --- for agents (issue 15): the callback queue and callback outcomes --------------------------------
+# The console's callback queue (phone.callback_queue) and its outcome form, for programs: staff only (the
+# queue answers anyone else 403, a callback's outcome 404), every outcome through
+# phone_actions.callback_outcome_record (reached; no answer → one retry, then the customer is emailed).
+
+
+class CallbackAttemptOut(Schema):
+    outcome: str = Field(..., description="reached or no_answer")
+    agent: str | None = Field(..., description="the email of the agent who called")
+    note: str
+    created_at: datetime
+
+
+class CallbackOut(Schema):
+    id: int
+    ticket: str = Field(..., description="the question's number (GET /staff/tickets/{number})")
+    subject: str
+    topic: str
+    phone: str = Field(..., description="the number to call, E.164")
+    slot_start: datetime
+    slot_end: datetime
+    time_zone: str = Field(..., description="the customer's time zone, for speaking of the slot")
+    state: str = Field(..., description="requested, retry (no answer once), reached or failed")
+    due_at: datetime = Field(..., description="when the next call is due (the slot, then the retry)")
+    overdue: bool
+    created_at: datetime
+    attempts: list[CallbackAttemptOut]
+
+
+class CallbackQueueOut(Schema):
+    items: list[CallbackOut]
+
+
+class CallbackOutcomeIn(Schema):
+    outcome: str = Field(..., description="reached or no_answer")
+    note: str = Field("", description="internal, at most 1000 characters; added to the question's note")
+
+
+def _callback_out(callback) -> dict:
+    return {
+        "id": callback.pk,
+        "ticket": callback.ticket.number,
+        "subject": callback.ticket.subject,
+        "topic": callback.ticket.topic,
+        "phone": callback.phone,
+        "slot_start": callback.slot_start,
+        "slot_end": callback.slot_end,
+        "time_zone": callback.time_zone,
+        "state": callback.state,
+        "due_at": callback.due_at,
+        "overdue": callback.is_overdue,
+        "created_at": callback.created_at,
+        "attempts": [
+            {
+                "outcome": attempt.outcome,
+                "agent": attempt.agent.email if attempt.agent_id else None,
+                "note": attempt.note,
+                "created_at": attempt.created_at,
+            }
+            for attempt in callback.attempts.all()
+        ],
+    }
+
+
+@router.get(
+    "/staff/callbacks",
+    response={200: CallbackQueueOut, **_errors(401, 403)},
+    summary="Agents: the open callbacks, the one due soonest first",
+    description="Callbacks customers booked that are still to be made: requested, or waiting for their one "
+    "retry after a first no-answer; `overdue` when the due time has passed. The same queue as the "
+    "console's. Staff only.",
+)
+def staff_callbacks(request, limit: int = Query(50, ge=1, le=200)):
+    from . import phone
+
+    if not roles.is_staff(request.auth):
+        raise ApiError(403, "forbidden", _("This is for OKPay staff."))
+    return {"items": [_callback_out(c) for c in phone.callback_queue()[:limit]]}
+
+
+@router.post(
+    "/staff/callbacks/{callback_id}/outcome",
+    response={200: CallbackOut, **_errors(401, 404, 409, 422)},
+    summary="Agents: record what happened on a callback's call",
+    description="`reached` finishes the callback (the call was the reply owed: the question's reply clock "
+    "stops); `no_answer` the first time schedules one retry inside the phone hours, the second time "
+    "emails the customer and marks it failed. Each attempt is stored with the caller and an internal "
+    "note goes on the question. A finished callback answers 409 (callback_finished) and changes "
+    "nothing.",
+)
+def staff_callback_outcome(request, callback_id: int, payload: CallbackOutcomeIn):
+    from .models import Callback
+    from .phone_actions import callback_outcome_record
+    from .phone_forms import CallbackOutcomeForm
+
+    callback = Callback.objects.filter(pk=callback_id).first() if roles.is_staff(request.auth) else None
+    if callback is None:
+        raise ApiError(404, "not_found", _("No such callback."))
+    form = CallbackOutcomeForm({"outcome": payload.outcome, "note": payload.note})
+    if not form.is_valid():
+        _invalid(form)
+    callback = callback_outcome_record(
+        callback=callback,
+        actor=request.auth,
+        outcome=form.cleaned_data["outcome"],
+        note=form.cleaned_data["note"],
+    )
+    return _callback_out(Callback.objects.select_related("ticket").get(pk=callback.pk))
