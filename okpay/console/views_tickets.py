@@ -22,6 +22,8 @@ from okpay.tickets.models import Macro
 from okpay.wallet import selectors as wallet_selectors
 from okpay.wallet import selectors_staff
 
+from . import views_tickets_workflow
+
 
 def _with_labels(rows) -> None:
     """Each row's topic, channel, status and priority label, from one translated map per field for
@@ -52,6 +54,8 @@ def tickets(request):
             ("view", filters.view),
             ("status", filters.status),
             ("channel", filters.channel),
+            ("group", filters.group),
+            ("tag", filters.tag),
             ("q", filters.query),
         )
         if v
@@ -68,6 +72,7 @@ def tickets(request):
             "tabs": _tabs(filters, ticket_selectors.queue_tab_counts(filters, user=request.user)),
             "overdue": ticket_selectors.queue_counts()["overdue"],
             "satisfaction": ticket_selectors.satisfaction_summary(),
+            **views_tickets_workflow.queue_workflow_context(filters),  # groups, tag filter, bulk bar
         },
     )
 
@@ -84,6 +89,7 @@ def _tabs(filters, counts) -> dict:
 
     def link(**change) -> str:
         current = {"view": filters.view, "status": filters.status, "channel": filters.channel}
+        current.update(group=filters.group, tag=filters.tag)
         current.update(change)
         return "?" + urlencode({k: v for k, v in current.items() if v})
 

@@ -10,8 +10,8 @@ from ninja import Field, Query, Router, Schema, Status
 from okpay.accounts import roles
 from okpay.core.api import ApiError
 
-from . import actions, selectors
-from .choices import TicketChannel, TicketStatus
+from . import actions, selectors, workflow
+from .choices import SupportGroup, TicketChannel, TicketStatus
 from .forms import AgentReplyForm, ReplyForm, TicketForm
 from .views import too_many, too_many_text
 
@@ -168,6 +168,8 @@ class StaffTicketOut(Schema):
     paused: bool = Field(..., description="the clocks wait for the customer")
     created_at: datetime
     updated_at: datetime
+    group: str = Field("", description="the support group: " + ", ".join(SupportGroup.values))
+    tags: list[str] = Field(default_factory=list, description="the question's tags, sorted")
 
 
 class QueueOut(Schema):
@@ -206,6 +208,19 @@ class StatusIn(Schema):
     status: str = Field(..., description=", ".join(TicketStatus.values))
 
 
+class TagsIn(Schema):
+    tags: list[str] = Field(
+        ...,
+        max_length=workflow.TAGS_PER_QUESTION,
+        description="the question's tags from now on ([] removes them all): letters (Chinese too), digits "
+        "and single hyphens, 1–40 characters; stored NFKC-normalised and lowercase",
+    )
+
+
+class GroupIn(Schema):
+    group: str = Field(..., description=", ".join(SupportGroup.values))
+
+
 def _staff_out(ticket) -> dict:
     return {
         "number": ticket.number,
@@ -222,6 +237,8 @@ def _staff_out(ticket) -> dict:
         "paused": ticket.paused_at is not None,
         "created_at": ticket.created_at,
         "updated_at": ticket.updated_at,
+        "group": ticket.group,
+        "tags": sorted(tag.name for tag in ticket.tags.all()),
     }
 
 
@@ -282,13 +299,17 @@ def staff_queue(
     view: str = Query("open", description=", ".join(selectors.VIEWS)),
     status: str = Query("", description=", ".join(TicketStatus.values)),
     channel: str = Query("", description=", ".join(TicketChannel.values)),
+    group: str = Query("", description=", ".join(SupportGroup.values)),
+    tag: str = Query("", max_length=100, description="questions with this tag"),
     q: str = Query("", max_length=100),
     after: str = Query("", max_length=60, description="the `next_after` of the previous page"),
     limit: int = Query(selectors.PAGE_SIZE, ge=1, le=100),
 ):
     if not roles.is_staff(request.auth):
         raise ApiError(403, "forbidden", _("This is for OKPay staff."))
-    filters = selectors.QueueFilters.parse({"view": view, "status": status, "channel": channel, "q": q})
+    filters = selectors.QueueFilters.parse(
+        {"view": view, "status": status, "channel": channel, "q": q, "group": group, "tag": tag}
+    )
     page = selectors.queue_page(filters, user=request.auth, after=after, limit=limit)
     return {"items": [_staff_out(t) for t in page.rows], "next_after": page.next_after}
 
@@ -469,3 +490,29 @@ def staff_callback_outcome(request, callback_id: int, payload: CallbackOutcomeIn
         note=form.cleaned_data["note"],
     )
     return _callback_out(Callback.objects.select_related("ticket").get(pk=callback.pk))
+
+
+@router.put(
+    "/staff/tickets/{number}/tags",
+    response={200: StaffTicketDetailOut, **_errors(401, 404, 422)},
+    summary="Agents: set the question's tags",
+    description="Replaces the question's tags with `tags` (each normalised: NFKC, lowercase). An invalid "
+    "tag answers 422 (invalid_tag) and changes nothing; at most 20 tags.",
+)
+def staff_ticket_tags(request, number: str, payload: TagsIn):
+    ticket = _staff_ticket(request, number)
+    workflow.ticket_tags_set(ticket=ticket, actor=request.auth, names=payload.tags)
+    return _staff_detail(_staff_ticket(request, number), request.auth)
+
+
+@router.put(
+    "/staff/tickets/{number}/group",
+    response={200: StaffTicketDetailOut, **_errors(401, 404, 422)},
+    summary="Agents: move the question to another support group",
+    description="The new group's team takes it over: an unfinished question leaves its assignee and is "
+    "auto-assigned in the new group (round robin over its available agents) or waits in its queue.",
+)
+def staff_ticket_group(request, number: str, payload: GroupIn):
+    ticket = _staff_ticket(request, number)
+    workflow.ticket_group_set(ticket=ticket, actor=request.auth, group=payload.group)
+    return _staff_detail(_staff_ticket(request, number), request.auth)

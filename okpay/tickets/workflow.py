@@ -133,6 +133,30 @@ def ticket_tags_add(*, ticket: Ticket, actor, names: list[str]) -> list[str]:
 
 
 @transaction.atomic
+def ticket_tags_set(*, ticket: Ticket, actor, names: list[str]) -> list[str]:
+    """Make a question's tags exactly `names` (raw, cleaned here; [] takes them all off); returns the
+    stored names, sorted. One audit row with what was added and removed; the same set is no change."""
+    _staff_only(actor)
+    wanted: list[str] = []
+    for name in names:
+        clean = tag_name_clean(name)
+        if clean not in wanted:
+            wanted.append(clean)
+    if len(wanted) > TAGS_PER_QUESTION:
+        raise TagInvalid("too_many_tags", _("A question has at most %(max)s tags."), max=TAGS_PER_QUESTION)
+    ticket = actions._locked(ticket)
+    have = set(ticket.tags.values_list("name", flat=True))
+    added = [name for name in wanted if name not in have]
+    removed = sorted(have - set(wanted))
+    if added or removed:
+        ticket.tags.remove(*Tag.objects.filter(name__in=removed))
+        ticket.tags.add(*[Tag.objects.get_or_create(name=name)[0] for name in added])
+        Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
+        _tags_record(ticket, actor, added=added, removed=removed)
+    return sorted(wanted)
+
+
+@transaction.atomic
 def ticket_tag_remove(*, ticket: Ticket, actor, name: str) -> bool:
     """Take a tag off a question; False when it did not have it (no change)."""
     _staff_only(actor)

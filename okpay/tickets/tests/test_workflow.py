@@ -375,3 +375,176 @@ def test_queue_rows_bring_their_tags_in_one_query(agent):
         tags = [[tag.name for tag in row.tags.all()] for row in rows]
     assert tags == [["late", "vip"]] * 5
     assert len(queries) == 2
+
+
+# --- the console: bulk bar, tags and group on a question's page -------------------------------------------
+
+
+@pytest.fixture
+def agent_en(make_user):
+    return make_user(email="agent-en@example.com", role="agent", language="en")
+
+
+def test_bulk_form_changes_the_ticked_questions_and_reports_refusals(agent_en, signed_in):
+    client = signed_in(agent_en)
+    tickets = ask(n=4)
+    actions.ticket_status_set(ticket=tickets[3], actor=agent_en, status="closed")
+    response = client.post(
+        "/console/tickets/bulk/",
+        {
+            "number": [t.number for t in tickets[1:]],
+            "page_number": [t.number for t in tickets],
+            "action": "status",
+            "status": "open",
+            "next": "/console/tickets/?view=all",
+        },
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == "/console/tickets/?view=all"
+    texts = [str(m) for m in response.context["messages"]]
+    assert texts == [
+        "2 changed · 0 unchanged · 1 refused",
+        f"{tickets[3].number}: You may not move this question from “Closed” to “Open”.",
+    ]
+    assert [Ticket.objects.get(pk=t.pk).status for t in tickets] == ["new", "open", "open", "closed"]
+
+
+def test_bulk_select_all_on_the_page_works_without_javascript(agent_en, signed_in):
+    client = signed_in(agent_en)
+    tickets = ask(n=3)
+    client.post(
+        "/console/tickets/bulk/",
+        {"all": "1", "page_number": [t.number for t in tickets], "action": "assign", "assignee": "me"},
+    )
+    assert set(Ticket.objects.values_list("assignee", flat=True)) == {agent_en.pk}
+    client.post(
+        "/console/tickets/bulk/",
+        {"all": "1", "page_number": [t.number for t in tickets], "action": "tag", "tags": "VIP, 退款"},
+    )
+    assert sorted(Tag.objects.values_list("name", flat=True)) == ["vip", "退款"]
+    assert all(t.tags.count() == 2 for t in tickets)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"action": "status", "status": "open"}, "Select at least one question."),
+        ({"action": "status", "status": "\x00"}, None),  # the input guard: 400
+        ({"action": "status", "status": "gone"}, "Choose a valid status."),
+        ({"action": "explode"}, "Choose what to do with the selected questions."),
+        ({"action": "tag", "tags": "no good!"}, "“no-good!” is not a valid tag"),
+        (
+            {"action": "assign", "assignee": "12345678901234567890"},
+            "Choose a member of staff to assign it to.",
+        ),
+    ],
+)
+def test_bad_bulk_requests_change_nothing(agent_en, signed_in, data, message):
+    client = signed_in(agent_en)
+    ticket = ask()
+    numbers = [] if message == "Select at least one question." else [ticket.number]
+    response = client.post("/console/tickets/bulk/", {"number": numbers, **data}, follow=True)
+    assert response.status_code < 500
+    if message:
+        assert message in next(str(m) for m in response.context["messages"])
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.assignee, ticket.tags.count()) == ("new", None, 0)
+
+
+def test_bulk_refuses_more_than_100(agent_en, signed_in):
+    client = signed_in(agent_en)
+    ticket = ask()
+    numbers = [ticket.number] + [f"Q-X{i:06d}" for i in range(100)]
+    response = client.post(
+        "/console/tickets/bulk/", {"number": numbers, "action": "status", "status": "open"}, follow=True
+    )
+    assert [str(m) for m in response.context["messages"]] == ["Select at most 100 questions at a time."]
+    ticket.refresh_from_db()
+    assert ticket.status == "new"
+
+
+def test_bulk_needs_staff_and_csrf(customer, agent_en, signed_in, client):
+    ticket = ask()
+    signed_in(customer)
+    response = client.post(
+        "/console/tickets/bulk/", {"number": [ticket.number], "action": "status", "status": "open"}
+    )
+    assert response.status_code in (302, 403)
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(agent_en)
+    assert strict.get("/console/tickets/").status_code == 200
+    response = strict.post(
+        "/console/tickets/bulk/", {"number": [ticket.number], "action": "status", "status": "open"}
+    )
+    assert response.status_code == 403
+    assert strict.get("/console/tickets/bulk/").status_code == 405
+    ticket.refresh_from_db()
+    assert ticket.status == "new"
+
+
+def test_queue_page_shows_the_bulk_bar_chips_and_group_filter(agent_en, signed_in):
+    client = signed_in(agent_en)
+    payments = ask(topic="fees")
+    ask(topic="other")
+    workflow.ticket_tags_add(ticket=payments, actor=agent_en, names=["vip"])
+    html = client.get("/console/tickets/?group=payments").content.decode()
+    assert 'name="action" value="status"' in html and "data-bulk-all" in html
+    assert f'value="{payments.number}" data-bulk-row' in html
+    assert html.count("data-bulk-row") == 1
+    assert '<a class="tag-chip" href="?tag=vip">vip</a>' in html
+    tagged = client.get("/console/tickets/?tag=VIP").content.decode()
+    assert tagged.count("data-bulk-row") == 1 and "Show every tag" in tagged
+
+
+def test_tags_and_group_on_a_question_page(agent_en, signed_in):
+    client = signed_in(agent_en)
+    ticket = ask()
+    page = client.get(f"/console/tickets/{ticket.number}/").content.decode()
+    assert "Tags and group" in page and f"/console/tickets/{ticket.number}/tags/" in page
+    response = client.post(f"/console/tickets/{ticket.number}/tags/", {"tags": "Ｖｉｐ，退款"}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["Tags added."]
+    assert sorted(ticket.tags.values_list("name", flat=True)) == ["vip", "退款"]
+    response = client.post(f"/console/tickets/{ticket.number}/tags/", {"tags": "a" * 41}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["A tag has at most 40 characters."]
+    response = client.post(f"/console/tickets/{ticket.number}/tags/remove/", {"tag": "vip"}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["Tag removed."]
+    assert list(ticket.tags.values_list("name", flat=True)) == ["退款"]
+    response = client.post(f"/console/tickets/{ticket.number}/group/", {"group": "nope"}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["Choose a valid group."]
+    client.post(f"/console/tickets/{ticket.number}/group/", {"group": "security"})
+    ticket.refresh_from_db()
+    assert ticket.group == "security"
+
+
+# --- the agents' API ---------------------------------------------------------------------------------------
+
+
+def test_api_shows_and_sets_tags_and_group(agent_en, signed_in):
+    client = signed_in(agent_en)
+    ticket = ask()
+    url = f"/api/v1/staff/tickets/{ticket.number}"
+    data = client.get(url).json()
+    assert (data["group"], data["tags"]) == ("general", [])
+    response = client.put(url + "/tags", {"tags": ["VIP", "退款", "vip"]}, content_type="application/json")
+    assert response.status_code == 200 and response.json()["tags"] == ["vip", "退款"]
+    response = client.put(url + "/tags", {"tags": ["ok", "not ok!"]}, content_type="application/json")
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_tag"
+    assert sorted(ticket.tags.values_list("name", flat=True)) == ["vip", "退款"]
+    response = client.put(url + "/group", {"group": "payments"}, content_type="application/json")
+    assert response.status_code == 200 and response.json()["group"] == "payments"
+    assert client.put(url + "/group", {"group": "x"}, content_type="application/json").status_code == 422
+    queue = client.get("/api/v1/staff/tickets", {"view": "all", "tag": "vip", "group": "payments"}).json()
+    assert [(i["number"], i["tags"]) for i in queue["items"]] == [(ticket.number, ["vip", "退款"])]
+    assert client.put(url + "/tags", {"tags": []}, content_type="application/json").json()["tags"] == []
+
+
+def test_api_tags_are_for_staff_only(customer, signed_in):
+    client = signed_in(customer)
+    ticket = ask()
+    response = client.put(
+        f"/api/v1/staff/tickets/{ticket.number}/tags", {"tags": ["vip"]}, content_type="application/json"
+    )
+    assert response.status_code == 404
+    assert ticket.tags.count() == 0
