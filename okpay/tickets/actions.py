@@ -35,6 +35,7 @@ from .search import segment, ticket_search_add
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
+MERGED_TEXT = _("This question was merged into another question: its conversation continues there.")
 ACCESS_SALT = "okpay.tickets.access"
 ACCESS_MAX_AGE = 90 * 24 * 3600
 
@@ -244,6 +245,8 @@ def ticket_transition_check(*, ticket: Ticket, to: str, actor) -> None:
     """Raises TicketTransitionRefused (409) for a move not in the table — the same status included —
     and TicketTransitionForbidden (403) for one this actor may not make. Changes nothing."""
     current, target = _status_label(ticket.status), _status_label(to)
+    if ticket.merged_into_id is not None:  # merged into another question (merge.py): it stays closed
+        raise TicketTransitionRefused("merged", MERGED_TEXT)
     if not transition_exists(TICKET_TRANSITIONS, ticket.status, to):
         raise TicketTransitionRefused(
             "illegal_transition",
@@ -331,6 +334,8 @@ def ticket_agent_reply(
     waiting for the customer (pending) when that move is open to the replier — on a closed question
     it stays closed. A refused move refuses the whole reply: nothing is written or sent."""
     ticket = _locked(ticket)
+    if ticket.merged_into_id is not None:  # its conversation continues on the question it was merged into
+        raise TicketError("merged", MERGED_TEXT)
     if not status and not internal:
         pending = TicketStatus.PENDING
         if ticket.status != pending and ticket_transition_allowed(ticket=ticket, to=pending, actor=actor):

@@ -21,4 +21,5 @@ AUDIT_LABELS = {
     "ticket.auto_assigned": _("Question auto-assigned (round robin)"),
     "ticket.tags_changed": _("Question tags changed"),
     "ticket.group_changed": _("Question moved to another group"),
+    "ticket.merged": _("Duplicate question merged into another"),
 }

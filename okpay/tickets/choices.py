@@ -120,6 +120,9 @@ class SystemEvent(models.TextChoices):
     """System messages store one of these keys; the thread shows the label in the reader's language."""
 
     CUSTOMER_SOLVED = "customer_solved", _("The customer marked the question solved.")
+    # merge.py: stored as "<key> <the other question's number>"; the label takes it as %(number)s
+    MERGED_FROM = "merged_from", _("Question %(number)s from the same customer was merged into this one.")
+    MERGED_INTO = "merged_into", _("This question was merged into question %(number)s.")
 
 
 class Satisfaction(models.IntegerChoices):

@@ -18,3 +18,14 @@ class TicketTransitionForbidden(TicketError, PermissionDenied):
     """The move exists, but not for this actor (e.g. an agent reopening a closed question)."""
 
     status = 403
+
+
+class TicketMergeRefused(TicketError):
+    """A merge the questions do not allow (merge.ticket_merge_check): itself, merged or closed ones,
+    different customers."""
+
+
+class TicketMergeForbidden(TicketError, PermissionDenied):
+    """Only staff merge questions."""
+
+    status = 403

@@ -34,6 +34,7 @@ from .choices import TicketChannel, TicketStatus, TicketTopic
 from .errors import TicketError
 from .forms import ATTACHMENT_KINDS, ATTACHMENT_MAX_COUNT, attachment_max_bytes
 from .mailparse import MalformedMail, ParsedMail, mail_parse
+from .merge import merge_destination
 from .models import Ticket, TicketMessage
 from .replies import MAX_BODY, reply_text
 
@@ -93,6 +94,8 @@ def _store(mail: ParsedMail, recipients: list[str], body: str, files) -> IntakeR
     """One transaction: the reply added to its question, or a new question, with its files."""
     with transaction.atomic():
         ticket, found_by = _question_named(mail, recipients)
+        if ticket is not None and ticket.merged_into_id is not None:  # its conversation continues there
+            ticket = merge_destination(ticket)
         if (
             ticket is not None
             and ticket.requester_email.lower() == mail.sender

@@ -212,7 +212,13 @@ class TicketMessage(models.Model):
 
     @property
     def system_text(self) -> str:
-        return str(SystemEvent(self.body).label) if self.body in SystemEvent.values else self.body
+        """The event's text in the reader's language; an event naming another question stores its number
+        after the key ("merged_into Q-…", tickets.merge)."""
+        key, _sep, number = self.body.partition(" ")
+        if key not in SystemEvent.values:
+            return self.body
+        label = str(SystemEvent(key).label)
+        return label % {"number": number} if number else label
 
 
 def attachment_path(instance, filename: str) -> str:

@@ -26,7 +26,8 @@ from okpay.wallet.selectors import transaction_for_user
 from . import actions, selectors
 from .choices import TicketChannel
 from .forms import ATTACHMENT_MAX_COUNT, RatingForm, ReplyForm, TicketForm, attachment_max_bytes
-from .models import TicketAttachment
+from .merge import merge_destination
+from .models import Ticket, TicketAttachment
 
 
 def too_many(request) -> bool:
@@ -214,9 +215,37 @@ def _viewer(view):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             raise Http404
+        if ticket.merged_into_id is not None:
+            return _merged(request, ticket)
         return view(request, ticket, *args, **kwargs)
 
     return wrapped
+
+
+def _merged(request, ticket):
+    """A question merged into another (merge.py): its links lead to that one when this viewer may see
+    it (the same customer: their account, or for a question without an account the emailed link);
+    nothing was changed by a form sent to the old page."""
+    destination = merge_destination(ticket)
+    visible = destination is not None and (
+        selectors.ticket_for_viewer(number=destination.number, user=request.user, session=request.session)
+        is not None
+    )
+    if not visible:
+        return render(request, "tickets/merged.html", {"ticket": ticket})
+    if request.method == "POST":
+        messages.warning(
+            request,
+            _("Question %(old)s was merged into %(new)s, so nothing was sent. Please add it here.")
+            % {"old": ticket.number, "new": destination.number},
+        )
+    else:
+        messages.info(
+            request,
+            _("Question %(old)s was merged into %(new)s: its messages are here.")
+            % {"old": ticket.number, "new": destination.number},
+        )
+    return redirect("tickets:detail", number=destination.number)
 
 
 def _detail(request, ticket, *, form=None, rating_form=None, status=200):
@@ -303,6 +332,11 @@ def access(request, token):
     if number is None:
         return render(request, "tickets/link_invalid.html", status=404)
     _grant(request, number)
+    merged = Ticket.objects.filter(number=number, merged_into__isnull=False).first()
+    destination = merge_destination(merged) if merged is not None else None
+    if destination is not None and destination.requester_id is None:
+        # the emailed link of a question merged into another: the same address asked both (merge.py)
+        _grant(request, destination.number)
     return redirect("tickets:detail", number=number)
 
 
