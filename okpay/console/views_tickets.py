@@ -18,6 +18,7 @@ from okpay.tickets import actions as ticket_actions
 from okpay.tickets import selectors as ticket_selectors
 from okpay.tickets.choices import TicketChannel, TicketStatus
 from okpay.tickets.forms import AgentReplyForm, MacroForm, PriorityForm, StatusForm
+from okpay.tickets.merge import merge_destination
 from okpay.tickets.models import Macro
 from okpay.wallet import selectors as wallet_selectors
 from okpay.wallet import selectors_staff
@@ -201,7 +202,17 @@ def _render(request, ticket, form=None, status=200):
 
 @permission_required(roles.is_staff)
 def ticket_detail(request, number):
-    return _render(request, _ticket(number))
+    ticket = _ticket(number)
+    if ticket.merged_into_id is not None:  # a duplicate merged into another (tickets.merge): go there
+        destination = merge_destination(ticket)
+        if destination is not None:
+            messages.info(
+                request,
+                _("Question %(old)s was merged into %(new)s.")
+                % {"old": ticket.number, "new": destination.number},
+            )
+            return redirect("console:ticket", number=destination.number)
+    return _render(request, ticket)
 
 
 @require_POST

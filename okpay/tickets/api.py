@@ -13,6 +13,7 @@ from okpay.core.api import ApiError
 from . import actions, selectors, workflow
 from .choices import SupportGroup, TicketChannel, TicketStatus
 from .forms import AgentReplyForm, ReplyForm, TicketForm
+from .merge import merge_destination
 from .views import too_many, too_many_text
 
 router = Router(tags=["tickets"])
@@ -88,6 +89,11 @@ def _mine(request, number):
     ticket = selectors.ticket_for_viewer(number=number, user=request.auth, session={})
     if ticket is None:
         raise ApiError(404, "not_found", _("No such question."))
+    if ticket.merged_into_id is not None:  # merged into another of theirs: that one answers (merge.py)
+        destination = merge_destination(ticket)
+        if destination is None or destination.requester_id != ticket.requester_id:
+            raise ApiError(404, "not_found", _("No such question."))
+        return destination
     return ticket
 
 
@@ -170,6 +176,9 @@ class StaffTicketOut(Schema):
     updated_at: datetime
     group: str = Field("", description="the support group: " + ", ".join(SupportGroup.values))
     tags: list[str] = Field(default_factory=list, description="the question's tags, sorted")
+    merged_into: str | None = Field(
+        None, description="the number of the question this one was merged into (closed; reply there)"
+    )
 
 
 class QueueOut(Schema):
@@ -221,7 +230,16 @@ class GroupIn(Schema):
     group: str = Field(..., description=", ".join(SupportGroup.values))
 
 
-def _staff_out(ticket) -> dict:
+def _merged_numbers(tickets) -> dict[int, str]:
+    """The numbers of the questions these were merged into, in one query (for a queue page)."""
+    from .models import Ticket
+
+    ids = {t.merged_into_id for t in tickets if t.merged_into_id}
+    return dict(Ticket.objects.filter(pk__in=ids).values_list("pk", "number")) if ids else {}
+
+
+def _staff_out(ticket, merged_numbers: dict[int, str] | None = None) -> dict:
+    numbers = merged_numbers if merged_numbers is not None else _merged_numbers([ticket])
     return {
         "number": ticket.number,
         "subject": ticket.subject,
@@ -239,6 +257,7 @@ def _staff_out(ticket) -> dict:
         "updated_at": ticket.updated_at,
         "group": ticket.group,
         "tags": sorted(tag.name for tag in ticket.tags.all()),
+        "merged_into": numbers.get(ticket.merged_into_id) if ticket.merged_into_id else None,
     }
 
 
@@ -311,7 +330,8 @@ def staff_queue(
         {"view": view, "status": status, "channel": channel, "q": q, "group": group, "tag": tag}
     )
     page = selectors.queue_page(filters, user=request.auth, after=after, limit=limit)
-    return {"items": [_staff_out(t) for t in page.rows], "next_after": page.next_after}
+    numbers = _merged_numbers(page.rows)
+    return {"items": [_staff_out(t, numbers) for t in page.rows], "next_after": page.next_after}
 
 
 @router.get(
