@@ -106,3 +106,13 @@ hooks.register(
     ),
     order=7,
 )
+
+
+def _demo_every_channel():
+    from .demo import every_channel_demo_load
+
+    return every_channel_demo_load()
+
+
+# after the phone step (it takes the even phone-hour slots; this one the odd ones)
+hooks.register(hooks.DEMO_STEPS, hooks.DemoStep("tickets-every-channel", _demo_every_channel), order=42)
