@@ -46,7 +46,7 @@ def queue_workflow_context(filters) -> dict:
         "tag_clear": link(tag=""),
         "bulk": {
             "agents": workflow.assignable_staff(),
-            "statuses": TicketStatus.choices,
+            "statuses": [c for c in TicketStatus.choices if c[0] != TicketStatus.NEW],  # nothing goes back
             "groups": SupportGroup.choices,
             "max": workflow.BULK_MAX,
         },
