@@ -1,4 +1,5 @@
-// Send money abroad: the sender's and recipient's address fields appear as soon as the amount
+// Send money abroad: choosing the recipient's country picks its currency for "recipient gets" (the
+// customer can still change it), and the sender's and recipient's address fields appear as soon as the amount
 // (converted to EUR at the reference rates the page was given) reaches the threshold that needs
 // them, and hide again below it unless something was typed in them. Without this script the server
 // asks for them; it is the one that decides.
@@ -32,5 +33,19 @@ if (form) {
     amount.addEventListener("input", update);
     currency.addEventListener("change", update);
     update();
+  }
+}
+
+if (form) {
+  const currencies = JSON.parse(form.dataset.countryCurrencies || "{}");
+  const country = form.querySelector("select[name=recipient_country]");
+  const target = form.querySelector("select[name=to_currency]");
+  if (country && target) {
+    country.addEventListener("change", () => {
+      const currency = currencies[country.value];
+      if (currency && [...target.options].some((option) => option.value === currency)) {
+        target.value = currency;
+      }
+    });
   }
 }

@@ -3,12 +3,11 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from okpay.core.errors import DomainError
-from okpay.core.forms import Form
+from okpay.core.forms import BLANK_CHOICE_LABEL, Form
 from okpay.core.money import countries_sorted
 
 from ..money import parse_amount
 from .screening import (
-    REASON_TEXT,
     destination_countries,
     destination_country,
     full_details_from_eur,
@@ -17,6 +16,11 @@ from .screening import (
 )
 
 ADDRESS_FIELDS = ("recipient_address", "sender_address")
+# the label says from which amount; the error says what to do
+ADDRESS_REQUIRED = {
+    "recipient_address": _("Enter the recipient's address: this amount needs it."),
+    "sender_address": _("Enter your address: this amount needs it."),
+}
 
 
 def country_choices(language: str | None = None):
@@ -86,7 +90,8 @@ class QuoteForm(Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["from_currency"].choices = [(c, c) for c in settings.OKPAY_WALLET_CURRENCIES]
-        self.fields["recipient_country"].widget.choices = country_choices()
+        # no country is preselected: the customer picks one (a refused one is not shown as another)
+        self.fields["recipient_country"].widget.choices = [("", BLANK_CHOICE_LABEL), *country_choices()]
         self.fields["to_currency"].choices = target_currency_choices()
         self.fields["amount"].widget.attrs["data-full-details-from-eur"] = full_details_from_eur()
         for name in ADDRESS_FIELDS:
@@ -118,9 +123,9 @@ class QuoteForm(Form):
             except DomainError as error:
                 self.add_error("amount", error.message)
         if self.addresses_needed:
-            for name in ADDRESS_FIELDS:
+            for name, message in ADDRESS_REQUIRED.items():
                 if name in cleaned and not cleaned[name].strip():
-                    self.add_error(name, REASON_TEXT["missing_details"])
+                    self.add_error(name, message)
         return cleaned
 
     @property

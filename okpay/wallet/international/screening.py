@@ -14,6 +14,8 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from okpay.core.money import country_name
+
 from ..choices import TransferStatus
 from ..errors import WalletError
 
@@ -103,7 +105,11 @@ def destination_country(value) -> str:
     sanctioned country is refused before any quote is made."""
     code = country_normalise(value)
     if country_is_blocked(code):
-        raise WalletError("blocked_country", REASON_TEXT["blocked_country"])
+        raise WalletError(
+            "blocked_country",
+            _("Transfers to %(country)s are not allowed (sanctions). Choose another country or region."),
+            country=country_name(code),
+        )
     return code
 
 

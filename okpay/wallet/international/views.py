@@ -19,7 +19,7 @@ from .. import fx
 from ..models import InternationalTransfer, Quote
 from . import actions as international
 from .forms import ADDRESS_FIELDS, QuoteForm, per_eur_rates
-from .screening import REASON_TEXT
+from .screening import REASON_TEXT, country_currency, destination_countries
 
 RECIPIENT_FIELDS = (
     "recipient_name",
@@ -83,6 +83,7 @@ def international_new(request):
             "form": form,
             "address_fields": ADDRESS_FIELDS,
             "per_eur": json.dumps(per_eur_rates()),
+            "country_currencies": json.dumps({c: country_currency(c) for c in destination_countries()}),
             "rate_set": rate_set,
             "rate_age": fx.rate_age_days(rate_set) if rate_set else None,
         },

@@ -31,9 +31,12 @@ FORM = {
     "sender_address": "",
     "purpose": "tuition",
 }
-SANCTIONS = "Transfers to this country are not allowed (sanctions)."
+SANCTIONS = "Transfers to %s are not allowed (sanctions). Choose another country or region."
 UNSUPPORTED = "We cannot send money to this country or region."
-ADDRESSES = "Transfers of 1,000 EUR or more need the full addresses of the sender and the recipient."
+ADDRESSES = {
+    "recipient_address": "Enter the recipient's address: this amount needs it.",
+    "sender_address": "Enter your address: this amount needs it.",
+}
 
 
 @pytest.fixture
@@ -61,13 +64,25 @@ def address_wrappers(html: str) -> list[str]:
 # --- a sanctioned or unsupported country is refused on the form -----------------------------------
 
 
-@pytest.mark.parametrize("country", ["KP", "IR", "SY", "CU", "ＫＰ", " kp "])
-def test_a_sanctioned_country_gets_a_field_error_and_no_quote(client, sender, country):
+@pytest.mark.parametrize(
+    ("country", "name"),
+    [
+        ("KP", "North Korea"),
+        ("IR", "Iran"),
+        ("SY", "Syria"),
+        ("CU", "Cuba"),
+        ("ＫＰ", "North Korea"),
+        (" kp ", "North Korea"),
+    ],
+)
+def test_a_sanctioned_country_gets_a_field_error_and_no_quote(client, sender, country, name):
     response = client.post(URL, {**FORM, "recipient_country": country})
     assert response.status_code == 400
     html = response.content.decode()
     wrapper = field_errors(html, "recipient_country")
-    assert "field-error" in wrapper and SANCTIONS in wrapper
+    assert "field-error" in wrapper and SANCTIONS % name in wrapper
+    select = re.search(r'<select name="recipient_country".*?</select>', html, re.S).group(0)
+    assert " selected" not in select  # no other country shown as if it had been chosen
     assert Quote.objects.count() == 0
     assert InternationalTransfer.objects.count() == 0
     assert wallet_account(sender, "CNY").available_balance == 5_000_000
@@ -94,6 +109,7 @@ def test_the_list_offers_the_supported_countries_and_no_sanctioned_one(client, s
     html = client.get(URL).content.decode()
     select = re.search(r'<select name="recipient_country".*?</select>', html, re.S).group(0)
     offered = set(re.findall(r'<option value="([A-Z]{2})"', select))
+    assert re.search(r'^<select[^>]*>\s*<option value="" selected>', select)  # none preselected
     data = rules()
     assert offered == set(data["countries"]) - set(data["blocked_countries"])
     assert not offered & set(data["blocked_countries"])
@@ -117,9 +133,9 @@ def test_a_large_amount_without_addresses_is_sent_back_with_the_fields_shown_and
     html = response.content.decode()
     wrappers = address_wrappers(html)
     assert len(wrappers) == 2 and not any(" hidden" in w for w in wrappers)
-    for name in ("recipient_address", "sender_address"):
+    for name, message in ADDRESSES.items():
         wrapper = field_errors(html, name)
-        assert "field-error" in wrapper and ADDRESSES in wrapper
+        assert "field-error" in wrapper and message in wrapper
     assert Quote.objects.count() == 0
 
 
@@ -127,8 +143,8 @@ def test_a_large_amount_with_one_address_asks_only_for_the_other(client, sender)
     response = client.post(URL, {**FORM, "amount": "10000", "recipient_address": "1 Main St, Springfield"})
     assert response.status_code == 400
     html = response.content.decode()
-    assert ADDRESSES not in field_errors(html, "recipient_address")
-    assert ADDRESSES in field_errors(html, "sender_address")
+    assert "field-error" not in field_errors(html, "recipient_address")
+    assert ADDRESSES["sender_address"] in field_errors(html, "sender_address")
     assert 'value="1 Main St, Springfield"' in html
     assert Quote.objects.count() == 0
 
@@ -167,6 +183,7 @@ def test_the_page_carries_the_threshold_and_rates_for_the_script(client, sender)
     assert 'data-full-details-from-eur="100000"' in html
     assert "&quot;CNY&quot;: &quot;8.2104" in html
     assert "js/international.js" in html
+    assert "&quot;GB&quot;: &quot;GBP&quot;" in html and "&quot;KP&quot;" not in html
 
 
 # --- "change the details" keeps everything typed ------------------------------------------------
