@@ -85,6 +85,20 @@ def test_bulk_status_change_from_the_queue(
     # a tag filter from a row's chip
     page.locator("a.tag-chip", has_text="vip").first.click()
     expect(page.locator("[data-bulk-row]")).to_have_count(1)
+    # the question's page: its tags as chips with a remove button, add tags, move group
+    page.goto(f"{site}/console/tickets/{made[0].number}/")
+    panel = page.locator(".ticket-tags")
+    expect(panel.locator(".tag-chip")).to_have_count(2)
+    panel.locator("input[name=tags]").fill("Late-Payout")
+    panel.locator("input[name=tags]").press("Enter")
+    expect(page.locator(".ticket-tags .tag-chip", has_text="late-payout")).to_be_visible()
+    expect(page.locator(".ticket-tags .tag-chip").first).to_have_text("late-payout")  # by name
+    page.locator(".ticket-tags .tag-remove").first.click()
+    expect(page.locator(".ticket-tags .tag-chip")).to_have_count(2)
+    no_overflow(page)
+    page.locator(".ticket-tags").scroll_into_view_if_needed()
+    screenshot(page, f"question-tags-{width}-{language}")
+    assert sorted(made[0].tags.values_list("name", flat=True)) == ["vip", "提现延迟"]  # late-payout was first
     page.context.close()
 
 
