@@ -16,6 +16,7 @@ from .actions import (
     ticket_agent_reply,
     ticket_assign,
     ticket_create,
+    ticket_customer_reply,
     ticket_from_phone,
     ticket_rate,
     ticket_status_set,
@@ -312,6 +313,13 @@ def _live(
     if state == "pending":
         _age(ticket, created_ago - reply_after)
         return
+    if score is not None and score <= 3:  # the customer was not satisfied: wrote again, the clocks ran on
+        ticket = _fresh(ticket)
+        ticket_customer_reply(
+            ticket=ticket,
+            actor=ticket.requester,
+            body="还是没有解决。" if language_zh else "Still not solved.",
+        )
     _age(ticket, solved_after - reply_after)
     reply_time_sweep()
     ticket_status_set(ticket=_fresh(ticket), actor=agent, status="solved")
@@ -458,8 +466,11 @@ def every_channel_demo_load() -> str | None:
                     score=SCORES[c],
                 )
             created += 1
-    sweep = reply_time_sweep()  # the open ones: warned near their target, marked past it
+    reply_time_sweep()  # the open ones: warned near their target, marked past it
+    waiting = Ticket.objects.filter(status__in=("new", "open"))
+    near = waiting.filter(reply_warned_at__isnull=False, reply_breached_at__isnull=True).count()
+    past = waiting.filter(reply_breached_at__isnull=False).count()
     return (
         f"tickets: {created} questions from every channel in every state "
-        f"({sweep['warned']} near a target, {sweep['breached']} past one)"
+        f"({near} near a target, {past} past one)"
     )
