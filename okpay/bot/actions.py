@@ -16,6 +16,7 @@ from okpay.core.errors import DomainError
 from okpay.core.locks import LockBusy, installation_lock
 
 from . import training
+from .choices import CorrectionStatus
 from .models import BotModelVersion, BotTrainingExample, BotTurn
 
 
@@ -95,18 +96,19 @@ def model_activate(*, version: BotModelVersion, actor=None) -> BotModelVersion:
 
 
 def turn_correct(*, actor, turn: BotTurn, intent: str) -> BotTurn:
-    from .catalog import catalog
+    from .catalog import OUT_OF_SCOPE, catalog
 
-    if intent not in catalog() and intent != "out_of_scope":
+    if intent not in catalog() and intent != OUT_OF_SCOPE:
         raise DomainError("unknown_intent", _("Choose an intent from the list."))
-    turn.corrected_intent, turn.corrected_by, turn.correction_status = intent, actor, "proposed"
+    turn.corrected_intent, turn.corrected_by = intent, actor
+    turn.correction_status = CorrectionStatus.PROPOSED
     turn.save(update_fields=["corrected_intent", "corrected_by", "correction_status"])
     return turn
 
 
 @transaction.atomic
 def correction_review(*, actor, turn: BotTurn, accept: bool) -> BotTurn:
-    turn.correction_status = "accepted" if accept else "rejected"
+    turn.correction_status = CorrectionStatus.ACCEPTED if accept else CorrectionStatus.REJECTED
     turn.save(update_fields=["correction_status"])
     if accept:
         BotTrainingExample.objects.update_or_create(

@@ -86,16 +86,22 @@ def turns_for_review(*, show: str = "doubtful"):
 
 
 def turn_get(*, turn_id: int, proposed_only: bool = False):
+    from .choices import CorrectionStatus
     from .models import BotTurn
 
-    rows = BotTurn.objects.filter(correction_status="proposed") if proposed_only else BotTurn.objects.all()
+    rows = (
+        BotTurn.objects.filter(correction_status=CorrectionStatus.PROPOSED)
+        if proposed_only
+        else BotTurn.objects.all()
+    )
     return rows.filter(pk=turn_id).first()
 
 
 def corrections_proposed():
+    from .choices import CorrectionStatus
     from .models import BotTurn
 
-    return BotTurn.objects.filter(correction_status="proposed").select_related("corrected_by")
+    return BotTurn.objects.filter(correction_status=CorrectionStatus.PROPOSED).select_related("corrected_by")
 
 
 def training_examples_recent(*, limit: int = 50):

@@ -113,7 +113,8 @@ class MessageOut(Schema):
     delivered_at: str | None
     read_at: str | None
     author_name: str | None = None
-    intent: str | None = None
+    intent: str | None = None  # the bot's intent (a code)
+    intent_label: str | None = None  # the intent in words, in the reader's language
     article_url: str | None = None
     article_title: str | None = None
     actions: list[dict] = []

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from okpay.bot.catalog import intent_label
 from okpay.core import i18n
 
 from .models import Conversation
@@ -54,6 +55,7 @@ class Suggestion:
             "message_seq": self.message_seq,
             "message_text": self.message_text,
             "intent": self.intent,
+            "intent_label": intent_label(self.intent) or None,  # in the reading agent's language
             "confidence": round(self.confidence, 3),
             "unsure": self.unsure,
             "article": {"url": self.article_url, "title": self.article_title} if self.article_url else None,

@@ -4,6 +4,7 @@ websocket and the broadcasts, with system messages in the reader's language."""
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import translation
 
+from okpay.bot.catalog import intent_label
 from okpay.core import i18n
 
 from .choices import ChatGroup, ConversationStatus, Sender, SystemEvent
@@ -91,6 +92,7 @@ def message_view(record: dict, *, language: str, for_customer: bool) -> dict | N
     if record["sender"] == Sender.BOT:
         view.update(
             intent=record["intent"],
+            intent_label=intent_label(record["intent"], language) or None,
             article_url=record["article_url"] or None,
             article_title=record["article_title"] or None,
             actions=record["actions"],

@@ -12,7 +12,7 @@ from okpay.accounts import roles
 from okpay.accounts.permissions import permission_required
 from okpay.bot import actions as bot_actions
 from okpay.bot import selectors as bot_selectors
-from okpay.bot.catalog import catalog
+from okpay.bot.catalog import intent_choices
 from okpay.core.errors import DomainError
 from okpay.core.redirects import safe_next
 
@@ -22,7 +22,7 @@ def turns(request):
     show = request.GET.get("show", "doubtful")
     page = Paginator(bot_selectors.turns_for_review(show=show), 50).get_page(request.GET.get("page"))
     return render(
-        request, "console/bot_turns.html", {"page": page, "show": show, "intents": sorted(catalog())}
+        request, "console/bot_turns.html", {"page": page, "show": show, "intents": intent_choices()}
     )
 
 

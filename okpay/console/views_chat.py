@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from okpay.accounts import roles
 from okpay.accounts.permissions import permission_required
-from okpay.bot.catalog import catalog
+from okpay.bot.catalog import intent_choices
 from okpay.chat import actions as chat_actions
 from okpay.chat import selectors as chat_selectors
 from okpay.chat.assist import macro_text, suggest
@@ -147,7 +147,7 @@ def conversation(request, conversation_id):
             "macros": [(m.pk, m.title, macro_text(m, chat)) for m in macros_in_use()],
             "groups": ChatGroup.choices,
             "agents": others,
-            "intents": sorted(catalog()),
+            "intents": intent_choices(),
             "client_id": uuid.uuid4().hex,
             "file_client_id": uuid.uuid4().hex,
             "file_accept": ",".join(attachment_extensions()),

@@ -179,7 +179,10 @@ function inbox(root) {
 
 function senderLabel(message, texts) {
   if (message.sender === "agent") return message.author_name || "";
-  if (message.sender === "bot") return texts.textBot + (message.intent ? ` · ${message.intent}` : "");
+  if (message.sender === "bot") {
+    const intent = message.intent_label || message.intent;
+    return texts.textBot + (intent ? ` · ${intent}` : "");
+  }
   if (message.sender === "note") return texts.textNote;
   if (message.sender === "customer") return texts.textCustomer;
   return "";
@@ -356,7 +359,7 @@ function conversation(root) {
       const about = el("p", "muted chat-assist-about", `“${suggestion.message_text}”`);
       box.append(about);
       if (suggestion.intent) {
-        const line = `${suggestion.intent} · ${texts.textConfidence} ${Math.round(suggestion.confidence * 100)}%`;
+        const line = `${suggestion.intent_label || suggestion.intent} · ${texts.textConfidence} ${Math.round(suggestion.confidence * 100)}%`;
         box.append(el("p", "chat-assist-intent", suggestion.unsure ? `${line} · ${texts.textUnsure}` : line));
       }
       if (suggestion.article) {
