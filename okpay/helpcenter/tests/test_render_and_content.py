@@ -58,7 +58,7 @@ def test_shipped_content_is_complete_in_both_languages(db):
     ):
         assert Article.objects.filter(key=key, status="published").exists(), key
     reset = ArticleTranslation.objects.get(article__key="reset-password", language="zh-hans")
-    assert "忘记密码?" in reset.body and "20 分钟" in reset.body
+    assert "忘记密码？" in reset.body and "20 分钟" in reset.body
     again = content_load()
     assert again["articles"] == 0 and again["categories"] == 0
     assert Category.objects.count() == counts["categories"]

@@ -250,7 +250,7 @@ def test_articles_quote_the_pages_labels():
         with translation.override(language):
             failure_heading[language] = gettext("This withdrawal failed.")
     assert f'"{failure_heading["en"]}"' in text("withdrawal-failed", "en")
-    assert f'"{failure_heading["zh-hans"]}"' in text("withdrawal-failed", "zh-hans")
+    assert f"“{failure_heading['zh-hans']}”" in text("withdrawal-failed", "zh-hans")
 
 
 LINK = re.compile(r"\]\((/[^)\s]*)\)|[（(](/[a-z][^)）\s]*)[)）]")
