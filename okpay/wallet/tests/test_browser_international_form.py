@@ -70,6 +70,11 @@ def sign_in(page, site, language):
 def assert_fits(page):
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page is {overflow}px wider than the screen"
+    hidden = page.evaluate(
+        "Math.max(0, ...[...document.querySelectorAll('.table-wrap')]"
+        ".map(w => w.scrollWidth - w.clientWidth))"
+    )
+    assert hidden <= 0, f"a table is {hidden}px wider than its box (scrolled out of sight)"
 
 
 def check_form(page, site, screenshot, language):
@@ -145,3 +150,45 @@ def test_form_refuses_a_sanctioned_country_and_asks_for_addresses_1280_english(c
         check_form(page, site, screenshot, "en")
     finally:
         context.close()
+
+
+def test_change_the_details_keeps_what_was_typed_and_cancelling_asks_once_390_english(page, site, screenshot):
+    t = TEXT["en"]
+    sign_in(page, site, "en")
+    page.goto(site + "/account/international/")
+    typed = {t["amount"]: "250.50", t["name"]: "Alice Johnson", t["account"]: "GB29 NWBK 6016 1331 9268 19"}
+    page.get_by_label(t["send_in"]).select_option("CNY")
+    page.get_by_label(t["country"]).select_option("GB")
+    for label, value in typed.items():
+        page.get_by_label(label).fill(value)
+    page.get_by_label("Purpose (optional)").fill("birthday present")
+    page.get_by_role("button", name=t["quote"]).click()
+    expect(page.get_by_role("heading", name="Confirm your transfer")).to_be_visible()
+    assert_fits(page)
+    page.get_by_role("link", name="Change the details").click()
+
+    for label, value in typed.items():
+        expect(page.get_by_label(label)).to_have_value(value)
+    expect(page.get_by_label("Purpose (optional)")).to_have_value("birthday present")
+    expect(page.get_by_label(t["country"])).to_have_value("GB")
+    expect(page.get_by_label(t["gets"])).to_have_value("GBP")
+    page.get_by_role("button", name=t["quote"]).click()
+    page.get_by_role("button", name="Confirm and send").click()
+    expect(page.get_by_role("heading", name="International transfer")).to_be_visible()
+    expect(page.get_by_role("rowheader", name="Estimated arrival")).to_be_visible()
+    assert_fits(page)
+    screenshot(page, "receipt")
+
+    page.on("dialog", lambda dialog: pytest.fail(f"unexpected browser prompt: {dialog.message}"))
+    page.get_by_role("button", name="Cancel (possible until", exact=False).click()
+    expect(page.get_by_role("heading", name="Cancel this transfer?")).to_be_visible()
+    assert_fits(page)
+    screenshot(page, "cancel-confirmation")
+    page.get_by_role("button", name="Yes, cancel the transfer").click()
+    expect(
+        page.get_by_text("The transfer is cancelled and the money is back in your balance.")
+    ).to_be_visible()
+    expect(page.get_by_role("rowheader", name="Estimated arrival")).to_have_count(0)
+    expect(page.get_by_role("button", name="Cancel (possible until", exact=False)).to_have_count(0)
+    assert_fits(page)
+    screenshot(page, "cancelled")
