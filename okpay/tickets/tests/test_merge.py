@@ -1,6 +1,7 @@
 """Merging duplicate questions (issue 15, tickets.merge): nothing lost, the old links lead to the question
 that stays, only the same customer's questions, no mail, coherent clocks, and A→B racing B→A."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -401,3 +402,78 @@ def test_sixteen_merges_a_into_b_and_b_into_a_at_once_one_wins(make_user):
     assert ids <= set(kept.messages.values_list("id", flat=True))
     assert kept.messages.count() == len(ids) + 1 and merged.messages.count() == 1
     assert AuditEvent.objects.filter(action="ticket.merged").count() == 1
+
+
+# --- the console: "Merge into…", the confirmation page ----------------------------------------------
+
+
+def test_the_console_confirms_with_both_questions_then_merges(
+    client, signed_in, customer, agent, committed, mailoutbox
+):
+    agent.language = "en"
+    agent.save(update_fields=["language"])
+    source = ask(customer, subject="Duplicate one", body="first words")
+    target = ask(customer, subject="The one that stays", body="second words")
+    actions.ticket_customer_reply(ticket=target, actor=customer, body="more")
+    signed_in(agent)
+    page = client.get(f"/console/tickets/{source.number}/")
+    assert f'action="/console/tickets/{source.number}/merge/"' in page.content.decode()
+    response = client.get(f"/console/tickets/{source.number}/merge/", {"into": target.number.lower()})
+    text = re.sub(r"<[^>]+>", "", response.content.decode())
+    assert response.status_code == 200
+    for words in ("Duplicate one", "The one that stays", customer.email, "1 message", "2 messages"):
+        assert words in text
+    assert f"Merge {source.number} into {target.number}" in text
+    assert snapshot(source)[0][1] is None  # showing the page merged nothing
+    mailoutbox.clear()
+    with committed():
+        response = client.post(f"/console/tickets/{source.number}/merge/", {"into": target.number})
+    assert response.status_code == 302 and response["Location"] == f"/console/tickets/{target.number}/"
+    assert Ticket.objects.get(pk=source.pk).merged_into_id == target.pk
+    assert mailoutbox == []
+    assert "was merged into this one" in client.get(response["Location"]).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("typed", "status", "words"),
+    [
+        ("", 400, "Enter the number of the question"),
+        ("hello", 400, "Enter a question number like"),
+        ("Q-2222222", 400, "There is no question Q-2222222"),
+        ("x" * 5000, 400, "Enter a question number like"),
+    ],
+)
+def test_the_console_refuses_bad_numbers_with_a_message(
+    client, signed_in, customer, agent, typed, status, words
+):
+    agent.language = "en"
+    agent.save(update_fields=["language"])
+    source = ask(customer)
+    signed_in(agent)
+    response = client.post(f"/console/tickets/{source.number}/merge/", {"into": typed})
+    assert response.status_code == status and words in response.content.decode()
+    assert Ticket.objects.get(pk=source.pk).merged_into_id is None
+
+
+def test_the_console_shows_why_another_customers_question_is_not_merged(
+    client, signed_in, customer, agent, make_user
+):
+    agent.language = "en"
+    agent.save(update_fields=["language"])
+    source, other = ask(customer), ask(make_user(email="li@example.com"))
+    signed_in(agent)
+    response = client.get(f"/console/tickets/{source.number}/merge/", {"into": other.number})
+    text = re.sub(r"<[^>]+>", "", response.content.decode())
+    assert response.status_code == 409 and "from different customers" in text
+    assert f"Merge {source.number} into" not in text  # no button
+    response = client.post(f"/console/tickets/{source.number}/merge/", {"into": other.number})
+    assert response.status_code == 409
+    assert Ticket.objects.get(pk=source.pk).merged_into_id is None
+
+
+def test_customers_cannot_reach_the_merge_page(client, signed_in, customer):
+    source, target = ask(customer), ask(customer)
+    signed_in(customer)
+    assert client.get(f"/console/tickets/{source.number}/merge/", {"into": target.number}).status_code == 403
+    assert client.post(f"/console/tickets/{source.number}/merge/", {"into": target.number}).status_code == 403
+    assert Ticket.objects.get(pk=source.pk).merged_into_id is None
