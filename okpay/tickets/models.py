@@ -51,7 +51,7 @@ class Ticket(models.Model):
     )
     tags = models.ManyToManyField("tickets.Tag", blank=True, related_name="tickets")
     # a duplicate merged into another question: it is closed, its messages, files and calls moved there,
-    # and its links lead there (actions.ticket_merge)
+    # and its links lead there (merge.ticket_merge)
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
     )
