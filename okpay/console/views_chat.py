@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from okpay.accounts import roles
 from okpay.accounts.permissions import permission_required
 from okpay.bot.catalog import intent_choices
+from okpay.bot.selectors import conversation_turns
 from okpay.chat import actions as chat_actions
 from okpay.chat import selectors as chat_selectors
 from okpay.chat.assist import macro_text, suggest
@@ -137,7 +138,13 @@ def conversation(request, conversation_id):
             "chat": chat,
             "stream": stream,
             "last_seq": stream[-1]["seq"] if stream else 0,
-            "summary": chat.bot_conversation.summary if chat.bot_conversation_id else "",
+            # what the customer asked the bot before this chat (e.g. in the help center's box): the
+            # turns not already in the stream, in the reader's language and time zone
+            "earlier_turns": [
+                turn
+                for turn in conversation_turns(chat.bot_conversation)
+                if turn.pk not in set(turns.values())
+            ],
             "bot_turns": [row for row in stream if row["sender"] == Sender.BOT],
             "may_act": may_act,
             "may_accept": may_act and chat.status == ConversationStatus.QUEUED,
