@@ -108,7 +108,7 @@ def ticket_presence(request, number):
             ],
             "stale": changes["stale"],
             "stale_text": (
-                _changes_text(changes) + " " + _("Reload to see it; your draft is kept.")
+                _changes_text(changes) + " " + _("Reload the page to see what changed; your draft is kept.")
                 if changes["stale"]
                 else ""
             ),
