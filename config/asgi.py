@@ -15,13 +15,9 @@ from okpay.core.uploads import RequestBodyLimit  # noqa: E402
 websocket_urlpatterns = list(hooks.items(hooks.WEBSOCKET_ROUTES))
 
 if os.environ.get("OKPAY_WARM_BOT") == "1":  # set by `okpay serve`: load the bot and the help index up front
-    import threading
+    from okpay.core.health import warm_up_start
 
-    def _warm_up() -> None:
-        for warm_up in hooks.items(hooks.WARM_UPS):
-            warm_up()
-
-    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
+    warm_up_start(hooks.items(hooks.WARM_UPS))  # /healthz answers 503 until it ends
 
 application = ProtocolTypeRouter(
     {

@@ -1,7 +1,10 @@
 """Readiness of each backing service, for /healthz and `okpay check`."""
 
 import asyncio
+import logging
+import threading
 import uuid
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from asgiref.sync import async_to_sync
@@ -10,6 +13,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
 
 
 def check_database() -> dict:
@@ -64,6 +69,33 @@ def check_worker() -> dict:
     return {"ok": alive > 0, "workers": alive, "last_seen": latest.seen_at.isoformat()}
 
 
+_warm_up = {"state": "none"}  # in this process: none (no warm-up here), running, done
+
+
+def warm_up_start(steps: Iterable[Callable[[], None]]) -> None:
+    """Run a web process's warm-ups (hooks.WARM_UPS: the search indexes and encoders, the bot's model)
+    in the background; until they end /healthz answers 503 (`warm_up`), so whoever waits for a healthy
+    site (`okpay serve` before printing its address, a load balancer) sends no visitor to a cold process."""
+    steps = list(steps)
+    _warm_up["state"] = "running"
+
+    def run() -> None:
+        try:
+            for step in steps:
+                try:
+                    step()
+                except Exception:  # a failed warm-up only means a slower first request
+                    logger.exception("warm-up %s failed", getattr(step, "__qualname__", step))
+        finally:
+            _warm_up["state"] = "done"
+
+    threading.Thread(target=run, name="warm-up", daemon=True).start()
+
+
+def check_warm_up() -> dict:
+    return {"ok": _warm_up["state"] != "running", "state": _warm_up["state"]}
+
+
 def health_report() -> dict:
     checks = {
         "database": check_database(),
@@ -71,4 +103,6 @@ def health_report() -> dict:
         "channel_layer": check_channel_layer(),
         "worker": check_worker(),
     }
+    if _warm_up["state"] != "none":
+        checks["warm_up"] = check_warm_up()
     return {"status": "ok" if all(c["ok"] for c in checks.values()) else "unavailable", "checks": checks}
