@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import pgettext, pgettext_lazy
 
 from okpay.accounts import roles
 from okpay.accounts.permissions import permission_required
@@ -202,7 +202,7 @@ def report_csv(report: reports.Report, kind: str) -> str:
             return _("%(column)s (%%)") % {"column": column.header}
         return str(column.header)
 
-    writer.writerow([_("Breakdown"), _("Name"), *(header(c) for c in COLUMNS)])
+    writer.writerow([_("Breakdown"), pgettext("ticket report", "Name"), *(header(c) for c in COLUMNS)])
     sections = [
         (_("Total"), [report.totals]),
         (_("Agent"), report.agents),
