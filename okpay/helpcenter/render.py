@@ -84,7 +84,18 @@ def split_sentences(text: str) -> list[str]:
             parts.append(text[start:end].strip())
         start = match.end()
     parts.append(text[start:].strip())
-    return [p for p in parts if p]
+    # a 。？！ inside 《a title？》, “a quote。” or brackets does not end the sentence around it
+    merged: list[str] = []
+    for part in parts:
+        unclosed = merged and any(merged[-1].count(o) > merged[-1].count(c) for o, c in _PAIRS)
+        if merged and (unclosed or re.match(r"[。！？；.!?，,]", part)):
+            merged[-1] += ("" if re.match(_CJK_CHAR, part) else " ") + part
+        else:
+            merged.append(part)
+    return [p for p in merged if p]
+
+
+_PAIRS = (("《", "》"), ("“", "”"), ("（", "）"), ("(", ")"), ("「", "」"))
 
 
 class _Units(HTMLParser):
@@ -128,7 +139,7 @@ class _Units(HTMLParser):
                 self.row.append(tidy("".join(self.cell)))
             self.cell = None
         elif tag == "tr" and self.row is not None:
-            cells = [c for c in self.row if c]
+            cells = [c for c in self.row if c.strip("—–-· ")]  # an empty cell or a dash says nothing
             if cells:
                 self.units.append(cells[0] + (self.colon + self.comma.join(cells[1:]) if cells[1:] else ""))
             self.row = None

@@ -604,7 +604,20 @@ def snippet(text: str | list[str], query: str, *, lead: str = "", limit: int = S
             return ""
         best = 0
     else:
-        best = max(range(len(parts)), key=lambda i: (scores[i], -i))
+        # most of the query's words; among equals a sentence of running text before a heading or a
+        # table row; then the earliest
+        best = max(
+            range(len(parts)), key=lambda i: (scores[i] // 10, _ends_sentence(parts[i]), scores[i], -i)
+        )
+        summary = split_sentences(lead) if lead.strip() else []
+        summary_scores = [_sentence_score(pattern, s) for s in summary] if pattern else []
+        # only a heading or a table row matches: the summary says more, if it matches as well
+        if (
+            summary_scores
+            and not _ends_sentence(parts[best])
+            and max(summary_scores) // 10 >= scores[best] // 10
+        ):
+            parts, best = summary, summary_scores.index(max(summary_scores))
     chosen = parts[best]
     for following in parts[best + 1 :]:
         # whole sentences of running text only (a heading or a table row after it is another unit)

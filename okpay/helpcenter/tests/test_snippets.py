@@ -90,6 +90,24 @@ def test_sentences_end_at_chinese_and_english_full_stops():
         "Done!",
     ]
     assert split_sentences("先核对\n收款人。") == ["先核对收款人。"]
+    # a question mark inside a title or a quote does not end the sentence around it
+    assert split_sentences("详见《怎么给境外汇款？国际转账要注意什么？》。点“忘记密码？”。") == [
+        "详见《怎么给境外汇款？国际转账要注意什么？》。",
+        "点“忘记密码？”。",
+    ]
+
+
+def test_a_snippet_prefers_a_sentence_to_a_heading_or_an_empty_table_cell():
+    parts = ["重新提现", "失败后可以核对收款方式再重新提现。"]
+    assert snippet(parts, "提现") == "失败后可以核对收款方式再重新<mark>提现</mark>。"
+    # only a heading matches: the summary, when it matches too
+    result = snippet(["要等多久", "审核期间资金冻结。"], "多久", lead="审核最长 72 小时，要等多久看这里。")
+    assert plain(result) == "审核最长 72 小时，要等多久看这里。"
+    rows = sentences(
+        "<table><tbody><tr><td>已到账</td><td>转出完成</td><td>—</td></tr></tbody></table>",
+        language="zh-hans",
+    )
+    assert rows == ["已到账：转出完成"]
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
@@ -105,10 +123,14 @@ def test_snippets_of_real_articles_are_whole_sentences(articles, language):
             assert not MARKUP.search(text), (key, query, text)
             if not text.startswith("…"):
                 # starts where a sentence (or the summary) starts
-                assert any(text.startswith(s[:12]) for s in [*parts, summary]), (key, query, text)
+                assert any(text.startswith(s[:12]) for s in [*parts, *split_sentences(summary)]), (
+                    key,
+                    query,
+                    text,
+                )
             else:
                 body = text[1:]
-                whole = next(s for s in [*parts, summary] if body[:12] in s)
+                whole = next(s for s in [*parts, *split_sentences(summary)] if body[:12] in s)
                 at = whole.index(body[:12])
                 before = whole[at - 1]
                 assert not re.match(r"[A-Za-z0-9/._-]", before), (key, query, text)  # not mid-word or URL
