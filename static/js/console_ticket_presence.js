@@ -65,7 +65,8 @@ if (bar && replyForm) {
     } catch {
       // offline for a moment: the next report tries again
     }
-    timer = setTimeout(report, EVERY_MS);
+    clearTimeout(timer); // one schedule even when a typing report overlapped this one
+    if (!stopped) timer = setTimeout(report, EVERY_MS);
   };
 
   if (box) {
