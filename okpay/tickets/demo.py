@@ -49,14 +49,14 @@ MACROS = [
         "solved",
     ),
     (
-        "先联系商家 / Contact the merchant first",
-        "{name}您好，遇到交易纠纷，建议先在交易详情里点“联系商家”沟通，多数问题商家会在几天内处理。"
-        "如果商家不回复或不同意，可以在同一页面发起纠纷并上传截图、聊天记录等证据，我们会在规定时间内审核。",
-        "Hello {name}, for a disputed payment please contact the merchant first from the transaction's "
-        "page; most "
-        "merchants sort it out within days. If they do not answer or refuse, open a dispute on the same "
-        "page with "
-        "screenshots and chat records as evidence, and we review it within the stated time.",
+        "先联系商户 / Contact the merchant first",
+        "{name}您好，遇到交易纠纷，请先在这笔付款的页面点“联系商户”说明问题，多数商户会在几天内处理。"
+        "如果商户明确拒绝，或 3 个工作日内没有解决，就可以在“我的账户 → 交易纠纷”的这段对话里发起纠纷，"
+        "并上传截图、聊天记录等证据；我们会在纠纷页面显示的日期前给出结果。",
+        "Hello {name}, for a disputed payment please choose “Contact the merchant” on the payment's page "
+        "first; most merchants sort it out within days. If they refuse, or have not solved it within 3 "
+        "business days, you can open a dispute from that conversation under My Account → Disputes, with "
+        "screenshots and chat records as evidence; we decide by the date shown on the dispute page.",
         "",
     ),
 ]
@@ -76,15 +76,15 @@ def tickets_demo_load() -> str | None:
         requester=customer,
         email="",
         language="zh-hans",
-        topic="topup",
-        subject="转账给朋友显示成功，但对方说没收到",
-        body="昨天晚上给朋友转了 200 元，我这边显示成功，朋友说余额没有变化。请帮忙查一下，谢谢！",
+        topic="international",
+        subject="向境外汇款显示已汇出，但对方说没收到",
+        body="前天给在伦敦的朋友汇了 200 英镑，我这边显示已汇出，朋友说还没到账。请帮忙查一下，谢谢！",
     )
     ticket_agent_reply(
         ticket=first,
         actor=agent,
-        body="您好，我们查到这笔转账已于昨天 21:14 入账到对方钱包。请朋友在“我的账户 → 交易记录”里查看；"
-        "如果仍然看不到，请回复这条消息，我们会继续跟进。",
+        body="您好，我们查到这笔汇款已于昨天 21:14 汇出。请在“我的账户 → 交易记录”里打开这笔汇款，把页面上的"
+        "参考号发给朋友，请对方凭参考号向收款银行查询；如果仍然没有到账，请回复这条消息，我们会继续跟进。",
     )
     ticket_create(
         requester=english,
