@@ -402,6 +402,32 @@ def staff_ticket_status(request, number: str, payload: StatusIn):
     return _staff_detail(_staff_ticket(request, number), request.auth)
 
 
+@router.put(
+    "/staff/tickets/{number}/tags",
+    response={200: StaffTicketDetailOut, **_errors(401, 404, 422)},
+    summary="Agents: set the question's tags",
+    description="Replaces the question's tags with `tags` (each normalised: NFKC, lowercase). An invalid "
+    "tag answers 422 (invalid_tag) and changes nothing; at most 20 tags.",
+)
+def staff_ticket_tags(request, number: str, payload: TagsIn):
+    ticket = _staff_ticket(request, number)
+    workflow.ticket_tags_set(ticket=ticket, actor=request.auth, names=payload.tags)
+    return _staff_detail(_staff_ticket(request, number), request.auth)
+
+
+@router.put(
+    "/staff/tickets/{number}/group",
+    response={200: StaffTicketDetailOut, **_errors(401, 404, 422)},
+    summary="Agents: move the question to another support group",
+    description="The new group's team takes it over: an unfinished question leaves its assignee and is "
+    "auto-assigned in the new group (round robin over its available agents) or waits in its queue.",
+)
+def staff_ticket_group(request, number: str, payload: GroupIn):
+    ticket = _staff_ticket(request, number)
+    workflow.ticket_group_set(ticket=ticket, actor=request.auth, group=payload.group)
+    return _staff_detail(_staff_ticket(request, number), request.auth)
+
+
 # --- for agents (issue 15): the callback queue and callback outcomes --------------------------------
 # The console's callback queue (phone.callback_queue) and its outcome form, for programs: staff only (the
 # queue answers anyone else 403, a callback's outcome 404), every outcome through
@@ -510,29 +536,3 @@ def staff_callback_outcome(request, callback_id: int, payload: CallbackOutcomeIn
         note=form.cleaned_data["note"],
     )
     return _callback_out(Callback.objects.select_related("ticket").get(pk=callback.pk))
-
-
-@router.put(
-    "/staff/tickets/{number}/tags",
-    response={200: StaffTicketDetailOut, **_errors(401, 404, 422)},
-    summary="Agents: set the question's tags",
-    description="Replaces the question's tags with `tags` (each normalised: NFKC, lowercase). An invalid "
-    "tag answers 422 (invalid_tag) and changes nothing; at most 20 tags.",
-)
-def staff_ticket_tags(request, number: str, payload: TagsIn):
-    ticket = _staff_ticket(request, number)
-    workflow.ticket_tags_set(ticket=ticket, actor=request.auth, names=payload.tags)
-    return _staff_detail(_staff_ticket(request, number), request.auth)
-
-
-@router.put(
-    "/staff/tickets/{number}/group",
-    response={200: StaffTicketDetailOut, **_errors(401, 404, 422)},
-    summary="Agents: move the question to another support group",
-    description="The new group's team takes it over: an unfinished question leaves its assignee and is "
-    "auto-assigned in the new group (round robin over its available agents) or waits in its queue.",
-)
-def staff_ticket_group(request, number: str, payload: GroupIn):
-    ticket = _staff_ticket(request, number)
-    workflow.ticket_group_set(ticket=ticket, actor=request.auth, group=payload.group)
-    return _staff_detail(_staff_ticket(request, number), request.auth)
