@@ -9,18 +9,25 @@ from .audit_labels import AUDIT_LABELS
 
 
 def _train_if_missing():
-    """Queue the first training for the worker (≈ 3 min on two cores), so that `make run` serves at
-    once; until it is active the bot hands every question to a person."""
+    """A new installation's first model: the shipped one (okpay/bot/shipped.py) when it was trained on
+    the data this code ships, active at once; otherwise the first training is queued for the worker
+    (≈ 3 min on two cores) and until it is active the bot hands every question to a person."""
     from django.conf import settings
 
     from .models import BotModelVersion
+    from .shipped import shipped_activate, shipped_problem
     from .tasks import bot_train_enqueue_once
 
     if not settings.OKPAY_BOT_TRAIN_ON_DEMO or BotModelVersion.objects.filter(is_active=True).exists():
         return None
+    problem = shipped_problem()
+    if problem is None and (version := shipped_activate()) is not None:
+        return f"answer bot: the shipped model {version.version} is active"
     if not bot_train_enqueue_once():
         return "answer bot: a training is already queued or running"
-    return "answer bot: first training queued for the worker (about 3 minutes)"
+    return (
+        f"answer bot: {problem or 'no shipped model'}; first training queued for the worker (about 3 minutes)"
+    )
 
 
 def _training_resume():

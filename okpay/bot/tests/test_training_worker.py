@@ -120,7 +120,12 @@ def _start_the_product():
     return summary
 
 
-def test_starting_the_product_three_times_queues_one_training(db, db_tasks, settings):
+def test_starting_the_product_three_times_queues_one_training(db, db_tasks, settings, monkeypatch, tmp_path):
+    """Without a usable shipped model (okpay/bot/shipped.py; here: none), the first start queues a
+    training, and however many starts follow, one."""
+    from okpay.bot import shipped
+
+    monkeypatch.setattr(shipped, "SHIPPED_DIR", tmp_path)
     settings.OKPAY_BOT_TRAIN_ON_DEMO = True
     assert "first training queued" in _start_the_product()
     (first,) = trainings(TaskResultStatus.READY)

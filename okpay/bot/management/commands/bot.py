@@ -12,7 +12,8 @@ class Command(BaseCommand):
     help = (
         "Answer bot: `okpay bot train [--data CSV ...] [--out DIR]`, "
         "`okpay bot eval --test CSV [--train CSV]`, "
-        "`okpay bot eval --scenarios [CSV] [--model PATH]`."
+        "`okpay bot eval --scenarios [CSV] [--model PATH]`, "
+        "`okpay bot ship` (train on the shipped data and write okpay/bot/data/model/)."
     )
 
     def add_arguments(self, parser):
@@ -25,6 +26,11 @@ class Command(BaseCommand):
         train.add_argument("--actor-id", type=int, help=argparse.SUPPRESS)  # who asked (the worker's task)
         # started by the worker's task: end if the worker dies (a SIGKILL leaves no training behind)
         train.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
+        sub.add_parser(
+            "ship",
+            help="train on the shipped data, evaluate on the held-out sets and write the shipped model "
+            "(okpay/bot/data/model/: model, checksum, data fingerprint, report)",
+        )
         evaluate = sub.add_parser("eval", help="evaluate on a labelled CSV; last line is one JSON object")
         evaluate.add_argument("--test", type=Path)
         evaluate.add_argument("--train", type=Path, help="train a fresh model on this CSV alone first")
@@ -73,6 +79,9 @@ class Command(BaseCommand):
                 f"{json.dumps(version.metrics)}"
             )
             return
+        if action == "ship":
+            self._ship()
+            return
         if options.get("scenarios"):
             self._scenarios(options["scenarios"], options.get("model"))
             return
@@ -102,6 +111,26 @@ class Command(BaseCommand):
             f"(training and batch evaluation included): {training.peak_rss_mb()} MB"
         )
         self.stdout.write(json.dumps(summary))
+
+    def _ship(self) -> None:
+        from okpay.bot import shipped, training
+
+        self.stderr.write("training on the shipped data (about 3 minutes on 2 cores)…")
+        started = time.perf_counter()
+        model = training.train(training.SHIPPED_TRAIN, validation_paths=training.SHIPPED_VALID)
+        report: dict = {"train_seconds": round(time.perf_counter() - started, 1)}
+        for path in training.SHIPPED_VALID:
+            _lines, summary = training.evaluate(model, path)
+            report[path.name] = {
+                key: summary[key]
+                for key in ("n", "accuracy", "top3", "in_scope_abstain_rate", "oos_recall")
+                if summary.get(key) is not None
+            }
+        path = shipped.ship(model, report=report)
+        self.stdout.write(
+            f"shipped model written: {path} ({path.stat().st_size / 2**20:.1f} MB), "
+            f"{json.dumps(report, ensure_ascii=False)}"
+        )
 
     def _scenarios(self, path: Path, model: Path | None) -> None:
         from okpay.bot import scenarios

@@ -5,6 +5,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
+import urllib.error
+import urllib.request
 
 import uvicorn
 import uvicorn.config
@@ -14,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 REDACT_FILTER = "okpay.accounts.log_filters.ResetTokenRedactFilter"
 WORKER_STOP_SECONDS = 30  # the worker gives a running task 20 s (okpay.core.worker.STOP_GRACE_SECONDS)
+READY_WAIT_SECONDS = 180  # then the URL is printed anyway, with what /healthz still reports
 
 
 def uvicorn_log_config() -> dict:
@@ -64,12 +69,9 @@ class Command(BaseCommand):
                 embedded_worker = not settings.DATABASE_URL
             if embedded_worker:
                 worker = self.worker_start()
-            if settings.DEMO_MODE:
-                from okpay.core.demo import demo_accounts_text
-
-                self.stdout.write(self.style.SUCCESS(demo_accounts_text()))
-                self.stdout.write(f"Demo outbox: http://{host}:{port}/demo/outbox/")
-            self.stdout.write(self.style.SUCCESS(f"OKPay Service Center on http://{host}:{port}/"))
+            threading.Thread(
+                target=self.announce_when_ready, args=(host, port), name="okpay-ready", daemon=True
+            ).start()
             os.environ["OKPAY_WARM_BOT"] = "1"
             uvicorn.run(
                 "config.asgi:application",
@@ -88,6 +90,43 @@ class Command(BaseCommand):
         finally:
             if worker is not None:
                 self.worker_stop(worker)
+
+    def announce_when_ready(self, host: str, port: int) -> None:
+        """Print the address (and the demo accounts) once `/healthz` answers 200: the web process has
+        loaded the app and warmed the answer bot and the search, and a worker has reported. Before
+        that the address would lead a newcomer to a bot that hands everything over and a 503."""
+        local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 (a comparison)
+        names = [name.lstrip(".") for name in settings.ALLOWED_HOSTS if name.lstrip(".") not in ("", "*")]
+        probe = urllib.request.Request(
+            f"http://{'[' + local + ']' if ':' in local else local}:{port}/healthz",
+            # a name the site answers to, and "already https" as a proxy in front would say (so that
+            # production's HTTPS redirect does not answer the probe)
+            headers={"Host": names[0] if names else local, "X-Forwarded-Proto": "https"},
+        )
+        started = time.monotonic()
+        status = "no answer"
+        while time.monotonic() - started < READY_WAIT_SECONDS:
+            try:
+                with urllib.request.urlopen(probe, timeout=5) as response:  # noqa: S310 (http, built here)
+                    if response.status == 200:
+                        break
+            except urllib.error.HTTPError as error:
+                status = f"{error.code}: {error.read(300).decode(errors='replace')}"
+            except OSError:
+                pass
+            time.sleep(0.25)
+        else:
+            self.stderr.write(f"Not healthy after {READY_WAIT_SECONDS} s ({status}); serving anyway.")
+        if settings.DEMO_MODE:
+            from okpay.core.demo import demo_accounts_text
+
+            self.stdout.write(self.style.SUCCESS(demo_accounts_text()))
+            self.stdout.write(f"Demo outbox: http://{host}:{port}/demo/outbox/")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"OKPay Service Center on http://{host}:{port}/ (ready in {time.monotonic() - started:.0f} s)"
+            )
+        )
 
     def worker_start(self) -> subprocess.Popen:
         """`okpay worker` (one child per queue) in a process group of its own: the terminal's Ctrl+C
