@@ -68,11 +68,11 @@ def groups_and_tags(connection) -> None:
             )
             tag_id = cursor.fetchone()[0]
             cursor.execute(
-                "INSERT INTO tickets_ticket_tags (ticket_id, tag_id) "
-                "SELECT id, %s FROM tickets_ticket WHERE abs(hashint4(id::int4 + %s)) %% %s = 0",
+                "INSERT INTO tickets_tickettag (ticket_id, tag_id, ticket_created_at) "
+                "SELECT id, %s, created_at FROM tickets_ticket WHERE abs(hashint4(id::int4 + %s)) %% %s = 0",
                 [tag_id, tag_id, every],  # spread independently of the group (id % 10)
             )
-        for table in ("tickets_ticket", "tickets_ticket_tags", "tickets_tag"):
+        for table in ("tickets_ticket", "tickets_tickettag", "tickets_tag"):
             cursor.execute(f"VACUUM ANALYZE {table}")
     print(f"  groups and tags in {time.perf_counter() - t0:.0f} s")
 

@@ -89,7 +89,7 @@ class SupportGroup(models.TextChoices):
 
 
 # the team a new question goes to, by its topic (an agent may move it to another group)
-TOPIC_GROUP = {
+TOPIC_GROUP: dict[str, str] = {
     TicketTopic.ACCOUNT: SupportGroup.SECURITY,
     TicketTopic.TOPUP: SupportGroup.PAYMENTS,
     TicketTopic.WITHDRAWAL: SupportGroup.PAYMENTS,

@@ -31,7 +31,7 @@ from okpay.core.audit import audit_event_record
 from . import clocks
 from .choices import MessageKind, SystemEvent, TicketStatus
 from .errors import TicketMergeForbidden, TicketMergeRefused
-from .models import Callback, PhoneCall, Ticket, TicketAttachment, TicketMessage
+from .models import Callback, PhoneCall, Ticket, TicketAttachment, TicketMessage, tag_row_defaults
 from .search import ticket_search_rebuild
 
 
@@ -148,7 +148,7 @@ def ticket_merge(*, source: Ticket, target: Ticket, actor) -> Ticket:
     callbacks = Callback.objects.filter(ticket=source).update(ticket=target)
     tags = list(source.tags.all())
     if tags:
-        target.tags.add(*tags)
+        target.tags.add(*tags, through_defaults=tag_row_defaults(target))
     Ticket.objects.filter(merged_into=source).update(merged_into=target)  # no chains
 
     target = _clocks_merge(source=source, target=target, actor=actor, now=now)

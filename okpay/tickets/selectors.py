@@ -156,8 +156,13 @@ class QueueFilters:
         )
 
 
-def queue_filtered(filters: QueueFilters, *, user, now=None) -> QuerySet[Ticket]:
-    """The questions of a view with its status/channel filters and search (unordered)."""
+def _tag_id(name: str) -> int | None:
+    return Tag.objects.filter(name=name).values_list("pk", flat=True).first()
+
+
+def queue_filtered(filters: QueueFilters, *, user, now=None, tag_joined: bool = False) -> QuerySet[Ticket]:
+    """The questions of a view with its status/channel/group/tag filters and search (unordered).
+    `tag_joined`: leave the tag out (the caller adds it, see queue_page)."""
     tickets = Ticket.objects.filter(_view_filter(filters.view, user, now or timezone.now()))
     if filters.status:
         tickets = tickets.filter(status=filters.status)
@@ -165,9 +170,9 @@ def queue_filtered(filters: QueueFilters, *, user, now=None) -> QuerySet[Ticket]
         tickets = tickets.filter(channel=filters.channel)
     if filters.group:
         tickets = tickets.filter(group=filters.group)
-    if filters.tag:  # the tag's questions through the tag → question index of the join table
-        tag_id = Tag.objects.filter(name=filters.tag).values_list("pk", flat=True).first()
-        tickets = tickets.filter(tags=tag_id) if tag_id else tickets.none()
+    if filters.tag and not tag_joined:  # (queue_page joins the tag itself, with its cursor)
+        tag_id = _tag_id(filters.tag)
+        tickets = tickets.filter(ticket_tags__tag_id=tag_id) if tag_id else tickets.none()
     if filters.query:
         number = filters.query.upper()
         found = list(Ticket.objects.filter(number=number).values_list("pk", flat=True))
@@ -199,16 +204,36 @@ def cursor_read(value: str):
 def queue_page(
     filters: QueueFilters, *, user, after: str = "", limit: int = PAGE_SIZE, now=None
 ) -> QueuePage:
-    tickets = queue_filtered(filters, user=user, now=now).select_related("assignee").prefetch_related("tags")
+    tickets = queue_filtered(filters, user=user, now=now, tag_joined=True)
+    tickets = tickets.select_related("assignee").prefetch_related("tags")
     cursor = cursor_read(after)
     desc = filters.newest_first
+    # With a tag, the page walks the tag's rows of the join table in (tag, the question's created_at,
+    # question) order — one range of its index however rare the tag — and reads each row's question.
+    # The tag and the cursor go in one filter(): one join row, so a question with several tags is
+    # listed once.
+    at_field, id_field, where = "created_at", "id", Q()
+    if filters.tag:
+        tag_id = _tag_id(filters.tag)
+        if tag_id is None:
+            return QueuePage(rows=[], next_after="")
+        at_field, id_field, where = (
+            "ticket_tags__ticket_created_at",
+            "ticket_tags__ticket_id",
+            Q(ticket_tags__tag_id=tag_id),
+        )
     if cursor is not None:
         at, pk = cursor
         if desc:  # the range bound first, so the index scan starts there
-            tickets = tickets.filter(created_at__lte=at).filter(Q(created_at__lt=at) | Q(pk__lt=pk))
+            where &= Q(**{f"{at_field}__lte": at}) & (
+                Q(**{f"{at_field}__lt": at}) | Q(**{f"{id_field}__lt": pk})
+            )
         else:
-            tickets = tickets.filter(created_at__gte=at).filter(Q(created_at__gt=at) | Q(pk__gt=pk))
-    order = ("-created_at", "-id") if desc else ("created_at", "id")
+            where &= Q(**{f"{at_field}__gte": at}) & (
+                Q(**{f"{at_field}__gt": at}) | Q(**{f"{id_field}__gt": pk})
+            )
+    tickets = tickets.filter(where)
+    order = (f"-{at_field}", f"-{id_field}") if desc else (at_field, id_field)
     rows = list(tickets.order_by(*order)[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]

@@ -34,7 +34,7 @@ from okpay.core.errors import DomainError, PermissionDenied
 from . import actions
 from .choices import ACTIVE_STATUSES, SupportGroup, TicketStatus
 from .errors import TicketError
-from .models import AssignmentTurn, Tag, Ticket
+from .models import AssignmentTurn, Tag, Ticket, tag_row_defaults
 
 TAG_MAX_LENGTH = 40
 TAGS_PER_QUESTION = 20
@@ -126,7 +126,7 @@ def ticket_tags_add(*, ticket: Ticket, actor, names: list[str]) -> list[str]:
             max=TAGS_PER_QUESTION,
         )
     tags = [Tag.objects.get_or_create(name=name)[0] for name in new]
-    ticket.tags.add(*tags)
+    ticket.tags.add(*tags, through_defaults=tag_row_defaults(ticket))
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
     _tags_record(ticket, actor, added=new, removed=[])
     return new
@@ -150,7 +150,10 @@ def ticket_tags_set(*, ticket: Ticket, actor, names: list[str]) -> list[str]:
     removed = sorted(have - set(wanted))
     if added or removed:
         ticket.tags.remove(*Tag.objects.filter(name__in=removed))
-        ticket.tags.add(*[Tag.objects.get_or_create(name=name)[0] for name in added])
+        ticket.tags.add(
+            *[Tag.objects.get_or_create(name=name)[0] for name in added],
+            through_defaults=tag_row_defaults(ticket),
+        )
         Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
         _tags_record(ticket, actor, added=added, removed=removed)
     return sorted(wanted)

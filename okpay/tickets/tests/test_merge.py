@@ -13,7 +13,7 @@ from okpay.core.testing import in_threads, skip_unless_postgres
 from okpay.tickets import actions, phone_actions
 from okpay.tickets.errors import TicketError, TicketMergeForbidden, TicketMergeRefused
 from okpay.tickets.merge import merge_destination, ticket_merge
-from okpay.tickets.models import Callback, Tag, Ticket, TicketAttachment, TicketMessage
+from okpay.tickets.models import Callback, Tag, Ticket, TicketAttachment, TicketMessage, tag_row_defaults
 from okpay.tickets.search import matching
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -75,7 +75,7 @@ def pair(customer, agent, settings, tmp_path):
         time_zone="Asia/Shanghai",
         due_at=now + timedelta(hours=1),
     )
-    source.tags.add(Tag.objects.create(name="银行"))
+    source.tags.add(Tag.objects.create(name="银行"), through_defaults=tag_row_defaults(source))
     target.refresh_from_db()
     source.refresh_from_db()
     return source, target

@@ -69,10 +69,11 @@ def test_tag_names_are_normalised(typed, stored):
     ["", "   ", "a" * 41, "vip!", "-vip", "vip-", "a--b", "a_b", "<script>", "x\x00y", "💳", "a" * 5000],
 )
 def test_bad_tag_names_are_refused_with_a_message(typed):
-    with translation.override("en"), pytest.raises(workflow.TagInvalid) as raised:
-        workflow.tag_name_clean(typed)
-    assert raised.value.status == 422
-    assert raised.value.message.startswith(("Enter a tag", "A tag has at most 40", "“"))
+    with translation.override("en"):
+        with pytest.raises(workflow.TagInvalid) as raised:
+            workflow.tag_name_clean(typed)
+        assert raised.value.status == 422
+        assert str(raised.value.message).startswith(("Enter a tag", "A tag has at most 40", "“"))
 
 
 def test_a_bad_tag_message_is_translated():
