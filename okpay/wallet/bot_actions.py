@@ -7,6 +7,7 @@ The engine calls a handler inside the customer's language and time zone, so ever
 the customer's own; amounts are formatted in the question's language. Every link goes to the exact page
 (the transaction, the transfer) rather than a general one."""
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -22,6 +23,12 @@ from .models import InternationalTransfer, Transaction
 
 LISTED = 5  # items in one answer
 LINKED = 3  # buttons in one answer
+
+
+def _topup_links() -> list[ActionLink]:
+    """The demo's top-up page, where it exists: an installation outside demo mode has no top-up page
+    (money does not come in from a card or bank yet), so no button promises one."""
+    return [ActionLink(_("Top up (demo)"), reverse("wallet:topup"))] if settings.DEMO_MODE else []
 
 
 def _when(moment) -> str:
@@ -75,7 +82,7 @@ def balances(user, language) -> ActionResult:
     if not accounts:
         return ActionResult(
             text=_("Your balance is 0: you have no money in any currency yet."),
-            links=[ActionLink(_("Top up"), reverse("wallet:topup"))],
+            links=_topup_links(),
         )
     items = []
     for account in accounts:
@@ -197,9 +204,7 @@ def topup_status(user, language) -> ActionResult:
     """ "Where is my top-up": the latest top-ups with their state, then the balances they went to."""
     rows = selectors.transactions_for_user(user=user, kind=TransactionKind.TOPUP, limit=LISTED)
     if not rows:
-        return ActionResult(
-            text=_("You have not topped up yet."), links=[ActionLink(_("Top up"), reverse("wallet:topup"))]
-        )
+        return ActionResult(text=_("You have not topped up yet."), links=_topup_links())
     pending = [row for row in rows if row.status == TransactionStatus.PENDING]
     text = _("Your latest top-ups:")
     if pending:
@@ -210,8 +215,7 @@ def topup_status(user, language) -> ActionResult:
     return ActionResult(
         text=text,
         items=[_line(row, language) for row in rows],
-        links=[_transaction_link(row) for row in rows[:LINKED]]
-        + [ActionLink(_("Top up"), reverse("wallet:topup"))],
+        links=[_transaction_link(row) for row in rows[:LINKED]] + _topup_links(),
     )
 
 
@@ -249,10 +253,10 @@ def limits(user, language) -> ActionResult:
         ]
     if left["level"] == 0:
         text += " " + _(
-            "To send abroad and raise your limits, verify for L1 with a clear photo of your ID document."
+            "International transfers start at L1; upgrading your level online isn't available yet."
         )
     elif left["level"] == 1:
-        text += " " + _("To raise your limits, verify for L2 with proof of address and your source of funds.")
+        text += " " + _("Upgrading your level online isn't available yet.")
     return ActionResult(
         text=text,
         items=items,

@@ -154,3 +154,25 @@ def test_limits_per_level(funded, customer):
     )
     level0 = ask("limits", customer, "zh-hans")
     assert "L0" in level0.text and len(level0.items) == 1
+
+
+def test_outside_demo_mode_no_answer_offers_a_top_up_page(settings, funded, customer):
+    """Issue 16 item 18: only the demo has a top-up page (wallet:topup is a 404 outside it), so an answer
+    offers "Top up (demo)" in the demo and no top-up button elsewhere."""
+    assert [link.label for link in ask("balances", customer).links] == ["Top up (demo)"]
+    settings.DEMO_MODE = False
+    assert ask("balances", customer).links == []
+    assert ask("topup_status", customer).links == []
+    assert all("/account/topup/" not in link.url for link in ask("topup_status", funded).links)
+
+
+def test_limits_promise_no_verification_that_cannot_be_done(funded, customer, make_user):
+    """No page takes ID documents and no one can change a level: the answer says so instead of 'verify'."""
+    level0 = ask("limits", customer)
+    assert "start at L1" in level0.text and "isn't available yet" in level0.text
+    assert "verify" not in level0.text.lower()
+    level1 = make_user(email="level1@example.com", language="en")
+    level1.verification_level = 1
+    level1.save(update_fields=["verification_level"])
+    assert "isn't available yet" in ask("limits", level1).text
+    assert "available yet" not in ask("limits", funded).text  # L2: nothing above it
