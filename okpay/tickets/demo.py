@@ -40,11 +40,12 @@ MACROS = [
     ),
     (
         "提现到账时间 / Withdrawal processing times",
-        "{name}您好，资金转出的到账时间取决于方式：银行卡一般 1–3 个工作日，其他方式以页面显示为准。"
+        "{name}您好，资金转出的到账时间取决于方式：银行转账（银行账户或国内银行卡）一般 1–3 个工作日，"
+        "其他方式以确认页显示为准。"
         "提交后可以在“我的账户”里查看进度。如果超过时间仍未到账，请直接回复我们。",
-        "Hello {name}, how long a withdrawal takes depends on the method: bank accounts usually 1–3 "
-        "business days, "
-        "other methods as shown when you confirm. You can follow it in My Account. If it is later than "
+        "Hello {name}, how long a withdrawal takes depends on the method: bank transfers (a bank account "
+        "or Chinese bank card) usually 1–3 business days, other methods as shown when you confirm. "
+        "You can follow it in My Account. If it is later than "
         "that, reply here.",
         "solved",
     ),
