@@ -42,6 +42,27 @@ def recreate_database(admin_url: str, name: str, *, drop_only: bool = False) -> 
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def on_scratch_database(default_url: str, bench, args) -> None:
+    """Run `bench(args)` on a PostgreSQL database made for it (DATABASE_URL, else `default_url`): dropped
+    and re-created first, dropped again at the end unless `args.keep`."""
+    url = os.environ.setdefault("DATABASE_URL", default_url)
+    if not url.startswith("postgres"):
+        sys.exit("set DATABASE_URL to a PostgreSQL database (it is dropped and re-created)")
+    admin, name = url.rsplit("/", 1)[0] + "/postgres", url.rsplit("/", 1)[1]
+    recreate_database(admin, name)
+    try:
+        bench(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep:
+            recreate_database(admin, name, drop_only=True)
+            print(f"dropped {name}")
+
+
 def pgbench_binary() -> str:
     found = shutil.which("pgbench") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"))), "")
     if not found:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ledger import load, percentile, recreate_database
+from bench.ledger import load, on_scratch_database, percentile
 from bench.tickets import generate
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/okpay_bench_workflow"
@@ -37,22 +37,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--seed", type=int, default=15)
     args = parser.parse_args()
-    url = os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
-    if not url.startswith("postgres"):
-        sys.exit("set DATABASE_URL to a PostgreSQL database (it is dropped and re-created)")
-    admin, name = url.rsplit("/", 1)[0] + "/postgres", url.rsplit("/", 1)[1]
-    recreate_database(admin, name)
-    try:
-        bench(args)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep:
-            recreate_database(admin, name, drop_only=True)
-            print(f"dropped {name}")
+    on_scratch_database(DEFAULT_URL, bench, args)
 
 
 def groups_and_tags(connection) -> None:
