@@ -71,8 +71,7 @@ def tickets(request):
             "first_page": bool(request.GET.get("after")),
             "filters": filters,
             "tabs": _tabs(filters, ticket_selectors.queue_tab_counts(filters, user=request.user)),
-            "overdue": ticket_selectors.queue_counts()["overdue"],
-            "satisfaction": ticket_selectors.satisfaction_summary(),
+            **ticket_selectors.queue_header_figures(),  # overdue, satisfaction
             **views_tickets_workflow.queue_workflow_context(filters),  # groups, tag filter, bulk bar
         },
     )
