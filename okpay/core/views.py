@@ -15,7 +15,11 @@ def home(request):
 @never_cache
 def healthz(request):
     report = health_report()
-    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+    response = JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+    if request.GET.get("probe") == "startup":
+        # `okpay serve` asking whether it may print its address: "not yet" is not an error to log
+        response._has_been_logged = True  # read by django.utils.log.log_response
+    return response
 
 
 def _demo_only():

@@ -54,3 +54,26 @@ def test_503_when_the_channel_layer_is_down(client, db, monkeypatch):
 
     monkeypatch.setattr(health, "get_channel_layer", no_layer)
     assert client.get("/healthz").status_code == 503
+
+
+def test_the_start_up_probe_is_answered_but_not_logged(client, db, caplog):
+    """`okpay serve` polls /healthz?probe=startup until it may print its address: a 503 then is "not
+    yet", not an error line (a load balancer's plain /healthz 503 still is)."""
+    import logging
+
+    from okpay.core.log_filters import STARTUP_PROBE, StartupProbeFilter
+
+    beat(600)
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        assert client.get(STARTUP_PROBE).status_code == 503
+        assert not [r for r in caplog.records if r.name == "django.request"]
+        assert client.get("/healthz").status_code == 503
+        assert [r for r in caplog.records if r.name == "django.request"]
+    access = '%s - "%s %s HTTP/%s" %d'
+    probe = logging.LogRecord(
+        "uvicorn.access", logging.INFO, "", 0, access, ("a", "GET", STARTUP_PROBE, "1.1", 503), None
+    )
+    other = logging.LogRecord(
+        "uvicorn.access", logging.INFO, "", 0, access, ("a", "GET", "/healthz", "1.1", 503), None
+    )
+    assert not StartupProbeFilter().filter(probe) and StartupProbeFilter().filter(other)

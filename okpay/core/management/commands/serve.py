@@ -16,7 +16,10 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from okpay.core.log_filters import STARTUP_PROBE
+
 REDACT_FILTER = "okpay.accounts.log_filters.ResetTokenRedactFilter"
+PROBE_FILTER = "okpay.core.log_filters.StartupProbeFilter"
 WORKER_STOP_SECONDS = 30  # the worker gives a running task 20 s (okpay.core.worker.STOP_GRACE_SECONDS)
 READY_WAIT_SECONDS = 180  # then the URL is printed anyway, with what /healthz still reports
 
@@ -26,8 +29,9 @@ def uvicorn_log_config() -> dict:
     through the filter that hides password-reset tokens in request paths."""
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     config.setdefault("filters", {})["redact_reset_tokens"] = {"()": REDACT_FILTER}
+    config["filters"]["startup_probe"] = {"()": PROBE_FILTER}
     for handler in config["handlers"].values():
-        handler["filters"] = [*handler.get("filters", []), "redact_reset_tokens"]
+        handler["filters"] = [*handler.get("filters", []), "redact_reset_tokens", "startup_probe"]
     return config
 
 
@@ -98,7 +102,7 @@ class Command(BaseCommand):
         local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 (a comparison)
         names = [name.lstrip(".") for name in settings.ALLOWED_HOSTS if name.lstrip(".") not in ("", "*")]
         probe = urllib.request.Request(
-            f"http://{'[' + local + ']' if ':' in local else local}:{port}/healthz",
+            f"http://{'[' + local + ']' if ':' in local else local}:{port}{STARTUP_PROBE}",
             # a name the site answers to, and "already https" as a proxy in front would say (so that
             # production's HTTPS redirect does not answer the probe)
             headers={"Host": names[0] if names else local, "X-Forwarded-Proto": "https"},
@@ -114,7 +118,7 @@ class Command(BaseCommand):
                 status = f"{error.code}: {error.read(300).decode(errors='replace')}"
             except OSError:
                 pass
-            time.sleep(0.25)
+            time.sleep(0.5)
         else:
             self.stderr.write(f"Not healthy after {READY_WAIT_SECONDS} s ({status}); serving anyway.")
         if settings.DEMO_MODE:
