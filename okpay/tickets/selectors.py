@@ -295,7 +295,8 @@ def queue_header_figures() -> dict:
     once per TAB_COUNTS_SECONDS and after any question is written, like the tabs (at a million questions
     and 170,000 ratings they were a third of the page's database time, bench/tickets_workflow.py)."""
     version = cache.get_or_set(QUEUE_VERSION_KEY, 1, None)
-    key = f"okpay:tickets:header:{version}"
+    window = int(timezone.now().timestamp() // TAB_COUNTS_SECONDS)  # a reply falls overdue by time alone
+    key = f"okpay:tickets:header:{version}:{window}"
     figures = cache.get(key)
     if figures is None:
         figures = {"overdue": queue_counts()["overdue"], "satisfaction": satisfaction_summary()}
