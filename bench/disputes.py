@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ledger import load, on_scratch_database, percentile
+from bench.ledger import load, on_scratch_database, percentile, product_setup
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/okpay_bench_disputes"
 
@@ -320,16 +320,9 @@ def generate(args, rng: random.Random):
 
 
 def bench(args) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
-    os.environ["OKPAY_DEBUG"] = "0"
-    os.environ["OKPAY_ALLOWED_HOSTS"] = "testserver"
-    os.environ.setdefault("OKPAY_LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
+    product_setup()
     from collections import Counter
 
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -337,8 +330,6 @@ def bench(args) -> None:
     from okpay.disputes.choices import REVIEW_QUEUE_STATUSES
     from okpay.disputes.models import Dispute
 
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)  # pages link hashed static files
     rng = random.Random(args.seed)
     print(f"generating ({load()})")
     agent, disputes, events_per = generate(args, rng)

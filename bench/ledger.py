@@ -63,6 +63,22 @@ def on_scratch_database(default_url: str, bench, args) -> None:
             print(f"dropped {name}")
 
 
+def product_setup() -> None:
+    """Django for a bench: the dev settings as the product runs (no debug, the test client's host),
+    migrated, with the hashed static files the pages link."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    os.environ["OKPAY_DEBUG"] = "0"
+    os.environ["OKPAY_ALLOWED_HOSTS"] = "testserver"
+    os.environ.setdefault("OKPAY_LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
 def pgbench_binary() -> str:
     found = shutil.which("pgbench") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"))), "")
     if not found:
@@ -109,18 +125,9 @@ def main() -> None:
     recreate_database(admin, pgbench_db)
     subprocess.run([*pgbench, "-i", "-s", "10", "-q", pgbench_db], check=True, capture_output=True)
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
-    os.environ["OKPAY_DEBUG"] = "0"
-    os.environ["OKPAY_ALLOWED_HOSTS"] = "testserver"
-    os.environ.setdefault("OKPAY_LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    product_setup()
     from django.db import connection, connections
 
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
     from okpay.accounts.models import User
     from okpay.wallet.actions import payment_create, topup_demo
     from okpay.wallet.choices import Side

@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ledger import load, on_scratch_database, percentile
+from bench.ledger import load, on_scratch_database, percentile, product_setup
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/okpay_bench_tickets"
 STATUS_MIX = [("new", 0.04), ("open", 0.06), ("pending", 0.05), ("solved", 0.15), ("closed", 0.70)]
@@ -268,23 +268,14 @@ def generate(args, rng: random.Random, connection):
 
 
 def bench(args) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
-    os.environ["OKPAY_DEBUG"] = "0"
-    os.environ["OKPAY_ALLOWED_HOSTS"] = "testserver"
-    os.environ.setdefault("OKPAY_LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
+    product_setup()
     from django.core.cache import cache
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from okpay.tickets.models import Ticket
 
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)  # pages link hashed static files
     rng = random.Random(args.seed)
     print(f"generating ({load()})")
     agent = generate(args, rng, connection)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ledger import load, on_scratch_database, percentile
+from bench.ledger import load, on_scratch_database, percentile, product_setup
 from bench.tickets import generate
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/okpay_bench_workflow"
@@ -63,21 +63,12 @@ def groups_and_tags(connection) -> None:
 
 
 def bench(args) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
-    os.environ["OKPAY_DEBUG"] = "0"
-    os.environ["OKPAY_ALLOWED_HOSTS"] = "testserver"
-    os.environ.setdefault("OKPAY_LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
+    product_setup()
     from django.core.cache import cache
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
     rng = random.Random(args.seed)
     print(f"generating ({load()})")
     agent = generate(args, rng, connection)
