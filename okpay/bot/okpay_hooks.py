@@ -20,14 +20,12 @@ def _train_if_missing():
 
     if not settings.OKPAY_BOT_TRAIN_ON_DEMO or BotModelVersion.objects.filter(is_active=True).exists():
         return None
-    problem = shipped_problem()
-    if problem is None and (version := shipped_activate()) is not None:
+    if (version := shipped_activate()) is not None:  # it checks the shipped model itself
         return f"answer bot: the shipped model {version.version} is active"
+    problem = shipped_problem() or "no shipped model"  # (only now: hashing 31 MB is not free)
     if not bot_train_enqueue_once():
         return "answer bot: a training is already queued or running"
-    return (
-        f"answer bot: {problem or 'no shipped model'}; first training queued for the worker (about 3 minutes)"
-    )
+    return f"answer bot: {problem}; first training queued for the worker (about 3 minutes)"
 
 
 def _training_resume():

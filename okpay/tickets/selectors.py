@@ -41,14 +41,19 @@ def all_messages(ticket: Ticket):
 
 def queue_counts() -> dict[str, str]:
     """The console home's line: questions waiting for us and replies overdue, capped (capped_count)."""
-    now = timezone.now()
     return {
         "active": capped_count(Ticket.objects.filter(status__in=OPEN_STATUSES)),
-        # a reply past due on a running clock (Ticket.is_overdue; a paused one waits for the customer)
-        "overdue": capped_count(
-            Ticket.objects.filter(status__in=OPEN_STATUSES, reply_due_at__lt=now, paused_at__isnull=True)
-        ),
+        "overdue": overdue_count(),
     }
+
+
+def overdue_count() -> str:
+    """Replies past due on a running clock (Ticket.is_overdue; a paused one waits for the customer)."""
+    return capped_count(
+        Ticket.objects.filter(
+            status__in=OPEN_STATUSES, reply_due_at__lt=timezone.now(), paused_at__isnull=True
+        )
+    )
 
 
 def ticket_for_staff(*, number: str) -> Ticket | None:
@@ -299,7 +304,7 @@ def queue_header_figures() -> dict:
     key = f"okpay:tickets:header:{version}:{window}"
     figures = cache.get(key)
     if figures is None:
-        figures = {"overdue": queue_counts()["overdue"], "satisfaction": satisfaction_summary()}
+        figures = {"overdue": overdue_count(), "satisfaction": satisfaction_summary()}
         cache.set(key, figures, TAB_COUNTS_SECONDS)
     return figures
 
