@@ -146,17 +146,24 @@ def _period_form(request, period: reports.Period | None) -> dict:
     }
 
 
-@permission_required(roles.is_staff)
-def ticket_reports(request):
+def _period(request):
+    """The chosen period, or the page again with the reason it was refused (400)."""
     try:
-        period = reports.period_parse(request.GET)
+        return reports.period_parse(request.GET), None
     except reports.ReportPeriodInvalid as error:
-        return render(
+        return None, render(
             request,
             "console/ticket_reports.html",
             {"error": error.message, "form": _period_form(request, None)},
             status=400,
         )
+
+
+@permission_required(roles.is_staff)
+def ticket_reports(request):
+    period, refusal = _period(request)
+    if refusal is not None:
+        return refusal
     report = reports.ticket_report(period=period, viewer=request.user)
     agents_title = _("Agents") if report.all_agents else _("You")
     context = {
@@ -218,15 +225,9 @@ def report_csv(report: reports.Report, kind: str) -> str:
 
 @permission_required(roles.is_staff)
 def ticket_reports_csv(request):
-    try:
-        period = reports.period_parse(request.GET)
-    except reports.ReportPeriodInvalid as error:
-        return render(
-            request,
-            "console/ticket_reports.html",
-            {"error": error.message, "form": _period_form(request, None)},
-            status=400,
-        )
+    period, refusal = _period(request)
+    if refusal is not None:
+        return refusal
     kind = "days" if request.GET.get("table") == "days" else "tables"
     report = reports.ticket_report(period=period, viewer=request.user)
     # a byte-order mark first: Excel then reads the file as UTF-8 (Chinese names and headers)
