@@ -9,8 +9,8 @@ The database in DATABASE_URL is dropped and re-created (and dropped again at the
    (capacity OKPAY_CHAT_MAX_CAPACITY each, online), and through the chat actions opens one
    conversation per customer and hands it off: each is active with an agent. Sessions are written
    the way a sign-in writes them.
-2. The answer bot: a model trained by the real shipped training (`okpay bot train`, 3–10 min) and
-   kept in var/bench/chat-bot-model/ for later runs (`--bot-model PATH` uses another model file).
+2. The answer bot: the model shipped in the repository (okpay/bot/data/model/, what a fresh install
+   answers with; `--bot-model PATH` uses another model file).
 3. Starts two servers, the product's start path: `okpay serve --no-embedded-worker` with REDIS_URL
    (channels_redis pub/sub layer), on two ports.
 4. Steady phase: an asyncio client (the `websockets` package) opens every connection — conversation i's
@@ -54,7 +54,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-MODEL_CACHE = ROOT / "var" / "bench" / "chat-bot-model"
 BOT_DATA = ROOT / "okpay" / "bot" / "data"
 ACK_RESEND_SECONDS = 8  # the widget's ACK_TIMEOUT_MS
 
@@ -189,25 +188,15 @@ def django_setup(database_url: str) -> None:
 
 
 def bot_model(args, env: dict) -> str:
-    """The active bot model: --bot-model, the cached one, or a fresh real training (cached)."""
+    """The active bot model: --bot-model, or the model shipped in the repository (what a fresh
+    install answers with, okpay/bot/data/model/)."""
     from okpay.bot.models import BotModelVersion
+    from okpay.bot.shipped import SHIPPED_DIR
 
     if args.bot_model:
         path, how = Path(args.bot_model), f"existing model file {args.bot_model}"
-    elif (MODEL_CACHE / "model.joblib").exists():
-        path, how = MODEL_CACHE / "model.joblib", f"shipped training, cached in {MODEL_CACHE}"
     else:
-        print("training the answer bot with the shipped data (okpay bot train, about 3 minutes)…", flush=True)
-        started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "okpay.cli", "bot", "train", "--out", str(MODEL_CACHE)],
-            cwd=ROOT,
-            env=env,
-            check=True,
-        )
-        BotModelVersion.objects.update(is_active=False)
-        path = MODEL_CACHE / "model.joblib"
-        how = f"shipped training, trained now in {time.perf_counter() - started:.0f} s ({MODEL_CACHE})"
+        path, how = SHIPPED_DIR / "model.joblib", f"the shipped model ({SHIPPED_DIR})"
     BotModelVersion.objects.update(is_active=False)
     BotModelVersion.objects.create(version="bench", path=str(path), is_active=True)
     return how
@@ -785,7 +774,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=5, help="seconds between one side's messages")
     parser.add_argument("--kill", action="store_true", help="add a phase with one server SIGKILLed halfway")
     parser.add_argument("--bot-chats", type=int, default=100, help="new conversations asking the bot")
-    parser.add_argument("--bot-model", help="an existing model file (model.joblib) instead of training")
+    parser.add_argument("--bot-model", help="another model file (model.joblib) instead of the shipped one")
     parser.add_argument("--keep-database", action="store_true")
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL", "")

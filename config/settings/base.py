@@ -183,6 +183,9 @@ OKPAY_LOGIN_FAILURES_PER_NETWORK = env_int("OKPAY_LOGIN_FAILURES_PER_NETWORK", 3
 OKPAY_LOGIN_FAILURES_GLOBAL = env_int("OKPAY_LOGIN_FAILURES_GLOBAL", 1000)
 OKPAY_EMAIL_VERIFICATION_MAX_AGE = timedelta(days=3)
 OKPAY_HELP_SEMANTIC = env_bool("OKPAY_HELP_SEMANTIC", True)
+# permessage-deflate on websockets: off, because compressing each small chat frame cost more server
+# CPU (and ≈ 45 KB per connection) than it saved (docs/decisions.md, bench/chat.py)
+OKPAY_WS_COMPRESSION = env_bool("OKPAY_WS_COMPRESSION", False)
 OKPAY_BOT_TRAIN_ON_DEMO = env_bool(
     "OKPAY_BOT_TRAIN_ON_DEMO", True
 )  # `okpay demo` trains the bot if none is active

@@ -33,6 +33,7 @@ from okpay.accounts import roles
 from okpay.bot.models import BotConversation
 from okpay.core import i18n
 from okpay.core.audit import audit_event_record
+from okpay.core.errors import DomainError
 from okpay.core.ratelimit import rate_limited
 from okpay.core.transitions import SYSTEM, is_system, transition_exists, transition_permitted
 from okpay.tickets.choices import TicketChannel, TicketTopic
@@ -347,6 +348,8 @@ def _append(
     conversation.save(update_fields=["next_seq", "updated_at"])
     if before_broadcast is not None:
         before_broadcast(message)
+    else:
+        _no_file(message)
     record = message_record(message)
     transaction.on_commit(partial(_broadcast_message, record))
     return message
@@ -388,13 +391,24 @@ def _sender_check(conversation: Conversation, *, sender: str, author) -> None:
         raise ChatForbidden("forbidden", _("Only staff can add internal notes."))
 
 
-def _rate_check(conversation: Conversation, sender: str) -> None:
+def _rate_limited(conversation: Conversation, sender: str) -> bool:
+    """Count one message for the conversation's side (OKPAY_RATE_LIMITS "chat_message_per_conversation")."""
     side = "customer" if sender == Sender.CUSTOMER else "staff"
-    if rate_limited("chat_message_per_conversation", f"{conversation.pk}:{side}"):
-        raise ChatRateLimited(
-            "rate_limited",
-            _("You are sending messages too fast. Wait a few seconds and send it again."),
-        )
+    return rate_limited("chat_message_per_conversation", f"{conversation.pk}:{side}")
+
+
+def _rate_limited_error() -> ChatError:
+    return ChatRateLimited(
+        "rate_limited", _("You are sending messages too fast. Wait a few seconds and send it again.")
+    )
+
+
+def _rate_check(conversation: Conversation, sender: str, limited: bool | None = None) -> None:
+    """ChatRateLimited over the limit; `limited`: the hit was already counted (and this was its answer)."""
+    if limited is None:
+        limited = _rate_limited(conversation, sender)
+    if limited:
+        raise _rate_limited_error()
 
 
 def attachment_check(upload) -> tuple[str, str, str]:
@@ -443,7 +457,10 @@ def message_post(
     While the conversation is with the bot, the bot's answer to a customer message is appended as a
     later message (`bot_reply`; `answer_bot=False` leaves that to the caller, e.g. after an ack).
     `upload`: a file (customer or agent; `attachment_check`) — the message's text is its name, and
-    the bot does not answer it."""
+    the bot does not answer it.
+
+    A text message on PostgreSQL is one statement (`_post_text_postgres`); `conversation` is then the
+    caller's copy, which is refreshed (status, agent, owner) when it turned out stale."""
     client_id = client_id_check(client_id)
     if upload is not None:
         if sender not in (Sender.CUSTOMER, Sender.AGENT):
@@ -453,45 +470,119 @@ def message_post(
     else:
         text = text_clean(text)
     author = author if getattr(author, "is_authenticated", False) else None
-    with transaction.atomic():
-        locked = _locked(conversation)
-        existing = Message.objects.filter(conversation=locked, sender=sender, client_id=client_id).first()
-        if existing is not None:
-            posted = Posted(existing, created=False)
-        else:
-            _sender_check(locked, sender=sender, author=author)
-            _rate_check(locked, sender)
-            if upload is not None:
-                _attachment_count_check(locked)
-            message = _append(
-                locked,
-                sender=sender,
-                author=author,
-                client_id=client_id,
-                text=text,
-                before_broadcast=(
-                    partial(
-                        _attachment_store,
-                        upload=upload,
-                        name=name,
-                        content_type=content_type,
-                        sha256=sha256,
-                    )
-                    if upload is not None
-                    else None
-                ),
-            )
-            if sender == Sender.AGENT and locked.first_response_at is None:
-                locked.first_response_at = message.created_at
-                locked.save(update_fields=["first_response_at", "updated_at"])
-            posted = Posted(message, created=True)
-        with_bot = posted.with_bot = locked.status == ConversationStatus.BOT
+    posted, limited = None, None
+    if upload is None and transaction.get_connection().vendor == "postgresql":
+        posted, limited = _post_text_postgres(conversation, sender, author, client_id, text)
+    if posted is None:
+        with transaction.atomic():
+            locked = _locked(conversation)
+            # the caller's copy follows the row, so that its next message takes the one-statement path
+            conversation.status, conversation.agent_id = locked.status, locked.agent_id
+            conversation.user_id, conversation.next_seq = locked.user_id, locked.next_seq
+            existing = Message.objects.filter(conversation=locked, sender=sender, client_id=client_id).first()
+            if existing is not None:
+                posted = Posted(existing, created=False)
+            else:
+                _sender_check(locked, sender=sender, author=author)
+                _rate_check(locked, sender, limited)
+                if upload is not None:
+                    _attachment_count_check(locked)
+                message = _append(
+                    locked,
+                    sender=sender,
+                    author=author,
+                    client_id=client_id,
+                    text=text,
+                    before_broadcast=(
+                        partial(
+                            _attachment_store,
+                            upload=upload,
+                            name=name,
+                            content_type=content_type,
+                            sha256=sha256,
+                        )
+                        if upload is not None
+                        else None
+                    ),
+                )
+                if sender == Sender.AGENT and locked.first_response_at is None:
+                    locked.first_response_at = message.created_at
+                    locked.save(update_fields=["first_response_at", "updated_at"])
+                posted = Posted(message, created=True)
+            posted.with_bot = locked.status == ConversationStatus.BOT
     has_file = upload is not None or (  # a new text message has no file: no query on the hot path
         not posted.created and ChatAttachment.objects.filter(message=posted.message).exists()
     )
-    if answer_bot and with_bot and posted.message.sender == Sender.CUSTOMER and not has_file:
-        posted.reply = bot_reply(conversation=locked, message=posted.message)
+    if answer_bot and posted.with_bot and posted.message.sender == Sender.CUSTOMER and not has_file:
+        posted.reply = bot_reply(conversation=conversation, message=posted.message)
     return posted
+
+
+MESSAGE_POST_SQL = "SELECT * FROM okpay_chat_message_post(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+
+
+def _post_text_postgres(
+    conversation: Conversation, sender: str, author, client_id: str, text: str
+) -> tuple[Posted | None, bool | None]:
+    """A text message in one round trip (migration 0004): the rules are checked here on the caller's
+    copy of the conversation, and the function writes only if the locked row still says the same
+    (otherwise "stale": the locked Python path decides). Returns (None, limited) when that path must
+    decide — `limited` is the rate-limit hit already counted, or None. The hit is counted before the
+    statement, so a retry counts too (the limit is 20 messages per 10 s per side, a retry is rare)."""
+    try:
+        _sender_check(conversation, sender=sender, author=author)
+    except DomainError:
+        return None, None  # refused, or a retry of a message stored before the chat ended: decided there
+    limited = _rate_limited(conversation, sender)
+    now = timezone.now()
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(
+            MESSAGE_POST_SQL,
+            [
+                conversation.pk,
+                sender,
+                author.pk if author is not None else None,
+                client_id,
+                text,
+                conversation.status,
+                conversation.agent_id,
+                conversation.user_id,
+                limited,
+                sender == Sender.AGENT,
+                now,
+            ],
+        )
+        outcome, message_id, seq = cursor.fetchone()
+    with_bot = conversation.status == ConversationStatus.BOT
+    if outcome == "existing":
+        existing = Message.objects.select_related("author").get(pk=message_id)
+        return Posted(existing, created=False, with_bot=with_bot), limited
+    if outcome == "limited":
+        raise _rate_limited_error()
+    if outcome != "created":  # stale or missing: the locked path re-reads the row and decides
+        return None, limited
+    message = Message(
+        id=message_id,
+        conversation=conversation,
+        seq=seq,
+        sender=sender,
+        author=author,
+        client_id=client_id,
+        text=text,
+        created_at=now,
+    )
+    message._state.adding, message._state.db = False, "default"
+    conversation.next_seq = seq + 1
+    if sender == Sender.AGENT and conversation.first_response_at is None:
+        conversation.first_response_at = now
+    _no_file(message)
+    transaction.on_commit(partial(_broadcast_message, message_record(message)))
+    return Posted(message, created=True, with_bot=with_bot), limited
+
+
+def _no_file(message: Message) -> None:
+    """Remember that a message just stored without a file has none (message_record asks)."""
+    Message.attachment.related.set_cached_value(message, None)
 
 
 def bot_reply(*, conversation: Conversation, message: Message) -> Message | None:

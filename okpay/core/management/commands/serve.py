@@ -88,6 +88,7 @@ class Command(BaseCommand):
                 log_level=os.environ.get("OKPAY_UVICORN_LOG_LEVEL", "info"),
                 log_config=uvicorn_log_config(),
                 timeout_graceful_shutdown=10,
+                ws_per_message_deflate=settings.OKPAY_WS_COMPRESSION,
             )
         except KeyboardInterrupt:
             pass
