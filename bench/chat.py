@@ -213,7 +213,7 @@ def bot_questions() -> list[tuple[str, str]]:
 
 
 def session_key(user) -> str:
-    """The session row a sign-in writes (the websocket's AuthMiddlewareStack reads it)."""
+    """The session row a sign-in writes (the websocket's auth middleware reads it)."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
@@ -326,6 +326,7 @@ class Client:
         self.ws = None
         self.pending: dict[str, tuple[str, float]] = {}  # client id → (text, last attempt)
         self.hellos: list[float] = []
+        self.opened: list[float] = []  # websocket handshakes completed
         self.duplicates = 0
         self.counter = 0
 
@@ -345,6 +346,7 @@ class Client:
                     ping_interval=None,
                     close_timeout=2,
                 ) as ws:
+                    self.opened.append(time.monotonic())
                     await ws.send(
                         json.dumps(
                             {"type": "hello", "conversation": self.conversation, "last_seq": self.last_seq}
@@ -559,6 +561,10 @@ class Bench:
             result["affected"] = len(affected)
             result["resume_p50"] = percentile(done, 50)
             result["resume_max"] = max(done) if done else float("nan")
+            opened = [next((t for t in c.opened if t > result["killed_at"]), None) for c in affected]
+            opened_after = [t - result["killed_at"] for t in opened if t is not None]
+            result["opened_p50"] = percentile(opened_after, 50)
+            result["opened_max"] = max(opened_after) if opened_after else float("nan")
         return result
 
     async def sender(self, client: Client, end: float) -> None:
@@ -688,7 +694,8 @@ def report_phase(phase: Phase, result: dict, args) -> None:
         print(
             f"killed server restarted and answering after {result['restart_seconds']:.1f} s; "
             f"clients resumed (hello answered by the new process) {result['resumed']}/{result['affected']}: "
-            f"p50 {result['resume_p50']:.1f} s, all {result['resume_max']:.1f} s after the kill"
+            f"p50 {result['resume_p50']:.1f} s, all {result['resume_max']:.1f} s after the kill "
+            f"(websocket handshakes done: p50 {result['opened_p50']:.1f} s, all {result['opened_max']:.1f} s)"
         )
 
 

@@ -5,11 +5,11 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from okpay.core import hooks  # noqa: E402
+from okpay.core.sockets import socket_auth_stack  # noqa: E402
 from okpay.core.uploads import RequestBodyLimit  # noqa: E402
 
 websocket_urlpatterns = list(hooks.items(hooks.WEBSOCKET_ROUTES))
@@ -22,6 +22,6 @@ if os.environ.get("OKPAY_WARM_BOT") == "1":  # set by `okpay serve`: load the bo
 application = ProtocolTypeRouter(
     {
         "http": RequestBodyLimit(django_asgi_app),  # upload forms: an oversized body is never received
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(socket_auth_stack(URLRouter(websocket_urlpatterns))),
     }
 )

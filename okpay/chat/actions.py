@@ -35,6 +35,7 @@ from okpay.core import i18n
 from okpay.core.audit import audit_event_record
 from okpay.core.errors import DomainError
 from okpay.core.ratelimit import rate_limited
+from okpay.core.sockets import socket_loop
 from okpay.core.transitions import SYSTEM, is_system, transition_exists, transition_permitted
 from okpay.tickets.choices import TicketChannel, TicketTopic
 
@@ -62,7 +63,6 @@ from .models import (
 )
 from .presenters import author_name, message_record, system_text
 from .selectors import conversation_open_for, messages_after  # noqa: F401  (messages_after: the read side)
-from .socket_loop import socket_loop
 
 logger = logging.getLogger(__name__)
 

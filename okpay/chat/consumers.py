@@ -4,7 +4,7 @@ then delivers new ones live, in seq order, each once. The consumer only calls th
 thread, `database_sync_to_async`) and relays the broadcasts that the actions send after their
 commits; a broadcast it missed (a gap in the seqs) is read back from the database.
 
-Who: the signed-in session (Channels' AuthMiddlewareStack in config/asgi.py; a session still owing
+Who: the signed-in session (core.sockets.socket_auth_stack in config/asgi.py; a session still owing
 its two-factor code counts as nobody) or the guest's signed chat cookie. Staff may follow any
 conversation (and `inbox` for queue changes); a customer only their own — any other id closes the
 connection (4404) and changes nothing."""
@@ -12,14 +12,11 @@ connection (4404) and changes nothing."""
 import asyncio
 import json
 import logging
-import threading
 import time
 from collections import deque
 
-from asgiref.sync import SyncToAsync
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.db import close_old_connections, connection
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -27,12 +24,12 @@ from okpay.accounts import roles
 from okpay.core import i18n
 from okpay.core.errors import DomainError
 from okpay.core.ratelimit import rate_limit_policy
+from okpay.core.sockets import database_sync_to_async
 
 from . import actions, selectors
 from .choices import ConversationStatus, Sender
 from .guests import guest_key_from_cookies
 from .presenters import conversation_data, message_data, message_view
-from .socket_loop import set_socket_loop
 
 logger = logging.getLogger(__name__)
 
@@ -40,37 +37,7 @@ MAX_FRAME_CHARS = 16_000  # a 2,000-character message, escaped, fits many times 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_FAST = 4429
-CONNECTION_CHECK_SECONDS = 5.0
 RECEIPT_DELAY_SECONDS = 0.25
-
-
-class _SocketDatabaseWork(SyncToAsync):
-    """The socket's database work on the event loop's thread pool, not on Channels' default single
-    shared thread: with that one thread every message, receipt and bot answer of a server process
-    waited in one line (measured: bench/chat.py stored 41 of 200 messages/s offered). Each pool thread
-    keeps its own connection; it is checked (Django's close_old_connections: health check, age,
-    errors) at most every CONNECTION_CHECK_SECONDS and after any database error, not around every
-    call (with CONN_HEALTH_CHECKS that was an extra `SELECT 1` per frame)."""
-
-    checked = threading.local()
-
-    def thread_handler(self, loop, *args, **kwargs):
-        now = time.monotonic()
-        if now - getattr(self.checked, "at", 0.0) >= CONNECTION_CHECK_SECONDS:
-            close_old_connections()
-            self.checked.at = now
-        set_socket_loop(loop)  # broadcasts after a commit go to this loop without waiting
-        try:
-            return super().thread_handler(loop, *args, **kwargs)
-        finally:
-            set_socket_loop(None)
-            if connection.errors_occurred:  # closed if it is unusable, kept otherwise
-                close_old_connections()
-                self.checked.at = 0.0
-
-
-def database_sync_to_async(func):
-    return _SocketDatabaseWork(func, thread_sensitive=False)
 
 
 def _two_factor_ok(user, session) -> bool:
@@ -105,7 +72,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         """Channels' dispatch, without its `aclose_old_connections()` before every frame and event: that
         is a hop to the one shared sync thread per message (measured: 8% of the event loop's time and a
         queue behind every other connection's hop). This consumer's database work runs on the pool
-        threads, which check their own connections (_SocketDatabaseWork)."""
+        threads, which check their own connections (core.sockets.SocketDatabaseWork)."""
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
