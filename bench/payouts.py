@@ -15,7 +15,9 @@ each, as separate app servers would be, and not held back by one interpreter's G
 2. one customer: all clients submit for the same customer (serialised by `customer_lock`).
 Prints submitted/s (median of `--runs`), p50/p95 latency per submit, errors, `ledger_verify()` and an
 exact balance check per customer (available = start − Σ(amount + fee) of their withdrawals), then the
-statements of one submission (CaptureQueriesContext).
+statements of one submission (CaptureQueriesContext). Beside each rate: the CPU time per withdrawal of
+the client processes and of their PostgreSQL backends (read from /proc: PostgreSQL on this machine),
+which does not depend on what else the machine runs, and the rate the two cores would allow at it.
 Target: ≥ 200 withdrawals submitted/s with 8 clients, no invariant breach.
 """
 
@@ -43,6 +45,12 @@ def drop_database(url: str) -> None:
     admin = url.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a PostgreSQL backend on this machine has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -150,7 +158,11 @@ def bench(args) -> None:
 
         def client(i):
             latencies, errors, first = [], 0, ""
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                (backend,) = cursor.fetchone()
             barrier.wait()
+            cpu = time.process_time(), server_cpu(backend)
             stop = time.perf_counter() + args.seconds
             n = 0
             while time.perf_counter() < stop:
@@ -163,8 +175,9 @@ def bench(args) -> None:
                     errors += 1
                     first = first or f"{type(error).__name__}: {error}"
                 n += 1
+            cpu = time.process_time() - cpu[0], server_cpu(backend) - cpu[1]
             connections.close_all()
-            results.put((latencies, errors, first))
+            results.put((latencies, errors, first, cpu))
 
         processes = [context.Process(target=client, args=(i,)) for i in range(args.clients)]
         try:
@@ -183,7 +196,8 @@ def bench(args) -> None:
         latencies = [ms for part in collected for ms in part[0]]
         errors = sum(part[1] for part in collected)
         first = next((part[2] for part in collected if part[2]), "")
-        return len(latencies) / elapsed, latencies, errors, first
+        cpu = tuple(sum(part[3][k] for part in collected) * 1000 / max(len(latencies), 1) for k in (0, 1))
+        return len(latencies) / elapsed, latencies, errors, first, cpu
 
     def report(label: str, outcomes) -> None:
         rates = [rate for rate, *_rest in outcomes]
@@ -195,6 +209,13 @@ def bench(args) -> None:
             f"{', '.join(f'{rate:.0f}' for rate in rates)}), p50 {percentile(latencies, 0.5):.1f} ms, "
             f"p95 {percentile(latencies, 0.95):.1f} ms, {len(latencies)} withdrawals, {errors} errors"
             + (f" (first: {first})" if first else "")
+        )
+        client_ms = statistics.median(outcome[4][0] for outcome in outcomes)
+        server_ms = statistics.median(outcome[4][1] for outcome in outcomes)
+        print(
+            f"  CPU per withdrawal (median of runs): client {client_ms:.2f} ms + its PostgreSQL backend "
+            f"{server_ms:.2f} ms = {client_ms + server_ms:.2f} ms; 2 cores / that = "
+            f"{2000 / (client_ms + server_ms):.0f}/s if nothing else ran"
         )
 
     n_customers = len(customers)

@@ -75,10 +75,24 @@ def audit_event_record(
     data: dict | None = None,
 ) -> AuditEvent:
     """One audit row. IP address and user agent come from the audit context."""
+    event = audit_event_build(action=action, actor=actor, subject_user=subject_user, data=data)
+    event.save(force_insert=True)
+    return event
+
+
+def audit_event_build(
+    *,
+    action: str,
+    actor: Any = None,
+    subject_user: Any = None,
+    data: dict | None = None,
+) -> AuditEvent:
+    """The audit row `audit_event_record` writes, not saved yet (`created_at` is set when it is
+    saved): for a caller whose database function writes it among its own rows."""
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     context = audit_context_current()
-    return AuditEvent.objects.create(
+    return AuditEvent(
         action=action,
         actor=actor,
         subject_user=subject_user if subject_user is not None else actor,

@@ -1,12 +1,18 @@
 """Outgoing email. Mail is rendered in the recipient's language and sent by a background task
-after the transaction commits; the embedded default stores it in the demo outbox."""
+once the transaction commits; the embedded default stores it in the demo outbox.
+
+A transactional outbox where the task queue is the database (django-tasks-db, the default): the
+task's row is written in the caller's transaction, so it exists for the worker only if that
+transaction commits (a rollback, of the transaction or of a savepoint around the call, takes it
+away) and costs no second transaction of its own after the commit. Any other task backend (tests'
+immediate backend, a broker) is enqueued from `transaction.on_commit`, as before."""
 
 import zoneinfo
 from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, router, transaction
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
@@ -65,8 +71,24 @@ def email_send(
 
     from .tasks import send_email  # tasks import this module
 
-    transaction.on_commit(
-        lambda: send_email.enqueue(
+    def enqueue():
+        send_email.enqueue(
             to=to, subject=subject, text=text, html=html, reply_to=reply_to, headers=headers or {}
         )
+
+    if in_transaction_outbox(send_email):
+        enqueue()  # in the caller's transaction: visible to the worker only once it commits
+    else:
+        transaction.on_commit(enqueue)
+
+
+def in_transaction_outbox(task) -> bool:
+    """Whether enqueuing `task` writes its row through the default database connection (the one
+    whose transaction `transaction.on_commit` follows): then the row itself is the outbox."""
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    return (
+        isinstance(task.get_backend(), DatabaseBackend)
+        and router.db_for_write(DBTaskResult) == DEFAULT_DB_ALIAS
     )

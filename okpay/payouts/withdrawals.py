@@ -11,27 +11,29 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from okpay.core import i18n
-from okpay.core.audit import audit_event_record
+from okpay.core.audit import audit_event_build, audit_event_record
 from okpay.core.mail import email_send
 from okpay.core.money import format_money
 from okpay.core.transitions import SYSTEM, is_system, transition_exists, transition_permitted
-from okpay.wallet.actions import transaction_record, transaction_status_set
+from okpay.wallet.actions import transaction_build, transaction_status_set
 from okpay.wallet.choices import EntryKind, Side, TransactionKind, TransactionStatus
 from okpay.wallet.fx import eur_equivalent_minor, rates_usable
 from okpay.wallet.ledger import (
+    ENTRY_FUNCTION_ARGS,
     Line,
     entry_create,
+    entry_function_params,
+    entry_function_result,
     entry_post,
     entry_void,
     system_account,
-    system_accounts,
-    wallet_account,
+    wallet_and_system_accounts,
 )
 from okpay.wallet.locks import customer_lock
 from okpay.wallet.models import Transaction
@@ -240,7 +242,7 @@ def _submit(user, destination_id, amount_minor, currency, speed, key, request_ha
     eur = withdrawal_rules_check(user=user, quote=quote, now=now)
     reasons = _review_reasons(user, destination, eur)
     status = WithdrawalStatus.UNDER_REVIEW if reasons else WithdrawalStatus.REQUESTED
-    withdrawal = Withdrawal.objects.create(
+    withdrawal = Withdrawal(
         user=user,
         destination=destination,
         method=quote.method,
@@ -258,52 +260,139 @@ def _submit(user, destination_id, amount_minor, currency, speed, key, request_ha
         created_at=now,
         updated_at=now,
     )
-    reference = f"withdrawal:{withdrawal.pk}"
-    row = transaction_record(
-        user=user,
-        kind=TransactionKind.WITHDRAWAL,
-        status=TRANSACTION_STATUS[status],
-        amount_minor=-quote.total_minor,
-        fee_minor=quote.fee_minor,
-        currency=currency,
-        reference=reference,
-        counterparty=str(destination),
-        note=", ".join(reasons),
-    )
-    audit_event_record(
-        action="withdrawal.submitted",
-        actor=user,
-        data={"withdrawal": withdrawal.pk, "status": status, "reasons": reasons, "amount": amount_minor},
-    )
-    _notify(withdrawal, "submitted")  # rendered now, sent after the commit
-    # The hold last: it locks the currency's system accounts (in flight, fee revenue) that every
-    # withdrawal in that currency posts to, so they stay locked only from here to the commit — not
-    # through the rows, the audit event and the email above (measured: bench/payouts.py, 8 clients
-    # mostly waited on those two rows when the hold came first). Refused (balance) → all rolled back.
-    system = system_accounts(("withdrawals_in_flight", "fee_revenue"), currency)
-    lines = [
-        Line(wallet_account(user, currency), Side.DEBIT, quote.total_minor),
-        Line(system["withdrawals_in_flight"], Side.CREDIT, quote.amount_minor),
-    ]
-    if quote.fee_minor:
-        lines.append(Line(system["fee_revenue"], Side.CREDIT, quote.fee_minor))
-    entry = entry_create(
-        key=f"withdrawal:{user.pk}:{key}",
-        kind=EntryKind.WITHDRAWAL,
-        pending=True,
-        created_by=user,
-        lines=lines,
-        reference=reference,
-        description=f"to {destination}"[:300],
-    )
-    Withdrawal.objects.filter(pk=withdrawal.pk).update(entry=entry, transaction=row)
-    Transaction.objects.filter(pk=row.pk).update(entry=entry)
-    withdrawal.entry, withdrawal.transaction = entry, row
-    row.entry = entry
+    # Everything above decided; below only writes what was decided (the balance check is the
+    # ledger's): on PostgreSQL one database function, elsewhere the ORM — the same rows.
+    write = _write_postgres if connection.vendor == "postgresql" else _write_python
+    withdrawal = write(withdrawal, quote, reasons)
     if status == WithdrawalStatus.REQUESTED:
         from .providers import provider_for
 
         withdrawal = provider_for(withdrawal).accepted(withdrawal)
+    return withdrawal
+
+
+def _transaction_row(withdrawal: Withdrawal, quote: WithdrawalQuote, reasons: list[str]):
+    """The customer's transaction row (history, timeline) of a new withdrawal, not saved."""
+    return transaction_build(
+        user=withdrawal.user,
+        kind=TransactionKind.WITHDRAWAL,
+        status=TRANSACTION_STATUS[withdrawal.status],
+        amount_minor=-quote.total_minor,
+        fee_minor=quote.fee_minor,
+        currency=withdrawal.currency,
+        reference=f"withdrawal:{withdrawal.pk}",
+        counterparty=str(quote.destination),
+        note=", ".join(reasons),
+    )
+
+
+def _audit_event(withdrawal: Withdrawal, reasons: list[str]):
+    return audit_event_build(
+        action="withdrawal.submitted",
+        actor=withdrawal.user,
+        data={
+            "withdrawal": withdrawal.pk,
+            "status": withdrawal.status,
+            "reasons": reasons,
+            "amount": withdrawal.amount_minor,
+        },
+    )
+
+
+def _hold(withdrawal: Withdrawal, quote: WithdrawalQuote) -> dict:
+    """entry_create's arguments for the pending hold of amount + fee."""
+    user, currency = withdrawal.user, withdrawal.currency
+    wallet, system = wallet_and_system_accounts(user, currency, ("withdrawals_in_flight", "fee_revenue"))
+    lines = [
+        Line(wallet, Side.DEBIT, quote.total_minor),
+        Line(system["withdrawals_in_flight"], Side.CREDIT, quote.amount_minor),
+    ]
+    if quote.fee_minor:
+        lines.append(Line(system["fee_revenue"], Side.CREDIT, quote.fee_minor))
+    return {
+        "key": f"withdrawal:{user.pk}:{withdrawal.idempotency_key}",
+        "kind": EntryKind.WITHDRAWAL,
+        "pending": True,
+        "created_by": user,
+        "lines": lines,
+        "reference": f"withdrawal:{withdrawal.pk}",
+        "description": f"to {quote.destination}"[:300],
+    }
+
+
+def _write_python(withdrawal: Withdrawal, quote: WithdrawalQuote, reasons: list[str]) -> Withdrawal:
+    """The ORM path (SQLite): the rows one statement at a time."""
+    withdrawal.save(force_insert=True)
+    row, event = _transaction_row(withdrawal, quote, reasons)
+    row.save(force_insert=True)
+    event.transaction = row
+    event.save(force_insert=True)
+    _audit_event(withdrawal, reasons).save(force_insert=True)
+    _notify(withdrawal, "submitted")  # rendered now, sent only if the transaction commits
+    # The hold last: it locks the currency's system accounts (in flight, fee revenue) that every
+    # withdrawal in that currency posts to, so they stay locked only from here to the commit — not
+    # through the rows, the audit event and the email above (measured: bench/payouts.py, 8 clients
+    # mostly waited on those two rows when the hold came first). Refused (balance) → all rolled back.
+    entry = entry_create(**_hold(withdrawal, quote))
+    Withdrawal.objects.filter(pk=withdrawal.pk).update(entry=entry, transaction=row)
+    Transaction.objects.filter(pk=row.pk).update(entry=entry)
+    withdrawal.entry, withdrawal.transaction = entry, row
+    row.entry = entry
+    return withdrawal
+
+
+WRITE_SQL = f"SELECT okpay_withdrawal_submit_write({', '.join(['%s'] * 42)}, {ENTRY_FUNCTION_ARGS})"
+
+
+def _values(instance, columns: tuple[str, ...]) -> list:
+    fields = {field.column: field for field in instance._meta.concrete_fields}
+    return [fields[c].get_db_prep_save(getattr(instance, fields[c].attname), connection) for c in columns]
+
+
+WITHDRAWAL_COLUMNS = (
+    "id", "user_id", "destination_id", "method", "speed", "currency", "amount_minor", "fee_minor",
+    "eur_equivalent_minor", "status", "review_reasons", "failure_code", "provider",
+    "provider_reference", "provider_due_at", "idempotency_key", "request_hash",
+    "estimated_arrival", "created_at", "updated_at", "paid_at",
+)  # fmt: skip
+TRANSACTION_COLUMNS = (
+    "user_id", "kind", "status", "amount_minor", "fee_minor", "currency", "counterparty",
+    "description", "reference", "created_at", "updated_at",
+)  # fmt: skip
+EVENT_COLUMNS = ("status", "note", "created_at")
+AUDIT_COLUMNS = ("action", "actor_id", "subject_user_id", "ip_address", "user_agent", "data", "created_at")
+
+
+def _write_postgres(withdrawal: Withdrawal, quote: WithdrawalQuote, reasons: list[str]) -> Withdrawal:
+    """PostgreSQL: the same rows as `_write_python`, written by one call of
+    `okpay_withdrawal_submit_write` (payouts migration 0005), which ends with the hold. The id is
+    allocated first, so the email (which shows the reference) is queued before that call, not while
+    the system accounts are locked."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('payouts_withdrawal', 'id'))")
+        (withdrawal.pk,) = cursor.fetchone()
+    _notify(withdrawal, "submitted")  # rendered now, sent only if the transaction commits
+    row, event = _transaction_row(withdrawal, quote, reasons)
+    audit = _audit_event(withdrawal, reasons)
+    audit.created_at = withdrawal.created_at
+    entry, ledger_args = entry_function_params(**_hold(withdrawal, quote))
+    params = [
+        *_values(withdrawal, WITHDRAWAL_COLUMNS),
+        *_values(row, TRANSACTION_COLUMNS),
+        *_values(event, EVENT_COLUMNS),
+        *_values(audit, AUDIT_COLUMNS),
+        *ledger_args,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(WRITE_SQL, params)
+        ((result, row_id),) = cursor.fetchone()
+    entry = entry_function_result(entry, result)  # a refusal raises: the caller's atomic rolls back
+    for instance, pk in ((withdrawal, withdrawal.pk), (row, row_id)):
+        instance.pk = pk
+        instance._state.adding, instance._state.db = False, connection.alias
+    event.transaction = row
+    row.entry = entry
+    withdrawal.entry, withdrawal.transaction = entry, row
     return withdrawal
 
 

@@ -31,8 +31,43 @@ def transaction_record(
     description: str = "",
     note: str = "",
 ) -> Transaction:
+    row, event = transaction_build(
+        user=user,
+        kind=kind,
+        status=status,
+        amount_minor=amount_minor,
+        currency=currency,
+        reference=reference,
+        entry=entry,
+        fee_minor=fee_minor,
+        counterparty=counterparty,
+        description=description,
+        note=note,
+    )
+    row.save(force_insert=True)
+    event.transaction = row
+    event.save(force_insert=True)
+    return row
+
+
+def transaction_build(
+    *,
+    user,
+    kind: str,
+    status: str,
+    amount_minor: int,
+    currency: str,
+    reference: str,
+    entry=None,
+    fee_minor: int = 0,
+    counterparty: str = "",
+    description: str = "",
+    note: str = "",
+) -> tuple[Transaction, TransactionEvent]:
+    """The history row and its first timeline event that `transaction_record` writes, not saved yet:
+    for a caller whose database function writes them among its own rows."""
     now = timezone.now()
-    row = Transaction.objects.create(
+    row = Transaction(
         user=user,
         kind=kind,
         status=status,
@@ -46,8 +81,7 @@ def transaction_record(
         created_at=now,
         updated_at=now,
     )
-    TransactionEvent.objects.create(transaction=row, status=status, note=note[:300], created_at=now)
-    return row
+    return row, TransactionEvent(status=status, note=note[:300], created_at=now)
 
 
 def transaction_status_set(*, row: Transaction, status: str, note: str = "") -> Transaction:

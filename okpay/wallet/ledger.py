@@ -78,6 +78,17 @@ def wallet_account(user, currency: str) -> LedgerAccount:
     return account
 
 
+def wallet_and_system_accounts(user, currency: str, roles) -> tuple[LedgerAccount, dict[str, LedgerAccount]]:
+    """The user's wallet account and several system accounts of one currency in one query; missing
+    ones are created as `wallet_account` / `system_account` would."""
+    wallet_code = f"user:{user.pk}:wallet:{currency}"
+    codes = {f"system:{role}:{currency}": role for role in roles}
+    found = {a.code: a for a in LedgerAccount.objects.filter(code__in=[wallet_code, *codes])}
+    wallet = found.get(wallet_code) or wallet_account(user, currency)
+    system = {role: found.get(code) or system_account(role, currency) for code, role in codes.items()}
+    return wallet, system
+
+
 def accounts_lock(ids) -> dict[int, LedgerAccount]:
     """select_for_update in primary-key order, so concurrent entries never deadlock. For a caller that
     must read balances before it writes an entry on the same accounts (in the same transaction)."""
@@ -181,19 +192,28 @@ def _integrity_error(error: IntegrityError) -> WalletError:
     return insufficient_funds()  # invariant 3, enforced by the database as the last line
 
 
-ENTRY_CREATE_SQL = (
-    "SELECT okpay_ledger_entry_create(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-    " %s::bigint[], %s::varchar[], %s::bigint[])"
-)
+# the placeholders of the function's 14 arguments (entry_function_params)
+ENTRY_FUNCTION_ARGS = "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::bigint[], %s::varchar[], %s::bigint[]"
+ENTRY_CREATE_SQL = f"SELECT okpay_ledger_entry_create({ENTRY_FUNCTION_ARGS})"
 DUPLICATE, INSUFFICIENT_FUNDS, SYSTEM_BALANCE = 0, -1, -2  # the function's refusals (nothing written)
 
 
-def _entry_create_postgres(
-    *, key, kind, lines, pending, reference, description, created_by, expires_at, reverses
-) -> JournalEntry:
-    """One round trip: the function locks, checks, inserts and updates (migration 0005). Outside a
-    transaction the statement is its own; inside one it runs in a savepoint, as the Python path does,
-    so a caller's transaction survives a refusal."""
+def entry_function_params(
+    *,
+    key: str,
+    kind: str,
+    lines: list[Line],
+    pending: bool = False,
+    reference: str = "",
+    description: str = "",
+    created_by=None,
+    expires_at: datetime | None = None,
+    reverses: JournalEntry | None = None,
+) -> tuple[JournalEntry, list]:
+    """PostgreSQL: the unsaved entry and the 14 arguments of `okpay_ledger_entry_create` for it (in
+    ENTRY_CREATE_SQL's order). For `entry_create` and for another app's database function that
+    calls the ledger's function among its own writes; `entry_function_result` reads its answer."""
+    _validate(lines)
     entry = JournalEntry(
         idempotency_key=key,
         kind=str(kind),
@@ -221,6 +241,28 @@ def _entry_create_postgres(
         [str(line.side) for line in lines],
         [line.amount for line in lines],
     ]
+    return entry, params
+
+
+def entry_function_result(entry: JournalEntry, result: int) -> JournalEntry:
+    """The entry written by `okpay_ledger_entry_create` (its id as `result`), or the WalletError of
+    its refusal (nothing written)."""
+    if result == DUPLICATE:
+        raise _duplicate_entry()
+    if result == INSUFFICIENT_FUNDS:
+        raise insufficient_funds()
+    if result == SYSTEM_BALANCE:
+        raise _system_balance()
+    entry.pk = result
+    entry._state.adding, entry._state.db = False, connection.alias
+    return entry
+
+
+def _entry_create_postgres(**fields) -> JournalEntry:
+    """One round trip: the function locks, checks, inserts and updates (migration 0005). Outside a
+    transaction the statement is its own; inside one it runs in a savepoint, as the Python path does,
+    so a caller's transaction survives a refusal."""
+    entry, params = entry_function_params(**fields)
     try:
         if connection.in_atomic_block:
             with transaction.atomic(), connection.cursor() as cursor:
@@ -232,15 +274,7 @@ def _entry_create_postgres(
                 (result,) = cursor.fetchone()
     except IntegrityError as error:
         raise _integrity_error(error) from None
-    if result == DUPLICATE:
-        raise _duplicate_entry()
-    if result == INSUFFICIENT_FUNDS:
-        raise insufficient_funds()
-    if result == SYSTEM_BALANCE:
-        raise _system_balance()
-    entry.pk = result
-    entry._state.adding, entry._state.db = False, connection.alias
-    return entry
+    return entry_function_result(entry, result)
 
 
 def _entry_write(*, key, kind, lines, pending, reference, description, created_by, expires_at, reverses):
