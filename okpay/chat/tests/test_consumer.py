@@ -147,6 +147,21 @@ async def test_a_staff_session_still_owing_two_factor_is_nobody(application, age
     assert not connected and code == 4401
 
 
+async def test_a_session_from_before_a_password_change_is_nobody(application, customer):
+    cookie = await db(session_cookie)(customer)
+    communicator, connected, _code = await connect(application, cookie)
+    assert connected  # the user is looked up on the sockets' pool (core.sockets), the session checked
+    await communicator.disconnect()
+
+    def change_password():
+        customer.set_password("a-new-password-2026")
+        customer.save()
+
+    await db(change_password)()
+    _communicator, connected, code = await connect(application, cookie)
+    assert not connected and code == 4401
+
+
 # --- send, ack, dedupe, the bot ------------------------------------------------------------------------
 
 
