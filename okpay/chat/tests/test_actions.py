@@ -322,6 +322,28 @@ def test_read_marks_are_for_the_other_sides_messages(customer, agent_on_duty):
     assert question.delivered_at is not None and question.read_at is None
 
 
+def test_a_delivered_mark_covers_the_other_sides_messages_up_to_its_seq_once(customer, agent_on_duty):
+    from .factories import waiting
+
+    mine = agent_on_duty("mine@example.com")
+    conversation = waiting(customer)
+    first = say(conversation, "第一", author=customer).message
+    reply = say(conversation, "您好", author=mine, sender="agent").message
+    second = say(conversation, "第二", author=customer).message
+    later = say(conversation, "第三", author=customer).message
+    # the question asked before the hand-off, the first and the second: not the agent's, not the later one
+    assert messages_mark(conversation=conversation, reader=mine, up_to=second.seq, read=False) == 3
+    assert messages_mark(conversation=conversation, reader=mine, up_to=second.seq, read=False) == 0
+    delivered = dict(
+        Message.objects.filter(pk__in=[first.pk, reply.pk, second.pk, later.pk]).values_list(
+            "pk", "delivered_at"
+        )
+    )
+    assert delivered[first.pk] and delivered[second.pk]
+    assert delivered[reply.pk] is None and delivered[later.pk] is None
+    assert not Message.objects.filter(pk__in=[first.pk, second.pk], read_at__isnull=False).exists()
+
+
 def test_someone_else_cannot_mark_messages_read(customer, customer_en):
     conversation = conversation_open(user=customer, language="zh-hans")
     with pytest.raises(DomainError):
