@@ -138,7 +138,19 @@ class Servers:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.ports[name]}/healthz", timeout=2):
                 return True
         except urllib.error.HTTPError:
-            return True  # 503: no task worker here, but the server answers
+            return True  # 503: no task worker here (or still warming up), but the server answers
+        except OSError:
+            return False
+
+    def warmed(self, name: str) -> bool:
+        """The answer bot and the help index loaded (/healthz says so beside the missing worker)."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.ports[name]}/healthz", timeout=2):
+                return True
+        except urllib.error.HTTPError as error:
+            with contextlib.suppress(ValueError):
+                return json.loads(error.read()).get("checks", {}).get("warm_up", {}).get("ok", True)
+            return False
         except OSError:
             return False
 
@@ -591,7 +603,14 @@ class Bench:
         await loop.run_in_executor(None, self.servers.kill, name)
         self.servers.start(name)
         await loop.run_in_executor(None, self.servers.wait_ready, name)
-        return {"killed_at": killed_at, "restart_seconds": time.monotonic() - killed_at}
+        restart_seconds = time.monotonic() - killed_at
+        while not await loop.run_in_executor(None, self.servers.warmed, name):
+            await asyncio.sleep(0.2)
+        return {
+            "killed_at": killed_at,
+            "restart_seconds": restart_seconds,
+            "warm_seconds": time.monotonic() - killed_at,
+        }
 
     async def drain(self, phase: Phase, timeout: float) -> None:
         """Until every sent message is acknowledged and at the other side (or the timeout)."""
@@ -692,7 +711,8 @@ def report_phase(phase: Phase, result: dict, args) -> None:
     )
     if "restart_seconds" in result:
         print(
-            f"killed server restarted and answering after {result['restart_seconds']:.1f} s; "
+            f"killed server restarted and answering after {result['restart_seconds']:.1f} s "
+            f"(bot and help index warmed after {result['warm_seconds']:.1f} s); "
             f"clients resumed (hello answered by the new process) {result['resumed']}/{result['affected']}: "
             f"p50 {result['resume_p50']:.1f} s, all {result['resume_max']:.1f} s after the kill "
             f"(websocket handshakes done: p50 {result['opened_p50']:.1f} s, all {result['opened_max']:.1f} s)"
