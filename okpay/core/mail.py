@@ -49,6 +49,18 @@ def _render_plain(name: str, context: dict) -> str:
     return template.template.render(Context(context, autoescape=False))
 
 
+def email_render(*, template: str, context: dict, language: str, time_zone: str | None = None):
+    """(subject, text, html) of `<template>_subject.txt`, `.txt` and `.html` in `language` and
+    `time_zone`."""
+    zone = zoneinfo.ZoneInfo(time_zone) if time_zone else None
+    with translation.override(language), timezone.override(zone):
+        context = {"site_url": settings.SITE_URL, "support_email": settings.OKPAY_SUPPORT_EMAIL, **context}
+        subject = " ".join(_render_plain(f"{template}_subject.txt", context).split())
+        text = _render_plain(f"{template}.txt", context)
+        html = render_to_string(f"{template}.html", context)
+    return subject, text, html
+
+
 def email_send(
     *,
     to: str,
@@ -62,24 +74,55 @@ def email_send(
     """Render `<template>_subject.txt`, `.txt` and `.html` in the recipient's language and time zone,
     and send after commit. `reply_to`: where the recipient's reply goes (e.g. the ticket mailbox);
     `headers`: more headers (a question's Message-ID, In-Reply-To, References)."""
-    zone = zoneinfo.ZoneInfo(time_zone) if time_zone else None
-    with translation.override(language), timezone.override(zone):
-        context = {"site_url": settings.SITE_URL, "support_email": settings.OKPAY_SUPPORT_EMAIL, **context}
-        subject = " ".join(_render_plain(f"{template}_subject.txt", context).split())
-        text = _render_plain(f"{template}.txt", context)
-        html = render_to_string(f"{template}.html", context)
+    subject, text, html = email_render(
+        template=template, context=context, language=language, time_zone=time_zone
+    )
 
     from .tasks import send_email  # tasks import this module
 
-    def enqueue():
-        send_email.enqueue(
-            to=to, subject=subject, text=text, html=html, reply_to=reply_to, headers=headers or {}
-        )
+    _enqueue(
+        send_email, to=to, subject=subject, text=text, html=html, reply_to=reply_to, headers=headers or {}
+    )
 
-    if in_transaction_outbox(send_email):
-        enqueue()  # in the caller's transaction: visible to the worker only once it commits
+
+def email_send_rendered_later(
+    *,
+    to: str,
+    template: str,
+    context: dict,
+    language: str,
+    time_zone: str | None = None,
+    reply_to: str = "",
+    headers: dict[str, str] | None = None,
+) -> None:
+    """`email_send`, with the rendering done by the task worker instead of the request (a hot path
+    saves the templates' CPU). `context` holds plain values only (str, numbers, and dicts or lists of
+    them — it travels as JSON): the worker renders the same templates from the same values in the
+    same language and time zone, so the mail is the one `email_send` would have sent. A model in the
+    context is refused here rather than read again, changed, by the worker."""
+    import json
+
+    json.dumps(context)  # TypeError for anything that is not a plain value
+
+    from .tasks import send_email_template  # tasks import this module
+
+    _enqueue(
+        send_email_template,
+        to=to,
+        template=template,
+        context=context,
+        language=language,
+        time_zone=time_zone,
+        reply_to=reply_to,
+        headers=headers or {},
+    )
+
+
+def _enqueue(task, **kwargs) -> None:
+    if in_transaction_outbox(task):
+        task.enqueue(**kwargs)  # in the caller's transaction: visible to the worker only once it commits
     else:
-        transaction.on_commit(enqueue)
+        transaction.on_commit(lambda: task.enqueue(**kwargs))
 
 
 def in_transaction_outbox(task) -> bool:

@@ -25,6 +25,26 @@ def send_email(
     message.send()
 
 
+@task()
+def send_email_template(
+    *,
+    to: str,
+    template: str,
+    context: dict,
+    language: str,
+    time_zone: str | None = None,
+    reply_to: str = "",
+    headers: dict | None = None,
+) -> None:
+    """The worker's half of `mail.email_send_rendered_later`: render, then send as `send_email`."""
+    from .mail import email_render
+
+    subject, text, html = email_render(
+        template=template, context=context, language=language, time_zone=time_zone
+    )
+    send_email.call(to=to, subject=subject, text=text, html=html, reply_to=reply_to, headers=headers)
+
+
 # --- periodic jobs: each queues its next run when it finishes; worker start makes sure one is
 # queued (okpay_hooks.py registers them as hooks.WORKER_SCHEDULES) --------------------------------
 

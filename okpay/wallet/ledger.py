@@ -83,7 +83,7 @@ def wallet_and_system_accounts(user, currency: str, roles) -> tuple[LedgerAccoun
     ones are created as `wallet_account` / `system_account` would."""
     wallet_code = f"user:{user.pk}:wallet:{currency}"
     codes = {f"system:{role}:{currency}": role for role in roles}
-    found = {a.code: a for a in LedgerAccount.objects.filter(code__in=[wallet_code, *codes])}
+    found = {a.code: a for a in LedgerAccount.objects.filter(code__in=[wallet_code, *codes]).order_by()}
     wallet = found.get(wallet_code) or wallet_account(user, currency)
     system = {role: found.get(code) or system_account(role, currency) for code, role in codes.items()}
     return wallet, system

@@ -8,4 +8,4 @@ def customer_lock(user) -> None:
     """Serialise every limit decision of one customer (rolling volumes, per-level limits, review
     thresholds): concurrent submissions of the same customer queue here, so each one's screening
     sees the transfers committed before it. A no-op beyond the transaction on SQLite (one writer)."""
-    get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+    list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
