@@ -86,3 +86,38 @@ def test_other_backends_still_send_after_commit(make_user, django_capture_on_com
         callbacks[0]()
     assert [mail.subject for mail in mailoutbox] == ["We received your withdrawal WD-7"]
     assert _mail_rows() == []
+
+
+@pytest.mark.django_db
+def test_rendered_later_the_worker_sends_what_email_send_would(make_user, mailoutbox):
+    from okpay.core.mail import email_render, email_send_rendered_later
+    from okpay.core.tasks import send_email_template
+
+    user = make_user(email="worker@example.com", full_name="<Tom & Jerry's>", language="zh-hans")
+    context = {
+        "withdrawal": {"reference": "WD-7"},
+        "user": {"display_name": user.display_name},
+        "amount": "¥10.00",
+        "fee": "¥0.50",
+        "destination": "E-wallet",
+        "arrival": "now",
+        "reason": "",
+        "detail_url": "https://example.com/wd/7",
+    }
+    fields = {
+        "template": "payouts/email/withdrawal_submitted",
+        "language": "zh-hans",
+        "time_zone": "Asia/Shanghai",
+    }
+    with override_settings(TASKS=DATABASE_TASKS):
+        with pytest.raises(TypeError), transaction.atomic():
+            email_send_rendered_later(to=user.email, context={**context, "user": user}, **fields)
+        with transaction.atomic():
+            email_send_rendered_later(to=user.email, context=context, **fields)
+        (row,) = DBTaskResult.objects.filter(task_path=send_email_template.module_path)
+        row.task.call(*row.args_kwargs["args"], **row.args_kwargs["kwargs"])  # as the worker runs it
+    (mail,) = mailoutbox
+    html = {mimetype: content for content, mimetype in mail.alternatives}["text/html"]
+    assert (mail.subject, mail.body, html) == email_render(context={**context, "user": user}, **fields)
+    assert mail.to == ["worker@example.com"] and "<Tom & Jerry's>" in mail.body
+    assert mail.extra_headers["X-OKPay-Loop"]
