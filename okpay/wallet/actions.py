@@ -17,33 +17,9 @@ from .models import Payment, PaymentLink, Refund, Transaction, TransactionEvent
 from .money import MAX_AMOUNT_MINOR, merchant_fee, payment_amount_check, supported_currency
 
 
-def transaction_record(
-    *,
-    user,
-    kind: str,
-    status: str,
-    amount_minor: int,
-    currency: str,
-    reference: str,
-    entry=None,
-    fee_minor: int = 0,
-    counterparty: str = "",
-    description: str = "",
-    note: str = "",
-) -> Transaction:
-    row, event = transaction_build(
-        user=user,
-        kind=kind,
-        status=status,
-        amount_minor=amount_minor,
-        currency=currency,
-        reference=reference,
-        entry=entry,
-        fee_minor=fee_minor,
-        counterparty=counterparty,
-        description=description,
-        note=note,
-    )
+def transaction_record(**fields) -> Transaction:
+    """Write a history row and its first timeline event (the fields of `transaction_build`)."""
+    row, event = transaction_build(**fields)
     row.save(force_insert=True)
     event.transaction = row
     event.save(force_insert=True)

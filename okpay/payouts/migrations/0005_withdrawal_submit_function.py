@@ -20,6 +20,8 @@ function only in a new migration (CREATE OR REPLACE), with the Python path besid
 
 from django.db import migrations
 
+from okpay.core.migration_ops import PostgresOnlySQL
+
 FUNCTION = """
 CREATE OR REPLACE FUNCTION okpay_withdrawal_submit_write(
     p_withdrawal_id bigint, p_user bigint, p_destination bigint, p_method varchar, p_speed varchar,
@@ -97,19 +99,6 @@ DROP FUNCTION IF EXISTS okpay_withdrawal_submit_write(
     timestamptz, bigint, bigint[], varchar[], bigint[]
 );
 """
-
-
-class PostgresOnlySQL(migrations.RunSQL):
-    """RunSQL that does nothing on another database (SQLite keeps the Python path), as in
-    wallet/0005_ledger_post_function."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):
