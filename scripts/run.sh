@@ -10,7 +10,7 @@ export OKPAY_DEBUG=${OKPAY_DEBUG:-0}  # the product, not a debugger: custom erro
 export OKPAY_SITE_URL=${OKPAY_SITE_URL:-http://127.0.0.1:${PORT:-8000}}
 okpay=(.venv/bin/okpay)
 "${okpay[@]}" migrate --noinput -v 0
+"${okpay[@]}" compilemessages -v 0 --ignore '.venv/*'  # before the demo: it sends translated emails
 "${okpay[@]}" demo --if-empty --no-accounts  # `serve` lists the demo accounts beside the URL
-"${okpay[@]}" compilemessages -v 0 --ignore '.venv/*'
 "${okpay[@]}" collectstatic --noinput -v 0
 exec "${okpay[@]}" serve --port "${PORT:-8000}"
