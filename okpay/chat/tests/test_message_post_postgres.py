@@ -20,18 +20,22 @@ def _postgres_only():
     skip_unless_postgres()
 
 
+def _say(conversation, customer, client_id: str, text: str):
+    return message_post(
+        conversation=conversation,
+        sender="customer",
+        author=customer,
+        client_id=client_id,
+        text=text,
+        answer_bot=False,
+    )
+
+
 def test_a_customer_message_is_one_statement(customer):
     conversation = conversation_open(user=customer, language="zh-hans")
     before = conversation.next_seq
     with CaptureQueriesContext(connection) as queries:
-        posted = message_post(
-            conversation=conversation,
-            sender="customer",
-            author=customer,
-            client_id="one-trip",
-            text="你好",
-            answer_bot=False,
-        )
+        posted = _say(conversation, customer, "one-trip", "你好")
     assert [q["sql"].split("(")[0] for q in queries] == ["SELECT * FROM okpay_chat_message_post"]
     assert posted.created and posted.with_bot and posted.message.seq == before
     stored = Message.objects.get(conversation=conversation, client_id="one-trip")
@@ -48,33 +52,12 @@ def test_a_customer_message_is_one_statement(customer):
 
 def test_a_retry_answers_the_stored_message_even_after_the_chat_ended(customer):
     conversation = conversation_open(user=customer, language="zh-hans")
-    first = message_post(
-        conversation=conversation,
-        sender="customer",
-        author=customer,
-        client_id="r-1",
-        text="a",
-        answer_bot=False,
-    )
+    first = _say(conversation, customer, "r-1", "a")
     conversation_close(conversation=conversation, actor=customer)
-    again = message_post(
-        conversation=conversation,
-        sender="customer",
-        author=customer,
-        client_id="r-1",
-        text="a",
-        answer_bot=False,
-    )
+    again = _say(conversation, customer, "r-1", "a")
     assert not again.created and again.message.pk == first.message.pk
     with pytest.raises(ChatConflict):
-        message_post(
-            conversation=conversation,
-            sender="customer",
-            author=customer,
-            client_id="r-2",
-            text="b",
-            answer_bot=False,
-        )
+        _say(conversation, customer, "r-2", "b")
     assert not Message.objects.filter(conversation=conversation, client_id="r-2").exists()
 
 
@@ -99,23 +82,9 @@ def test_over_the_rate_limit_nothing_is_stored(customer, settings):
     settings.OKPAY_RATE_LIMITS = {**settings.OKPAY_RATE_LIMITS, "chat_message_per_conversation": (2, 60)}
     conversation = conversation_open(user=customer, language="zh-hans")
     for i in range(2):
-        message_post(
-            conversation=conversation,
-            sender="customer",
-            author=customer,
-            client_id=f"m-{i}",
-            text="x",
-            answer_bot=False,
-        )
+        _say(conversation, customer, f"m-{i}", "x")
     seq = Conversation.objects.get(pk=conversation.pk).next_seq
     with pytest.raises(ChatRateLimited):
-        message_post(
-            conversation=conversation,
-            sender="customer",
-            author=customer,
-            client_id="m-9",
-            text="x",
-            answer_bot=False,
-        )
+        _say(conversation, customer, "m-9", "x")
     assert Conversation.objects.get(pk=conversation.pk).next_seq == seq
     assert not Message.objects.filter(conversation=conversation, client_id="m-9").exists()
