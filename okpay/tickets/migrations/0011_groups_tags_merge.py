@@ -54,27 +54,10 @@ class Migration(migrations.Migration):
             name='merged_into',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='merged_from', to='tickets.ticket'),
         ),
-        migrations.CreateModel(
-            name='TicketTag',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ticket_created_at', models.DateTimeField()),
-                ('tag', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ticket_tags', to='tickets.tag')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ticket_tags', to='tickets.ticket')),
-            ],
-        ),
         migrations.AddField(
             model_name='ticket',
             name='tags',
-            field=models.ManyToManyField(blank=True, related_name='tickets', through='tickets.TicketTag', to='tickets.tag'),
-        ),
-        migrations.AddIndex(
-            model_name='tickettag',
-            index=models.Index(fields=['tag', 'ticket_created_at', 'ticket'], name='ticket_tag_queue'),
-        ),
-        migrations.AddConstraint(
-            model_name='tickettag',
-            constraint=models.UniqueConstraint(fields=('ticket', 'tag'), name='ticket_tag_once'),
+            field=models.ManyToManyField(blank=True, related_name='tickets', to='tickets.tag'),
         ),
         migrations.AddIndex(
             model_name='ticket',
