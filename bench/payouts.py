@@ -31,20 +31,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ledger import percentile, recreate_database
+from bench.ledger import on_scratch_database, percentile
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/okpay_bench_payouts"
 START_MINOR = 10**10  # each customer's demo top-up (100,000,000.00 CNY)
 AMOUNT_MINOR = 1000  # 10.00 CNY per withdrawal
-
-
-def drop_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def server_cpu(pid: int) -> float:
@@ -66,21 +57,8 @@ def main() -> None:
         metavar="N",
         help="also profile N submissions in one process (cProfile)",
     )
-    args = parser.parse_args()
-    url = os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
-    if not url.startswith("postgres"):
-        sys.exit("set DATABASE_URL to a PostgreSQL database (it is dropped and re-created)")
-    recreate_database(url.rsplit("/", 1)[0] + "/postgres", url.rsplit("/", 1)[1])
-    try:
-        bench(args)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        drop_database(url)
-        print(f"dropped {url.rsplit('/', 1)[1]}")
+    parser.add_argument("--keep", action="store_true", help="keep the database at the end")
+    on_scratch_database(DEFAULT_URL, bench, parser.parse_args())
 
 
 def bench(args) -> None:
